@@ -1,0 +1,236 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  unique,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/**
+ * `allow_negative` is the item's policy. It is copied down to variants and balances through
+ * composite foreign keys with ON UPDATE CASCADE, so a plain CHECK on the balance row can enforce
+ * it without a trigger or a lookup on the hot path.
+ */
+export const items = pgTable(
+  'items',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    allowNegative: boolean('allow_negative').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('items_id_policy').on(t.id, t.allowNegative)],
+);
+
+export const variants = pgTable(
+  'variants',
+  {
+    id: serial('id').primaryKey(),
+    itemId: integer('item_id').notNull(),
+    sku: text('sku').notNull().unique(),
+    allowNegative: boolean('allow_negative').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('variants_id_policy').on(t.id, t.allowNegative),
+    foreignKey({ name: 'variants_item_policy_fk', columns: [t.itemId, t.allowNegative], foreignColumns: [items.id, items.allowNegative] })
+      .onUpdate('cascade')
+      .onDelete('restrict'),
+  ],
+);
+
+export const locations = pgTable('locations', {
+  id: serial('id').primaryKey(),
+  code: text('code').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+});
+
+export const stockBalances = pgTable(
+  'stock_balances',
+  {
+    variantId: integer('variant_id').notNull(),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    allowNegative: boolean('allow_negative').notNull().default(false),
+    onHand: integer('on_hand').notNull().default(0),
+    reserved: integer('reserved').notNull().default(0),
+    committed: integer('committed').notNull().default(0),
+    incoming: integer('incoming').notNull().default(0),
+    /** ok | investigate (variance over 5%) | blocked (over 10%: nothing sells until resolved). */
+    countStatus: text('count_status').notNull().default('ok'),
+    available: integer('available')
+      .notNull()
+      .generatedAlwaysAs(sql`CASE WHEN count_status = 'blocked' THEN 0 ELSE on_hand - reserved - committed END`),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.variantId, t.locationId] }),
+    foreignKey({ name: 'stock_balances_variant_policy_fk', columns: [t.variantId, t.allowNegative], foreignColumns: [variants.id, variants.allowNegative] })
+      .onUpdate('cascade')
+      .onDelete('restrict'),
+    check('stock_balances_on_hand_policy', sql`${t.allowNegative} OR ${t.onHand} >= 0`),
+    check('stock_balances_reserved_nonnegative', sql`${t.reserved} >= 0`),
+    check('stock_balances_committed_nonnegative', sql`${t.committed} >= 0`),
+    check('stock_balances_incoming_nonnegative', sql`${t.incoming} >= 0`),
+    check('stock_balances_count_status', sql`${t.countStatus} IN ('ok', 'investigate', 'blocked')`),
+  ],
+);
+
+export const reasonCodes = pgTable('reason_codes', {
+  code: text('code').primaryKey(),
+  description: text('description').notNull(),
+});
+
+/**
+ * One row per idempotency key: the claim that makes a retry a no-op, and the first result that a
+ * retry gets back. Written in the same transaction as the balances it changed.
+ */
+export const stockOperations = pgTable('stock_operations', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  idempotencyKey: text('idempotency_key').notNull().unique(),
+  kind: text('kind').notNull(),
+  requestHash: text('request_hash').notNull(),
+  actor: text('actor').notNull(),
+  result: jsonb('result'),
+  createdAt: createdAt(),
+});
+
+/** The immutable ledger: one row per balance row an operation changed, with the delta of every bucket. */
+export const stockMovements = pgTable(
+  'stock_movements',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    operationId: bigint('operation_id', { mode: 'number' })
+      .notNull()
+      .references(() => stockOperations.id),
+    idempotencyKey: text('idempotency_key').notNull(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    kind: text('kind').notNull(),
+    deltaOnHand: integer('delta_on_hand').notNull().default(0),
+    deltaReserved: integer('delta_reserved').notNull().default(0),
+    deltaCommitted: integer('delta_committed').notNull().default(0),
+    deltaIncoming: integer('delta_incoming').notNull().default(0),
+    reasonCode: text('reason_code').references(() => reasonCodes.code),
+    sourceRef: text('source_ref'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('stock_movements_one_per_key_and_balance').on(t.idempotencyKey, t.variantId, t.locationId),
+    index('stock_movements_balance_idx').on(t.variantId, t.locationId),
+    check(
+      'stock_movements_changes_something',
+      sql`${t.deltaOnHand} <> 0 OR ${t.deltaReserved} <> 0 OR ${t.deltaCommitted} <> 0 OR ${t.deltaIncoming} <> 0`,
+    ),
+  ],
+);
+
+export const reservations = pgTable(
+  'reservations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    quantity: integer('quantity').notNull(),
+    /** active → committed → issued, or active → released | expired. */
+    status: text('status').notNull().default('active'),
+    orderRef: text('order_ref'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('reservations_quantity_positive', sql`${t.quantity} > 0`),
+    check('reservations_status', sql`${t.status} IN ('active', 'committed', 'issued', 'released', 'expired')`),
+    index('reservations_active_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'active'`),
+  ],
+);
+
+export const adjustments = pgTable(
+  'adjustments',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    delta: integer('delta').notNull(),
+    reasonCode: text('reason_code')
+      .notNull()
+      .references(() => reasonCodes.code),
+    note: text('note'),
+    evidence: text('evidence'),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [check('adjustments_delta_nonzero', sql`${t.delta} <> 0`)],
+);
+
+export const cycleCounts = pgTable(
+  'cycle_counts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    expected: integer('expected').notNull(),
+    counted: integer('counted').notNull(),
+    variance: integer('variance').notNull(),
+    variancePct: numeric('variance_pct', { precision: 9, scale: 2, mode: 'number' }).notNull(),
+    outcome: text('outcome').notNull(),
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('cycle_counts_counted_nonnegative', sql`${t.counted} >= 0`),
+    check('cycle_counts_outcome', sql`${t.outcome} IN ('ok', 'investigate', 'blocked')`),
+  ],
+);
+
+/** Immutable record of who did what, including refusals that changed nothing. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    subjectType: text('subject_type').notNull(),
+    subjectId: text('subject_id').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    details: jsonb('details').notNull().default({}),
+  },
+  (t) => [index('audit_log_subject_idx').on(t.subjectType, t.subjectId)],
+);

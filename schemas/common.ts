@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** Stock-keeping unit: what channels, suppliers and people call a variant. */
+export const Sku = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'may contain only letters, digits, ".", "_", "-" and "/"');
+
+export const LocationCode = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(32, 'must be at most 32 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"');
+
+/**
+ * Idempotency keys travel in workflow ids and unique indexes, so they are bounded and printable.
+ * Workflows build them from business identity, e.g. `order/shop/1001/reserve/1`.
+ */
+export const IdempotencyKey = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+/** Who asked for a change: a person's id, or a system such as `api` or `supplier:acme`. */
+export const Actor = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+
+export const Quantity = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of base units')
+  .positive('must be greater than 0')
+  .max(1_000_000_000, 'must be at most 1,000,000,000');
+
+export const NonNegativeQuantity = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of base units')
+  .min(0, 'must not be negative')
+  .max(1_000_000_000, 'must be at most 1,000,000,000');

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** Every setting Stockflow reads from the environment. Unset means "start it myself locally". */
+export const EnvConfig = z.object({
+  DATABASE_URL: optionalText.pipe(z.url({ error: 'must be a postgres:// URL' }).optional()),
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CLI_PATH: optionalText,
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_PORT: port.default(7233),
+  STOCKFLOW_TASK_QUEUE: z.string().min(1).default('stockflow'),
+  STOCKFLOW_API_HOST: z.string().min(1).default('127.0.0.1'),
+  STOCKFLOW_API_PORT: port.default(3000),
+  STOCKFLOW_PG_PORT: port.default(54329),
+  STOCKFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  STOCKFLOW_WEBHOOK_SECRET: optionalText,
+  STOCKFLOW_API_TOKEN: optionalText,
+  /** Where the Temporal Web UI lives, for links in notifications and CLI output. */
+  TEMPORAL_UI_URL: optionalText,
+});
+export type EnvConfig = z.infer<typeof EnvConfig>;

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { Actor, IdempotencyKey, LocationCode, NonNegativeQuantity, Quantity, Sku } from './common';
+
+/** Why a quantity was corrected by hand. The database keeps the same list in `reason_codes`. */
+export const ReasonCode = z.enum(
+  ['damaged', 'lost', 'found', 'theft', 'expired', 'returned', 'correction', 'count_variance', 'supplier_feed'],
+  { error: 'must be one of damaged, lost, found, theft, expired, returned, correction, count_variance, supplier_feed' },
+);
+export type ReasonCode = z.infer<typeof ReasonCode>;
+
+const envelope = {
+  idempotencyKey: IdempotencyKey,
+  actor: Actor.default('api'),
+  /** Upstream reference (PO number, order id, feed id) kept on the ledger row. */
+  sourceRef: z.string().max(200, 'must be at most 200 characters').optional(),
+};
+
+const at = { sku: Sku, location: LocationCode };
+
+export const ReceiveOp = z.object({ kind: z.literal('receive'), ...envelope, ...at, quantity: Quantity });
+
+/** Stock leaving the building without an order (samples, write-off to a customer): taken from available. */
+export const IssueOp = z.object({ kind: z.literal('issue'), ...envelope, ...at, quantity: Quantity });
+
+export const ReserveOp = z.object({
+  kind: z.literal('reserve'),
+  ...envelope,
+  ...at,
+  quantity: Quantity,
+  orderRef: z.string().max(200, 'must be at most 200 characters').optional(),
+  ttlSeconds: z.number().int().positive('must be greater than 0').max(30 * 24 * 3600, 'must be at most 30 days').default(3600),
+});
+
+/** Release, commit and ship name the reservation by the idempotency key that created it. */
+export const ReleaseOp = z.object({
+  kind: z.literal('release'),
+  ...envelope,
+  reservationKey: IdempotencyKey,
+  /** `expired` when the hold ran out rather than being let go on purpose. */
+  outcome: z.enum(['released', 'expired']).default('released'),
+});
+/** Picking starts: reserved → committed. */
+export const CommitOp = z.object({ kind: z.literal('commit'), ...envelope, reservationKey: IdempotencyKey });
+/** The committed stock leaves: committed and on hand both go down. */
+export const ShipOp = z.object({ kind: z.literal('ship'), ...envelope, reservationKey: IdempotencyKey });
+
+export const AdjustOp = z.object({
+  kind: z.literal('adjust'),
+  ...envelope,
+  ...at,
+  delta: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number of base units')
+    .refine((d) => d !== 0, 'must not be 0')
+    .refine((d) => Math.abs(d) <= 1_000_000_000, 'must be within ±1,000,000,000'),
+  reasonCode: ReasonCode,
+  note: z.string().max(1000, 'must be at most 1000 characters').optional(),
+  /** Evidence for a change that needed approval (photo link, count sheet, ticket). */
+  evidence: z.string().max(2000, 'must be at most 2000 characters').optional(),
+});
+
+export const TransferOp = z
+  .object({ kind: z.literal('transfer'), ...envelope, sku: Sku, from: LocationCode, to: LocationCode, quantity: Quantity })
+  .refine((op) => op.from !== op.to, { message: 'must differ from "from"', path: ['to'] });
+
+/** Absolute quantity on its way (purchase order / ASN): replaces the previous figure. */
+export const SetIncomingOp = z.object({ kind: z.literal('set_incoming'), ...envelope, ...at, quantity: NonNegativeQuantity });
+
+export const CycleCountOp = z.object({ kind: z.literal('cycle_count'), ...envelope, ...at, counted: NonNegativeQuantity });
+
+/** Clears an investigation or selling block left by a cycle count, after someone looked into it. */
+export const ResolveCountFlagOp = z.object({
+  kind: z.literal('resolve_count_flag'),
+  ...envelope,
+  ...at,
+  note: z.string().trim().min(1, 'must say what was found').max(1000, 'must be at most 1000 characters'),
+});
+
+export const StockOperation = z.discriminatedUnion(
+  'kind',
+  [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, AdjustOp, TransferOp, SetIncomingOp, CycleCountOp, ResolveCountFlagOp],
+  { error: 'must be one of receive, issue, reserve, release, commit, ship, adjust, transfer, set_incoming, cycle_count, resolve_count_flag' },
+);
+export type StockOperation = z.infer<typeof StockOperation>;
+/** What a caller may send: defaults (actor, ttl) not yet applied. */
+export type StockOperationInput = z.input<typeof StockOperation>;
+export type StockOperationKind = StockOperation['kind'];
+export type OperationOf<K extends StockOperationKind> = Extract<StockOperation, { kind: K }>;
+
+/** Operations a person or upstream system may request through `POST /v1/stock/movements`. */
+export const REQUESTABLE_KINDS = ['receive', 'issue', 'adjust', 'transfer', 'set_incoming', 'cycle_count', 'resolve_count_flag'] as const;
+
+export const CountStatus = z.enum(['ok', 'investigate', 'blocked']);
+export type CountStatus = z.infer<typeof CountStatus>;
+
+export const BalanceView = z.object({
+  location: z.string(),
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  committed: z.number().int(),
+  incoming: z.number().int(),
+  available: z.number().int(),
+  countStatus: CountStatus,
+});
+export type BalanceView = z.infer<typeof BalanceView>;
+
+export const StockLevels = z.object({
+  sku: z.string(),
+  itemName: z.string(),
+  allowNegative: z.boolean(),
+  locations: z.array(BalanceView),
+  total: BalanceView.omit({ location: true, countStatus: true }),
+});
+export type StockLevels = z.infer<typeof StockLevels>;
+
+/** What an applied operation reports; a replay with the same key returns it unchanged. */
+export const OperationResult = z.object({
+  idempotencyKey: z.string(),
+  kind: z.string(),
+  replayed: z.boolean(),
+  movements: z.number().int(),
+  balances: z.array(BalanceView.extend({ sku: z.string() })),
+  reservation: z
+    .object({ key: z.string(), status: z.string(), quantity: z.number().int(), expiresAt: z.string() })
+    .optional(),
+  cycleCount: z
+    .object({ expected: z.number().int(), counted: z.number().int(), variance: z.number().int(), variancePct: z.number(), outcome: CountStatus })
+    .optional(),
+});
+export type OperationResult = z.infer<typeof OperationResult>;
+
+/** The stable codes of business refusals; the API maps them to HTTP statuses. */
+export const StockRefusalCode = z.enum([
+  'unknown_sku',
+  'unknown_location',
+  'unknown_reservation',
+  'insufficient_stock',
+  'negative_not_allowed',
+  'selling_blocked',
+  'reservation_not_active',
+  'reservation_not_committed',
+  'idempotency_conflict',
+]);
+export type StockRefusalCode = z.infer<typeof StockRefusalCode>;
