@@ -20,12 +20,17 @@ interface PgError {
   constraint_name?: string;
 }
 
-export function isPgError(error: unknown, code: string): error is PgError {
-  return typeof error === 'object' && error !== null && (error as PgError).code === code;
+/** The Postgres error behind an error, unwrapping Drizzle's query wrapper. */
+export function pgErrorOf(error: unknown): PgError | undefined {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (typeof (e as PgError).code === 'string' && /^[0-9A-Z]{5}$/.test((e as PgError).code as string)) return e as PgError;
+  }
+  return undefined;
 }
 
 export const CHECK_VIOLATION = '23514';
 
 export function violatedConstraint(error: unknown): string | undefined {
-  return isPgError(error, CHECK_VIOLATION) ? (error as PgError).constraint_name : undefined;
+  const pg = pgErrorOf(error);
+  return pg?.code === CHECK_VIOLATION ? pg.constraint_name : undefined;
 }

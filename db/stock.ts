@@ -362,31 +362,33 @@ function balanceKey(place: Place) {
   return and(eq(stockBalances.variantId, place.variantId), eq(stockBalances.locationId, place.locationId));
 }
 
-/** Adds to buckets, creating the balance row on first use. The table's CHECKs refuse a negative result. */
+/**
+ * Adds to buckets, creating the balance row on first use. The table's CHECKs refuse a negative
+ * result. Update first (the row nearly always exists); a missing row is created at zero and then
+ * updated, because an upsert would check its proposed insert row against the CHECKs before
+ * noticing the conflict.
+ */
 async function addToBalance(tx: Tx, place: Place, d: Deltas): Promise<BalanceRow> {
-  const [row] = await tx
-    .insert(stockBalances)
-    .values({
-      variantId: place.variantId,
-      locationId: place.locationId,
-      allowNegative: place.allowNegative,
-      onHand: d.onHand ?? 0,
-      reserved: d.reserved ?? 0,
-      committed: d.committed ?? 0,
-      incoming: d.incoming ?? 0,
-    })
-    .onConflictDoUpdate({
-      target: [stockBalances.variantId, stockBalances.locationId],
-      set: {
+  const update = () =>
+    tx
+      .update(stockBalances)
+      .set({
         onHand: sql`${stockBalances.onHand} + ${d.onHand ?? 0}`,
         reserved: sql`${stockBalances.reserved} + ${d.reserved ?? 0}`,
         committed: sql`${stockBalances.committed} + ${d.committed ?? 0}`,
         incoming: sql`${stockBalances.incoming} + ${d.incoming ?? 0}`,
         updatedAt: sql`now()`,
-      },
-    })
-    .returning();
-  return row;
+      })
+      .where(balanceKey(place))
+      .returning();
+  const [row] = await update();
+  if (row) return row;
+  await tx
+    .insert(stockBalances)
+    .values({ variantId: place.variantId, locationId: place.locationId, allowNegative: place.allowNegative })
+    .onConflictDoNothing({ target: [stockBalances.variantId, stockBalances.locationId] });
+  const [created] = await update();
+  return created;
 }
 
 /**

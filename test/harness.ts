@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { connect, type Database } from '../db/connection';
+import { runMigrations } from '../db/migrate';
+import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
+import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
+import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
+import { freePort } from '../runtime/wait';
+import { bundleWorkflows, createWorker } from '../workers/worker';
+
+/**
+ * One Postgres server, one Temporal server, one workflow bundle for the whole test run. Each
+ * suite gets its own database (cloned from a migrated template) and each worker its own task
+ * queue, so suites cannot see each other's data or tasks.
+ */
+interface Shared {
+  postgres?: PostgresServer;
+  adminUrl: string;
+  templateDb: string;
+  temporal?: TemporalServer;
+  temporalAddress: string;
+  namespace: string;
+  connection: Connection;
+  nativeConnection: NativeConnection;
+  client: Client;
+  bundle: WorkflowBundle;
+  scratchDir: string;
+}
+
+let shared: Shared | undefined;
+const log = (line: string) => console.log(`  [harness] ${line}`);
+
+export function infra(): Shared {
+  if (!shared) throw new Error('test infrastructure not started: run tests through `npm test` (test/setup.ts)');
+  return shared;
+}
+
+export async function startInfra(): Promise<void> {
+  const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-test-'));
+  const runId = randomUUID().slice(0, 8);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const [pg, temporal, bundle] = await Promise.all([startPostgres(scratchDir), startTemporal(), bundleWorkflows()]);
+  const templateDb = `stockflow_template_${runId}`;
+  const templateUrl = await ensureDatabase(pg.adminUrl, templateDb);
+  const template = connect(templateUrl, { max: 2 });
+  await runMigrations(template);
+  await template.close();
+  const connection = await Connection.connect({ address: temporal.address });
+  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  shared = {
+    postgres: pg.server,
+    adminUrl: pg.adminUrl,
+    templateDb,
+    temporal: temporal.server,
+    temporalAddress: temporal.address,
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    connection,
+    nativeConnection,
+    client: new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }),
+    bundle,
+    scratchDir,
+  };
+}
+
+export async function stopInfra(): Promise<void> {
+  if (!shared) return;
+  const s = shared;
+  shared = undefined;
+  await s.connection.close();
+  await s.nativeConnection.close();
+  await s.temporal?.stop();
+  await s.postgres?.stop();
+  rmSync(s.scratchDir, { recursive: true, force: true });
+}
+
+async function startPostgres(scratchDir: string): Promise<{ adminUrl: string; server?: PostgresServer }> {
+  if (process.env.DATABASE_URL) return { adminUrl: process.env.DATABASE_URL };
+  const server = await startEmbeddedPostgres({ dataDir: path.join(scratchDir, 'pg'), port: await freePort(), log });
+  return { adminUrl: server.adminUrl, server };
+}
+
+async function startTemporal(): Promise<{ address: string; server?: TemporalServer }> {
+  if (process.env.TEMPORAL_ADDRESS) return { address: process.env.TEMPORAL_ADDRESS };
+  const cli = await findOrBuildTemporalCli(log);
+  if (!cli) throw new Error('no Temporal CLI and no Go to build one: set TEMPORAL_ADDRESS or TEMPORAL_CLI_PATH');
+  const server = await startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true });
+  return { address: server.address, server };
+}
+
+/** A fresh, migrated database of its own for one suite. Close it when the suite ends. */
+export async function createTestDatabase(): Promise<Database & { url: string }> {
+  const { adminUrl, templateDb } = infra();
+  const name = `stockflow_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const url = await ensureDatabase(adminUrl, name, templateDb);
+  return { ...connect(url, { max: 20 }), url };
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker on its own task queue over the given database; stop it in `after`. */
+export async function startTestWorker(database: Database, prefix = 'test'): Promise<RunningWorker> {
+  const s = infra();
+  const taskQueue = uniqueTaskQueue(prefix);
+  const worker = await createWorker({
+    connection: s.nativeConnection,
+    namespace: s.namespace,
+    taskQueue,
+    workflowBundle: s.bundle,
+    db: database.db,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export { withDatabase };

@@ -1,0 +1,4 @@
+/** Workflow ids are business keys, so a duplicate upstream event cannot start a second run. */
+export const workflowIds = {
+  stockMovement: (idempotencyKey: string) => `movement/${idempotencyKey}`,
+};

@@ -1,0 +1,1 @@
+export { stockMovement } from './stock-movement';
