@@ -51,7 +51,7 @@ type Applied = Omit<OperationResult, 'replayed' | 'idempotencyKey' | 'kind'>;
  */
 export async function applyStockOperation(db: Db, op: StockOperation): Promise<OperationResult> {
   const { actor: _actor, ...request } = op;
-  const requestHash = sha256(canonicalJson(request));
+  const requestHash = operationRequestHash(op);
   try {
     return await db.transaction(async (tx) => {
       const [claim, place] = await Promise.all([
@@ -82,6 +82,21 @@ export async function applyStockOperation(db: Db, op: StockOperation): Promise<O
   } catch (error) {
     throw asRefusal(error, op);
   }
+}
+
+/** Identifies a request independent of key order and of who sent it (a retry may come from another process). */
+export function operationRequestHash(op: StockOperation): string {
+  const { actor: _actor, ...request } = op;
+  return sha256(canonicalJson(request));
+}
+
+/** The request hash already claimed for a key, if any; lets the API refuse a conflicting reuse up front. */
+export async function claimedRequestHash(db: Db, idempotencyKey: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ requestHash: stockOperations.requestHash })
+    .from(stockOperations)
+    .where(eq(stockOperations.idempotencyKey, idempotencyKey));
+  return row?.requestHash;
 }
 
 async function replay(tx: Tx, op: StockOperation, requestHash: string): Promise<OperationResult> {

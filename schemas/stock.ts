@@ -76,10 +76,15 @@ export const ResolveCountFlagOp = z.object({
   note: z.string().trim().min(1, 'must say what was found').max(1000, 'must be at most 1000 characters'),
 });
 
+function kindError(issue: { code: string; options?: unknown }): string {
+  if (issue.code === 'invalid_type') return 'must be a JSON object';
+  return `must be one of ${(issue.options as string[] | undefined)?.join(', ') ?? 'the listed kinds'}`;
+}
+
 export const StockOperation = z.discriminatedUnion(
   'kind',
   [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, AdjustOp, TransferOp, SetIncomingOp, CycleCountOp, ResolveCountFlagOp],
-  { error: 'must be one of receive, issue, reserve, release, commit, ship, adjust, transfer, set_incoming, cycle_count, resolve_count_flag' },
+  { error: kindError },
 );
 export type StockOperation = z.infer<typeof StockOperation>;
 /** What a caller may send: defaults (actor, ttl) not yet applied. */
@@ -87,8 +92,6 @@ export type StockOperationInput = z.input<typeof StockOperation>;
 export type StockOperationKind = StockOperation['kind'];
 export type OperationOf<K extends StockOperationKind> = Extract<StockOperation, { kind: K }>;
 
-/** Operations a person or upstream system may request through `POST /v1/stock/movements`. */
-export const REQUESTABLE_KINDS = ['receive', 'issue', 'adjust', 'transfer', 'set_incoming', 'cycle_count', 'resolve_count_flag'] as const;
 
 export const CountStatus = z.enum(['ok', 'investigate', 'blocked']);
 export type CountStatus = z.infer<typeof CountStatus>;
@@ -142,3 +145,11 @@ export const StockRefusalCode = z.enum([
   'idempotency_conflict',
 ]);
 export type StockRefusalCode = z.infer<typeof StockRefusalCode>;
+
+/** The body of `POST /v1/stock/movements`: what people and upstream systems may ask for directly. */
+export const MovementRequest = z.discriminatedUnion(
+  'kind',
+  [ReceiveOp, IssueOp, AdjustOp, TransferOp, SetIncomingOp, CycleCountOp, ResolveCountFlagOp],
+  { error: kindError },
+);
+export type MovementRequest = z.infer<typeof MovementRequest>;

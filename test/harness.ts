@@ -42,7 +42,8 @@ export function infra(): Shared {
 export async function startInfra(): Promise<void> {
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-test-'));
   const runId = randomUUID().slice(0, 8);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Activity refusals are expected in tests; WARN would print each one.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const [pg, temporal, bundle] = await Promise.all([startPostgres(scratchDir), startTemporal(), bundleWorkflows()]);
   const templateDb = `stockflow_template_${runId}`;
   const templateUrl = await ensureDatabase(pg.adminUrl, templateDb);

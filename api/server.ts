@@ -1,0 +1,85 @@
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { recordAudit } from '../db/audit';
+import type { Database } from '../db/connection';
+import { signatureProblem, tokenProblem } from './auth';
+import { HttpError } from './errors';
+import { openApiDocument } from './openapi';
+import { registerHealthRoutes } from './routes/health';
+import { registerStockRoutes } from './routes/stock';
+
+export interface ApiDeps {
+  database: Database;
+  client: Client;
+  taskQueue: string;
+  webhookSecret?: string;
+  apiToken?: string;
+  /** How long a request that starts a workflow waits for its outcome before answering 202. */
+  workflowWaitMs?: number;
+  bodyLimitBytes?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 });
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+
+  // Keep the raw body: webhook signatures are computed over the exact bytes that were sent.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    parseJson(request, body as string, (error: Error | null, value?: unknown) =>
+      error
+        ? done(new HttpError(400, { error: 'invalid_json', message: `body is not valid JSON: ${error.message}` }), undefined)
+        : done(null, value),
+    );
+  });
+
+  app.addHook('preHandler', async (request) => {
+    const access = request.routeOptions.config.access ?? 'public';
+    const problem =
+      access === 'upstream' && deps.webhookSecret
+        ? signatureProblem(deps.webhookSecret, request.headers, request.rawBody ?? '')
+        : access === 'operator' && deps.apiToken
+          ? tokenProblem(deps.apiToken, request.headers.authorization)
+          : undefined;
+    if (!problem) return;
+    await auditRefusedRequest(deps.database, request, problem);
+    throw new HttpError(401, { error: 'unauthorized', message: problem });
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) return reply.status(error.statusCode).send(error.body);
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.status(status).send({ error: (error.code ?? 'bad_request').toLowerCase(), message: error.message });
+    }
+    request.log.error(error);
+    console.error(`${request.method} ${request.url} failed:`, error);
+    return reply.status(500).send({ error: 'internal', message: 'internal error; nothing was lost — retry with the same idempotency key' });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  registerHealthRoutes(app, deps);
+  registerStockRoutes(app, deps);
+  app.get('/openapi.json', async () => openApiDocument(app));
+  return app;
+}
+
+async function auditRefusedRequest(database: Database, request: FastifyRequest, reason: string): Promise<void> {
+  await recordAudit(database.db, {
+    actor: 'anonymous',
+    action: 'api.unauthorized',
+    subjectType: 'http_request',
+    subjectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
+    details: { reason, ip: request.ip },
+  });
+}

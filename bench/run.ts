@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { connect } from '../db/connection';
+import { runMigrations } from '../db/migrate';
+import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../runtime/postgres';
+import { freePort } from '../runtime/wait';
+import { benchReservations } from './reservations';
+
+/** A benchmark gets a fresh, migrated database of its own and says whether its correctness checks held. */
+interface Benchmark {
+  name: string;
+  run(databaseUrl: string): Promise<boolean>;
+}
+
+/** Run in this order; add new benchmarks here. */
+const BENCHMARKS: Benchmark[] = [{ name: 'reservation throughput', run: benchReservations }];
+
+async function main(): Promise<number> {
+  const server = await startServer();
+  try {
+    let allHeld = true;
+    for (const benchmark of BENCHMARKS) {
+      console.log(`\n=== ${benchmark.name} ===`);
+      const held = await runInFreshDatabase(server.adminUrl, benchmark);
+      allHeld &&= held;
+    }
+    return allHeld ? 0 : 1;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The server named by DATABASE_URL (left running), or a throwaway embedded one. */
+async function startServer(): Promise<PostgresServer> {
+  const external = process.env.DATABASE_URL;
+  if (external) return { adminUrl: external, stop: async () => undefined };
+  const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-bench-'));
+  const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
+  try {
+    const server = await startEmbeddedPostgres({
+      dataDir: path.join(scratchDir, 'pg'),
+      port: await freePort(),
+      log: (line) => console.error(`[postgres] ${line}`),
+    });
+    return {
+      adminUrl: server.adminUrl,
+      stop: async () => {
+        await server.stop();
+        removeScratch();
+      },
+    };
+  } catch (error) {
+    removeScratch();
+    throw error;
+  }
+}
+
+async function runInFreshDatabase(adminUrl: string, benchmark: Benchmark): Promise<boolean> {
+  const name = `stockflow_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const url = await ensureDatabase(adminUrl, name);
+  try {
+    await migrate(url);
+    return await benchmark.run(url);
+  } finally {
+    await dropDatabase(adminUrl, name);
+  }
+}
+
+async function migrate(url: string): Promise<void> {
+  const database = connect(url, { max: 2 });
+  try {
+    await runMigrations(database);
+  } finally {
+    await database.close();
+  }
+}
+
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    // FORCE: a benchmark that failed mid-run may not have closed every connection.
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await sql.end();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
