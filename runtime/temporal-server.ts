@@ -1,6 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { stopLeftover, stopProcess } from './processes';
 import { isPortOpen, waitFor } from './wait';
 
 export interface TemporalServer {
@@ -37,6 +39,8 @@ export interface DevServerOptions {
 /** Starts `temporal server start-dev` with Stockflow's search attributes and waits until it answers. */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<TemporalServer> {
   const address = `127.0.0.1:${options.port}`;
+  const pidFile = options.dbFile ? `${options.dbFile}.pid` : undefined;
+  if (pidFile) await stopLeftover(pidFile, 'temporal', options.log);
   if (await isPortOpen(options.port)) {
     throw new Error(
       `port ${options.port} is already in use: set TEMPORAL_ADDRESS=${address} to use the server there, or TEMPORAL_PORT to pick another port`,
@@ -50,6 +54,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   args.push(...searchAttributeFlags());
 
   const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (pidFile && child.pid) writeFileSync(pidFile, String(child.pid));
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
@@ -84,16 +89,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   return {
     address,
     uiUrl: options.headless ? undefined : `http://127.0.0.1:${options.uiPort}`,
-    stop: () => stopProcess(child),
+    stop: async () => {
+      await stopProcess(child);
+      if (pidFile) rmSync(pidFile, { force: true });
+    },
   };
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within the grace period. */
-export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }

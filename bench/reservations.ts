@@ -1,0 +1,316 @@
+import type postgres from 'postgres';
+import { createActivities } from '../activities';
+import { canonicalJson, sha256 } from '../db/canonical';
+import { addToCatalogue } from '../db/catalogue';
+import { connect, type Database } from '../db/connection';
+import { applyStockOperation } from '../db/stock';
+
+const CLIENTS = 64;
+const POOL_SIZE = 20;
+const ATTEMPTS_PER_RUN = 4_000;
+const WARM_UP_ATTEMPTS = 1_000;
+const MEASURED_RUNS = 5;
+const TARGET_RATIO = 0.7;
+const LOCATION = 'BENCH';
+const ACTOR = 'bench';
+const TTL_SECONDS = 3600;
+
+interface Scenario {
+  name: string;
+  skuPrefix: string;
+  skuCount: number;
+  unitsPerSku: number;
+}
+
+// Attempts go round-robin over the SKUs, so every SKU has stock to spare and no attempt is refused:
+// the runs measure the reservation path, not the refusal path.
+const SCENARIOS: Scenario[] = [
+  { name: 'hot SKU', skuPrefix: 'HOT', skuCount: 1, unitsPerSku: 20_000 },
+  { name: 'many SKUs', skuPrefix: 'MANY', skuCount: 200, unitsPerSku: 100 },
+];
+
+interface ReservationPath {
+  name: string;
+  reserve(idempotencyKey: string, sku: string): Promise<unknown>;
+}
+
+interface Checks {
+  oversold: number;
+  negative: number;
+  drifted: number;
+  /** The run's reservation rows and reserved units that differ from its attempts (0, 1 or 2). */
+  miscounted: number;
+}
+
+interface PathFigures {
+  path: string;
+  medianRate: number;
+}
+
+interface ScenarioFigures {
+  label: string;
+  paths: PathFigures[];
+  violations: Checks;
+}
+
+/** Reservation throughput of the activity against the same transaction in raw SQL. True if no check failed. */
+export async function benchReservations(databaseUrl: string): Promise<boolean> {
+  // One pool per path, same size and same driver settings (connect() installs Drizzle's type
+  // parsers), so the paths differ only in the code between the caller and the SQL. Seeding and
+  // checks use a third pool so they never warm or occupy a measured one.
+  const activityPool = connect(databaseUrl, { max: POOL_SIZE });
+  const sqlPool = connect(databaseUrl, { max: POOL_SIZE });
+  const control = connect(databaseUrl, { max: 4 });
+  try {
+    await addToCatalogue(control.db, { locations: [{ code: LOCATION, name: 'Benchmark' }], items: [] });
+    const paths = [activityPath(activityPool), rawSqlPath(sqlPool.sql)];
+    console.log(
+      `${CLIENTS} clients, pool ${POOL_SIZE} per path, ${fmt(ATTEMPTS_PER_RUN)} reservations per run, ` +
+        `${MEASURED_RUNS} runs per path after a ${fmt(WARM_UP_ATTEMPTS)}-reservation warm-up, paths alternating`,
+    );
+    const figures: ScenarioFigures[] = [];
+    for (const scenario of SCENARIOS) figures.push(await runScenario(scenario, paths, control));
+    printSummary(figures);
+    return figures.every((f) => totalOf(f.violations) === 0);
+  } finally {
+    await Promise.all([activityPool.close(), sqlPool.close(), control.close()]);
+  }
+}
+
+function activityPath(database: Database): ReservationPath {
+  const activities = createActivities({ db: database.db });
+  return {
+    name: 'activity',
+    reserve: (idempotencyKey, sku) =>
+      activities.applyStockOperation({
+        kind: 'reserve',
+        idempotencyKey,
+        sku,
+        location: LOCATION,
+        quantity: 1,
+        actor: ACTOR,
+        ttlSeconds: TTL_SECONDS,
+      }),
+  };
+}
+
+function rawSqlPath(sql: postgres.Sql): ReservationPath {
+  return { name: 'raw SQL', reserve: (idempotencyKey, sku) => reserveInSql(sql, idempotencyKey, sku) };
+}
+
+interface BalanceRow {
+  on_hand: number;
+  reserved: number;
+  committed: number;
+  incoming: number;
+  available: number;
+  count_status: string;
+}
+
+/**
+ * The baseline: what applyStockOperation sends for a reserve (db/stock.ts), statement for statement,
+ * with the same pairs of statements issued together, and the same hash, result and audit payloads.
+ */
+async function reserveInSql(sql: postgres.Sql, idempotencyKey: string, sku: string): Promise<void> {
+  const quantity = 1;
+  const request = { kind: 'reserve', idempotencyKey, sku, location: LOCATION, quantity, ttlSeconds: TTL_SECONDS };
+  const requestHash = sha256(canonicalJson(request));
+  await sql.begin(async (tx) => {
+    const [claim, [place]] = await Promise.all([
+      tx<{ id: string }[]>`
+        INSERT INTO stock_operations (idempotency_key, kind, request_hash, actor)
+        VALUES (${idempotencyKey}, ${request.kind}, ${requestHash}, ${ACTOR})
+        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+      tx<{ variant_id: number | null; allow_negative: boolean | null; location_id: number | null }[]>`
+        SELECT (SELECT id FROM variants WHERE sku = ${sku}) AS variant_id,
+               (SELECT allow_negative FROM variants WHERE sku = ${sku}) AS allow_negative,
+               (SELECT id FROM locations WHERE code = ${LOCATION}) AS location_id
+        FROM (SELECT 1) AS one`,
+    ]);
+    // Every attempt has a fresh key, so a replay or an unknown SKU is a fault in the benchmark.
+    if (claim.length === 0) throw new Error(`idempotency key ${idempotencyKey} was already used`);
+    if (place.variant_id === null || place.location_id === null) throw new Error(`unknown SKU ${sku}`);
+    const operationId = claim[0].id;
+    // Benchmark items never allow negative stock, so the availability condition always applies.
+    const [row] = await tx<BalanceRow[]>`
+      UPDATE stock_balances
+      SET on_hand = on_hand + ${0}, reserved = reserved + ${quantity}, updated_at = now()
+      WHERE variant_id = ${place.variant_id} AND location_id = ${place.location_id} AND available >= ${quantity}
+      RETURNING *`;
+    if (!row) throw new Error(`insufficient stock of ${sku}`);
+    const [[reservation]] = await Promise.all([
+      tx<{ status: string; expires_at: string }[]>`
+        INSERT INTO reservations (idempotency_key, variant_id, location_id, quantity, expires_at)
+        VALUES (${idempotencyKey}, ${place.variant_id}, ${place.location_id}, ${quantity},
+                now() + make_interval(secs => ${TTL_SECONDS}))
+        RETURNING status, expires_at`,
+      tx`
+        INSERT INTO stock_movements (operation_id, idempotency_key, variant_id, location_id, kind,
+                                     delta_on_hand, delta_reserved, delta_committed, delta_incoming, actor)
+        VALUES (${operationId}, ${idempotencyKey}, ${place.variant_id}, ${place.location_id}, ${request.kind},
+                ${0}, ${quantity}, ${0}, ${0}, ${ACTOR})`,
+    ]);
+    const balances = [balanceView(sku, row)];
+    const result = {
+      idempotencyKey,
+      kind: request.kind,
+      replayed: false,
+      movements: 1,
+      balances,
+      reservation: { key: idempotencyKey, status: reservation.status, quantity, expiresAt: new Date(reservation.expires_at).toISOString() },
+    };
+    // JSON text, as Drizzle sends it: connect() makes the jsonb serializer pass strings through.
+    await Promise.all([
+      tx`UPDATE stock_operations SET result = ${JSON.stringify(result)} WHERE id = ${operationId}`,
+      tx`
+        INSERT INTO audit_log (actor, action, subject_type, subject_id, idempotency_key, details)
+        VALUES (${ACTOR}, ${`stock.${request.kind}`}, 'stock_operation', ${idempotencyKey}, ${idempotencyKey},
+                ${JSON.stringify({ request, movements: 1, balances })})`,
+    ]);
+  });
+}
+
+function balanceView(sku: string, row: BalanceRow) {
+  return {
+    sku,
+    location: LOCATION,
+    onHand: row.on_hand,
+    reserved: row.reserved,
+    committed: row.committed,
+    incoming: row.incoming,
+    available: row.available,
+    countStatus: row.count_status,
+  };
+}
+
+async function runScenario(scenario: Scenario, paths: ReservationPath[], control: Database): Promise<ScenarioFigures> {
+  const label = `${scenario.name} (${CLIENTS} clients, ${fmt(scenario.skuCount)} SKU${scenario.skuCount === 1 ? '' : 's'})`;
+  console.log(`\n${label}, ${fmt(scenario.unitsPerSku)} units per SKU, fresh SKUs every run`);
+  const violations: Checks = { oversold: 0, negative: 0, drifted: 0, miscounted: 0 };
+  const rates = new Map<ReservationPath, number[]>(paths.map((p) => [p, []]));
+  let runNumber = 0;
+  const runOnce = async (path: ReservationPath, attempts: number, tag: string) => {
+    const run = await measureRun(scenario, path, attempts, runNumber++, control);
+    addChecks(violations, run.checks);
+    console.log(`  ${tag.padEnd(8)} ${path.name.padEnd(8)} ${fmt(run.rate).padStart(7)} res/s   ${describeChecks(run.checks, attempts)}`);
+    return run.rate;
+  };
+  for (const path of paths) await runOnce(path, WARM_UP_ATTEMPTS, 'warm-up');
+  for (let i = 1; i <= MEASURED_RUNS; i++) {
+    for (const path of paths) rates.get(path)?.push(await runOnce(path, ATTEMPTS_PER_RUN, `run ${i}`));
+  }
+  return { label, violations, paths: paths.map((p) => ({ path: p.name, medianRate: median(rates.get(p) ?? []) })) };
+}
+
+async function measureRun(
+  scenario: Scenario,
+  path: ReservationPath,
+  attempts: number,
+  runNumber: number,
+  control: Database,
+): Promise<{ rate: number; checks: Checks }> {
+  const skus = Array.from({ length: scenario.skuCount }, (_, i) => `${scenario.skuPrefix}-${runNumber}-${i}`);
+  await stockUp(control, skus, scenario.unitsPerSku);
+  const started = performance.now();
+  await drive(attempts, (i) => path.reserve(`bench/${skus[0]}/${i}`, skus[i % skus.length]));
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: attempts / seconds, checks: await check(control, skus, attempts) };
+}
+
+/** New SKUs for every run, so each run starts from full stock on rows no earlier run has touched. */
+async function stockUp(control: Database, skus: string[], units: number): Promise<void> {
+  await addToCatalogue(control.db, { locations: [], items: [{ name: `bench ${skus[0]}`, skus }] });
+  await Promise.all(
+    skus.map((sku) =>
+      applyStockOperation(control.db, {
+        kind: 'receive',
+        idempotencyKey: `bench/receive/${sku}`,
+        actor: ACTOR,
+        sku,
+        location: LOCATION,
+        quantity: units,
+      }),
+    ),
+  );
+}
+
+/** CLIENTS concurrent loops share the attempts; the first failure stops them all and is rethrown. */
+async function drive(attempts: number, attempt: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const client = async () => {
+    while (next < attempts && !failure) {
+      const i = next++;
+      try {
+        await attempt(i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  if (failure) throw failure.error;
+}
+
+/**
+ * Database-wide: no balance is oversold or negative, every balance equals the sum of its ledger
+ * movements; and for this run's SKUs, exactly one reservation and one reserved unit per attempt.
+ */
+async function check(control: Database, skus: string[], attempts: number): Promise<Checks> {
+  const [balances] = await control.sql<{ oversold: number; negative: number; drifted: number }[]>`
+    WITH ledger AS (
+      SELECT variant_id, location_id,
+             sum(delta_on_hand)::int AS on_hand, sum(delta_reserved)::int AS reserved,
+             sum(delta_committed)::int AS committed, sum(delta_incoming)::int AS incoming
+      FROM stock_movements GROUP BY variant_id, location_id
+    )
+    SELECT
+      count(*) FILTER (WHERE b.reserved > b.on_hand OR b.available < 0)::int AS oversold,
+      count(*) FILTER (WHERE least(b.on_hand, b.reserved, b.committed, b.incoming) < 0)::int AS negative,
+      count(*) FILTER (WHERE b.variant_id IS NULL OR l.variant_id IS NULL
+        OR (b.on_hand, b.reserved, b.committed, b.incoming) <> (l.on_hand, l.reserved, l.committed, l.incoming))::int AS drifted
+    FROM stock_balances b FULL JOIN ledger l USING (variant_id, location_id)`;
+  const [run] = await control.sql<{ reservations: number; reserved: number }[]>`
+    SELECT (SELECT count(*) FROM reservations r JOIN variants v ON v.id = r.variant_id WHERE v.sku = ANY(${skus}))::int AS reservations,
+           (SELECT coalesce(sum(b.reserved), 0) FROM stock_balances b JOIN variants v ON v.id = b.variant_id WHERE v.sku = ANY(${skus}))::int AS reserved`;
+  const miscounted = Number(run.reservations !== attempts) + Number(run.reserved !== attempts);
+  return { ...balances, miscounted };
+}
+
+function addChecks(total: Checks, run: Checks): void {
+  total.oversold += run.oversold;
+  total.negative += run.negative;
+  total.drifted += run.drifted;
+  total.miscounted += run.miscounted;
+}
+
+function totalOf(checks: Checks): number {
+  return checks.oversold + checks.negative + checks.drifted + checks.miscounted;
+}
+
+function describeChecks(checks: Checks, attempts: number): string {
+  const counts = checks.miscounted === 0 ? `${fmt(attempts)} reserved` : `reservation count MISMATCH`;
+  return `oversell ${checks.oversold} · negative ${checks.negative} · ledger drift ${checks.drifted} · ${counts}`;
+}
+
+function printSummary(figures: ScenarioFigures[]): void {
+  console.log('\nmedian of runs:');
+  for (const { label, paths, violations } of figures) {
+    const [activity, baseline] = paths;
+    const ratio = activity.medianRate / baseline.medianRate;
+    const target = ratio >= TARGET_RATIO ? `target ≥ ${TARGET_RATIO.toFixed(2)}` : `BELOW target ${TARGET_RATIO.toFixed(2)}`;
+    const rates = paths.map((p) => `${p.path} ${fmt(p.medianRate)} res/s`).join(' · ');
+    const failures = totalOf(violations) === 0 ? '' : ` · CHECKS FAILED (negative ${violations.negative}, drift ${violations.drifted}, miscounted ${violations.miscounted})`;
+    console.log(`  ${label}: ${rates} · ratio ${ratio.toFixed(2)} (${target}) · oversell ${violations.oversold}${failures}`);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

@@ -1,0 +1,52 @@
+import { signedHeaders } from '../api/auth';
+import type { EnvConfig } from '../schemas/config';
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  webhookSecret?: string;
+  apiToken?: string;
+}
+
+export function apiClientOptions(config: EnvConfig, baseUrl?: string): ApiClientOptions {
+  return {
+    baseUrl: baseUrl ?? `http://${config.STOCKFLOW_API_HOST}:${config.STOCKFLOW_API_PORT}`,
+    webhookSecret: config.STOCKFLOW_WEBHOOK_SECRET,
+    apiToken: config.STOCKFLOW_API_TOKEN,
+  };
+}
+
+export interface ApiResponse {
+  status: number;
+  body: any;
+}
+
+/** Talks to a running Stockflow API, signing upstream requests and sending the operator token when configured. */
+export class ApiClient {
+  constructor(private readonly options: ApiClientOptions) {}
+
+  get(path: string): Promise<ApiResponse> {
+    return this.send('GET', path);
+  }
+
+  post(path: string, body: unknown, kind: 'upstream' | 'operator' = 'upstream'): Promise<ApiResponse> {
+    return this.send('POST', path, body, kind);
+  }
+
+  private async send(method: string, path: string, body?: unknown, kind: 'upstream' | 'operator' = 'operator'): Promise<ApiResponse> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {};
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
+    if (payload !== undefined && kind === 'upstream' && this.options.webhookSecret) {
+      Object.assign(headers, signedHeaders(this.options.webhookSecret, payload));
+    }
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.options.baseUrl), { method, headers, body: payload });
+    } catch (error) {
+      throw new Error(`cannot reach the Stockflow API at ${this.options.baseUrl} (is \`npm start\` running?): ${(error as Error).cause ?? error}`);
+    }
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+}

@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { demoCommand } from './demo';
+import { startCommand } from './start';
+import { stockCommand } from './stock';
+import { workerCommand } from './worker';
+
+const program = new Command('stockflow')
+  .description('Inventory operations as durable Temporal workflows over a PostgreSQL stock ledger')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('start Postgres, Temporal (with its Web UI), a worker and the HTTP API; Ctrl-C stops them')
+  .action(startCommand);
+
+program
+  .command('stock')
+  .description('show on hand, reserved, committed, incoming and available for a SKU')
+  .argument('<sku>', 'the SKU to look up')
+  .option('--api <url>', 'Stockflow API base URL (default from STOCKFLOW_API_HOST/PORT)')
+  .option('--json', 'print the raw JSON')
+  .action(stockCommand);
+
+program
+  .command('demo')
+  .description('drive a short warehouse scenario through the running API so workflows appear in the Temporal UI')
+  .option('--api <url>', 'Stockflow API base URL (default from STOCKFLOW_API_HOST/PORT)')
+  .action(demoCommand);
+
+program
+  .command('worker')
+  .description('run one more worker process (scale out) against TEMPORAL_ADDRESS and DATABASE_URL')
+  .action(workerCommand);
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`stockflow: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

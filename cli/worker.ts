@@ -1,0 +1,24 @@
+import { NativeConnection } from '@temporalio/worker';
+import { connect } from '../db/connection';
+import { runMigrations } from '../db/migrate';
+import { loadConfig } from '../runtime/config';
+import { DATABASE_NAME } from '../runtime/stack';
+import { createWorker } from '../workers/worker';
+
+/**
+ * `stockflow worker`: one more worker process on the task queue, for scaling out. Points at
+ * TEMPORAL_ADDRESS and DATABASE_URL, defaulting to the stack `npm start` runs on this machine.
+ */
+export async function workerCommand(): Promise<void> {
+  const config = loadConfig();
+  const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
+  const databaseUrl = config.DATABASE_URL ?? `postgres://stockflow:stockflow@127.0.0.1:${config.STOCKFLOW_PG_PORT}/${DATABASE_NAME}`;
+  const database = connect(databaseUrl, { max: 20 });
+  await runMigrations(database);
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.STOCKFLOW_TASK_QUEUE, db: database.db });
+  console.log(`[stockflow] worker polling ${config.STOCKFLOW_TASK_QUEUE} on ${address}; Ctrl-C stops it`);
+  await worker.run();
+  await connection.close();
+  await database.close();
+}

@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/server';
+import { addToCatalogue, isCatalogueEmpty } from '../db/catalogue';
+import { connect, type Database } from '../db/connection';
+import { DEMO_CATALOGUE } from '../db/demo-catalogue';
+import { runMigrations } from '../db/migrate';
+import type { EnvConfig } from '../schemas/config';
+import { createWorker } from '../workers/worker';
+import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from './postgres';
+import { findOrBuildTemporalCli, PROJECT_ROOT } from './temporal-cli';
+import { startTemporalDevServer, type TemporalServer } from './temporal-server';
+import { startSdkTestServer } from './temporal-fallback';
+
+export const DATABASE_NAME = 'stockflow';
+
+export interface Stack {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+type Log = (line: string) => void;
+
+/**
+ * Brings up everything Stockflow needs, reusing what the environment points at and starting the
+ * rest locally: Postgres, Temporal, migrations, the demo catalogue (empty database only), a
+ * worker and the HTTP API. `stop()` undoes it in reverse order.
+ */
+export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((error: unknown) => log(`while stopping: ${String(error)}`));
+  };
+  try {
+    const dataDir = path.resolve(PROJECT_ROOT, config.STOCKFLOW_DATA_DIR);
+    const [postgres, temporal] = await Promise.all([startPostgres(config, dataDir, log), startTemporal(config, dataDir, log)]);
+    if (postgres.server) stops.push(() => postgres.server!.stop());
+    if (temporal.server) stops.push(() => temporal.server!.stop());
+
+    const database = connect(postgres.url, { max: 20 });
+    stops.push(() => database.close());
+    await runMigrations(database);
+    await seedIfEmpty(database, log);
+
+    const connection = await Connection.connect({ address: temporal.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+    log('bundling workflow code and starting the worker');
+    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+    stops.push(() => nativeConnection.close());
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.STOCKFLOW_TASK_QUEUE,
+      db: database.db,
+    });
+    const running = runWorker(worker, log);
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+
+    const api = await buildApi({
+      database,
+      client,
+      taskQueue: config.STOCKFLOW_TASK_QUEUE,
+      webhookSecret: config.STOCKFLOW_WEBHOOK_SECRET,
+      apiToken: config.STOCKFLOW_API_TOKEN,
+    });
+    const apiUrl = await listen(api, config);
+    stops.push(() => api.close());
+
+    return {
+      apiUrl,
+      temporalAddress: temporal.address,
+      temporalUiUrl: config.TEMPORAL_UI_URL ?? temporal.server?.uiUrl,
+      databaseUrl: postgres.url,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function startPostgres(config: EnvConfig, dataDir: string, log: Log): Promise<{ url: string; server?: PostgresServer }> {
+  if (config.DATABASE_URL) {
+    log(`using PostgreSQL at DATABASE_URL`);
+    return { url: config.DATABASE_URL };
+  }
+  const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port: config.STOCKFLOW_PG_PORT, log });
+  log(`embedded PostgreSQL listening on 127.0.0.1:${config.STOCKFLOW_PG_PORT} (data in ${path.join(dataDir, 'postgres')})`);
+  return { url: await ensureDatabase(server.adminUrl, DATABASE_NAME), server };
+}
+
+async function startTemporal(config: EnvConfig, dataDir: string, log: Log): Promise<{ address: string; server?: TemporalServer }> {
+  if (config.TEMPORAL_ADDRESS) {
+    log(`using Temporal at ${config.TEMPORAL_ADDRESS}`);
+    return { address: config.TEMPORAL_ADDRESS };
+  }
+  const cli = await findOrBuildTemporalCli(log, config.TEMPORAL_CLI_PATH);
+  if (!cli) {
+    log('no Temporal CLI and no Go: downloading a dev server through @temporalio/testing');
+    const server = await startSdkTestServer(config.TEMPORAL_NAMESPACE);
+    return { address: server.address, server };
+  }
+  const server = await startTemporalDevServer({
+    cli,
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    log,
+  });
+  return { address: server.address, server };
+}
+
+async function seedIfEmpty(database: Database, log: Log): Promise<void> {
+  if (!(await isCatalogueEmpty(database.db))) return;
+  await addToCatalogue(database.db, DEMO_CATALOGUE);
+  log(`seeded the demo catalogue: ${DEMO_CATALOGUE.items.flatMap((i) => i.skus).join(', ')}`);
+}
+
+function runWorker(worker: Worker, log: Log): Promise<void> {
+  return worker.run().catch((error: unknown) => {
+    log(`worker stopped with an error: ${String(error)}`);
+  });
+}
+
+async function listen(api: FastifyInstance, config: EnvConfig): Promise<string> {
+  await api.listen({ host: config.STOCKFLOW_API_HOST, port: config.STOCKFLOW_API_PORT });
+  return `http://${config.STOCKFLOW_API_HOST}:${config.STOCKFLOW_API_PORT}`;
+}
