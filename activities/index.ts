@@ -1,14 +1,19 @@
 import type { Db } from '../db/connection';
+import { createExceptionActivities } from './exceptions';
+import { createNotifyActivities, type NotifierConfig } from './notify';
 import { createStockActivities } from './stock';
 
 export interface ActivityDeps {
   db: Db;
+  notifier?: NotifierConfig;
 }
 
 /** Every activity the worker registers, built over its dependencies (one database pool per worker). */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createStockActivities(deps.db),
+    ...createExceptionActivities(deps.db),
+    ...createNotifyActivities(deps.db, deps.notifier ?? { namespace: 'default' }),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -233,4 +234,131 @@ export const auditLog = pgTable(
     details: jsonb('details').notNull().default({}),
   },
   (t) => [index('audit_log_subject_idx').on(t.subjectType, t.subjectId)],
+);
+
+/** People (or teams) who own exceptions. Roles: `approver` may decide any exception. */
+export const owners = pgTable('owners', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  contact: text('contact').notNull(),
+  roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+  createdAt: createdAt(),
+});
+
+/**
+ * Who owns an exception, by how specific a match is: each non-null matcher narrows the rule, the
+ * rule with the most matchers wins, config order breaks ties. The rule with no matchers is the
+ * default, and there is exactly one.
+ */
+export const ownershipRules = pgTable(
+  'ownership_rules',
+  {
+    id: serial('id').primaryKey(),
+    position: integer('position').notNull(),
+    exceptionType: text('exception_type'),
+    skuPrefix: text('sku_prefix'),
+    location: text('location'),
+    supplierId: text('supplier_id'),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => owners.id),
+    backupId: text('backup_id')
+      .notNull()
+      .references(() => owners.id),
+    escalationId: text('escalation_id')
+      .notNull()
+      .references(() => owners.id),
+    ackSlaSeconds: integer('ack_sla_seconds').notNull(),
+    resolutionSlaSeconds: integer('resolution_sla_seconds').notNull(),
+  },
+  (t) => [
+    check('ownership_rules_slas_positive', sql`${t.ackSlaSeconds} > 0 AND ${t.resolutionSlaSeconds} > 0`),
+    uniqueIndex('ownership_rules_one_default')
+      .on(sql`(true)`)
+      .where(sql`${t.exceptionType} IS NULL AND ${t.skuPrefix} IS NULL AND ${t.location} IS NULL AND ${t.supplierId} IS NULL`),
+  ],
+);
+
+/** One row per exceptionHold workflow: what is held, who owns it, where it stands. */
+export const exceptions = pgTable(
+  'exceptions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The business key (`exception/<type>/<subject>`); reused once an earlier exception is resolved. */
+    workflowId: text('workflow_id').notNull(),
+    runId: text('run_id').notNull().unique(),
+    type: text('type').notNull(),
+    subject: text('subject').notNull(),
+    severity: text('severity').notNull(),
+    summary: text('summary').notNull(),
+    /** open → acknowledged → approved | rejected. */
+    status: text('status').notNull().default('open'),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => owners.id),
+    assigneeId: text('assignee_id')
+      .notNull()
+      .references(() => owners.id),
+    escalationLevel: integer('escalation_level').notNull().default(0),
+    sku: text('sku'),
+    location: text('location'),
+    supplierId: text('supplier_id'),
+    orderId: text('order_id'),
+    heldChange: jsonb('held_change'),
+    requiresEvidence: boolean('requires_evidence').notNull().default(false),
+    context: jsonb('context').notNull().default({}),
+    occurrences: integer('occurrences').notNull().default(1),
+    decidedBy: text('decided_by'),
+    decisionReason: text('decision_reason'),
+    evidence: text('evidence'),
+    applyResult: jsonb('apply_result'),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('exceptions_status', sql`${t.status} IN ('open', 'acknowledged', 'approved', 'rejected')`),
+    check('exceptions_severity', sql`${t.severity} IN ('low', 'medium', 'high', 'critical')`),
+    index('exceptions_status_owner_idx').on(t.status, t.assigneeId),
+    uniqueIndex('exceptions_one_unresolved_per_key')
+      .on(t.workflowId)
+      .where(sql`${t.status} IN ('open', 'acknowledged')`),
+  ],
+);
+
+/** The exception's own history, step by step; append-only like the ledger. */
+export const exceptionEvents = pgTable(
+  'exception_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    exceptionId: bigint('exception_id', { mode: 'number' })
+      .notNull()
+      .references(() => exceptions.id),
+    /** Position in the workflow's own sequence; makes a retried write a no-op. */
+    seq: integer('seq').notNull(),
+    action: text('action').notNull(),
+    actor: text('actor').notNull(),
+    outcome: text('outcome').notNull(),
+    reason: text('reason'),
+    details: jsonb('details').notNull().default({}),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('exception_events_once').on(t.exceptionId, t.seq)],
+);
+
+/** One delivery per exception, escalation level and channel: a retried notify sends nothing twice. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    exceptionId: bigint('exception_id', { mode: 'number' })
+      .notNull()
+      .references(() => exceptions.id),
+    level: integer('level').notNull(),
+    channel: text('channel').notNull(),
+    recipientId: text('recipient_id').notNull(),
+    payload: jsonb('payload').notNull(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('notifications_once').on(t.exceptionId, t.level, t.channel)],
 );
