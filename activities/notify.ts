@@ -14,7 +14,8 @@ export interface NotifierConfig {
 export interface Notification {
   exceptionId: number;
   workflowId: string;
-  level: number;
+  /** Delivered once per number: 0–2 are escalation levels (owner, backup, escalation contact), 100+ reassignments. */
+  notice: number;
   recipient: Owner;
   /** Why they are told now: assigned, not acknowledged in time, not resolved in time. */
   reason: string;
@@ -41,23 +42,23 @@ export function createNotifyActivities(db: Db, config: NotifierConfig) {
     async notifyOwner(n: Notification): Promise<{ delivered: string[] }> {
       const link = workflowLink(config, n.workflowId);
       const text =
-        `[Stockflow] ${n.severity.toUpperCase()} ${n.type} exception "${n.subject}" → ${n.recipient.name} (${LEVEL_NAMES[n.level] ?? `level ${n.level}`}): ` +
+        `[Stockflow] ${n.severity.toUpperCase()} ${n.type} exception "${n.subject}" → ${n.recipient.name} (${LEVEL_NAMES[n.notice] ?? 'new assignee'}): ` +
         `${n.reason}. ${n.summary}${link ? ` — ${link}` : ''}`;
       const payload = {
         text,
         exception: { id: n.exceptionId, workflowId: n.workflowId, type: n.type, subject: n.subject, severity: n.severity, summary: n.summary },
-        escalationLevel: n.level,
+        notice: n.notice,
         recipient: { id: n.recipient.id, name: n.recipient.name, contact: n.recipient.contact },
         reason: n.reason,
         link,
       };
       const delivered: string[] = [];
       const claim = (channel: string, deliver: () => Promise<void>) =>
-        claimNotification(db, { exceptionId: n.exceptionId, level: n.level, channel, recipientId: n.recipient.id, payload }, deliver);
+        claimNotification(db, { exceptionId: n.exceptionId, level: n.notice, channel, recipientId: n.recipient.id, payload }, deliver);
       if (await claim('log', async () => log(text))) delivered.push('log');
       if (config.webhookUrl) {
         const url = config.webhookUrl;
-        if (await claim('webhook', () => postWebhook(url, payload, `${n.workflowId}#${n.exceptionId}/${n.level}`))) delivered.push('webhook');
+        if (await claim('webhook', () => postWebhook(url, payload, `${n.workflowId}#${n.exceptionId}/${n.notice}`))) delivered.push('webhook');
       }
       return { delivered };
     },

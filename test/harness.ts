@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { NotifierConfig } from '../activities/notify';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
@@ -111,15 +112,20 @@ export interface RunningWorker {
 }
 
 /** Starts a worker on its own task queue over the given database; stop it in `after`. */
-export async function startTestWorker(database: Database, prefix = 'test'): Promise<RunningWorker> {
+export async function startTestWorker(
+  database: Database,
+  prefix = 'test',
+  options: { taskQueue?: string; notifier?: NotifierConfig } = {},
+): Promise<RunningWorker> {
   const s = infra();
-  const taskQueue = uniqueTaskQueue(prefix);
+  const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
   const worker = await createWorker({
     connection: s.nativeConnection,
     namespace: s.namespace,
     taskQueue,
     workflowBundle: s.bundle,
     db: database.db,
+    notifier: options.notifier ?? { namespace: s.namespace, log: () => undefined },
   });
   const running = worker.run();
   return {

@@ -22,10 +22,7 @@ describe('workflow replay', () => {
   });
 
   it('replays every recorded history without a determinism error', async () => {
-    const histories = files.map((file) => ({
-      workflowId: file,
-      history: JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')),
-    }));
+    const histories = files.map((file) => JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as { workflowId: string; history: unknown });
     const results = Worker.runReplayHistories({ workflowBundle: infra().bundle }, histories);
     const failures: string[] = [];
     let replayed = 0;

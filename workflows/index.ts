@@ -1,1 +1,3 @@
+export { exceptionHold } from './exception-hold';
+export { ownerEscalation } from './owner-escalation';
 export { stockMovement } from './stock-movement';

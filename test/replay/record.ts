@@ -8,7 +8,12 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startStockMovement } from '../../client/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
+import { decideException, exceptionState, raiseException } from '../../client/exceptions';
+import { replaceOwnership } from '../../db/ownership';
+import { waitFor } from '../../runtime/wait';
+import { RaiseException } from '../../schemas/exceptions';
 import { StockOperation } from '../../schemas/stock';
+import { workflowIds } from '../../workflows/ids';
 import { createTestDatabase, infra, startInfra, startTestWorker, stopInfra } from '../harness';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -19,6 +24,15 @@ async function record(): Promise<void> {
   const worker = await startTestWorker(database, 'record');
   try {
     await addToCatalogue(database.db, { locations: [{ code: 'WH1', name: 'Warehouse 1' }], items: [{ name: 'Thing', skus: ['T-1'] }] });
+    await replaceOwnership(database.db, {
+      owners: [
+        { id: 'alice', name: 'Alice', contact: 'alice@example.com' },
+        { id: 'bob', name: 'Bob', contact: 'bob@example.com' },
+        { id: 'carol', name: 'Carol', contact: 'carol@example.com' },
+        { id: 'frank', name: 'Frank', contact: 'frank@example.com' },
+      ],
+      rules: [{ owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 1, resolutionSla: '1h' }],
+    });
     const client = infra().client;
     const scenarios: Record<string, () => Promise<{ workflowId: string }>> = {
       'stockMovement-applied': async () => {
@@ -26,6 +40,28 @@ async function record(): Promise<void> {
         await handle.result();
         return handle;
       },
+      'exceptionHold-escalated-then-approved': async () => {
+        const handle = await raiseException(
+          client,
+          worker.taskQueue,
+          RaiseException.parse({
+            type: 'record_check',
+            subject: 'T-1',
+            summary: 'recorded for the replay test',
+            source: 'record',
+            sku: 'T-1',
+            requiresEvidence: true,
+            heldChange: { kind: 'adjust', idempotencyKey: 'record/held', sku: 'T-1', location: 'WH1', delta: 2, reasonCode: 'found' },
+          }),
+        );
+        await waitFor('the escalation', async () => ((await exceptionState(client, handle.workflowId).catch(() => undefined))?.escalationLevel === 1 ? true : undefined));
+        await decideException(client, handle.workflowId, { action: 'comment', by: 'frank', reason: 'not mine' });
+        await decideException(client, handle.workflowId, { action: 'acknowledge', by: 'bob' });
+        await decideException(client, handle.workflowId, { action: 'approve', by: 'bob', reason: 'recounted', evidence: 'sheet 7' });
+        await handle.result();
+        return handle;
+      },
+      'ownerEscalation-escalated-then-resolved': async () => ({ workflowId: `${workflowIds.exception('record_check', 'T-1')}/sla-clock` }),
       'stockMovement-refused': async () => {
         const handle = await startStockMovement(client, worker.taskQueue, StockOperation.parse({ kind: 'issue', idempotencyKey: 'record/issue', sku: 'T-1', location: 'WH1', quantity: 50 }));
         await handle.result();
@@ -36,7 +72,8 @@ async function record(): Promise<void> {
     for (const [name, run] of Object.entries(scenarios)) {
       const { workflowId } = await run();
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
-      writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), `${historyToJSON(history)}\n`);
+      // The workflow id is kept: child ids and idempotency keys are derived from it on replay.
+      writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), `{"workflowId": ${JSON.stringify(workflowId)}, "history": ${historyToJSON(history)}}\n`);
       console.log(`recorded ${name}`);
     }
   } finally {
