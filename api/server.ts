@@ -5,6 +5,7 @@ import type { Database } from '../db/connection';
 import { signatureProblem, tokenProblem } from './auth';
 import { HttpError } from './errors';
 import { openApiDocument } from './openapi';
+import { registerExceptionRoutes } from './routes/exceptions';
 import { registerHealthRoutes } from './routes/health';
 import { registerStockRoutes } from './routes/stock';
 
@@ -70,6 +71,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   registerStockRoutes(app, deps);
+  registerExceptionRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }

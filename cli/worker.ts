@@ -16,7 +16,17 @@ export async function workerCommand(): Promise<void> {
   const database = connect(databaseUrl, { max: 20 });
   await runMigrations(database);
   const connection = await NativeConnection.connect({ address });
-  const worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.STOCKFLOW_TASK_QUEUE, db: database.db });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.STOCKFLOW_TASK_QUEUE,
+    db: database.db,
+    notifier: {
+      namespace: config.TEMPORAL_NAMESPACE,
+      webhookUrl: config.STOCKFLOW_NOTIFY_WEBHOOK_URL,
+      temporalUiUrl: config.TEMPORAL_UI_URL ?? (config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`),
+    },
+  });
   console.log(`[stockflow] worker polling ${config.STOCKFLOW_TASK_QUEUE} on ${address}; Ctrl-C stops it`);
   await worker.run();
   await connection.close();

@@ -7,11 +7,13 @@ import { addToCatalogue, isCatalogueEmpty } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
 import { DEMO_CATALOGUE } from '../db/demo-catalogue';
 import { runMigrations } from '../db/migrate';
+import { loadOwnershipIfEmpty } from '../db/ownership';
 import type { EnvConfig } from '../schemas/config';
 import { createWorker } from '../workers/worker';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from './postgres';
 import { findOrBuildTemporalCli, PROJECT_ROOT } from './temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from './temporal-server';
+import { readOwnershipFile } from './ownership-file';
 import { startSdkTestServer } from './temporal-fallback';
 
 export const DATABASE_NAME = 'stockflow';
@@ -46,6 +48,8 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
     stops.push(() => database.close());
     await runMigrations(database);
     await seedIfEmpty(database, log);
+    const ownershipFile = path.resolve(PROJECT_ROOT, config.STOCKFLOW_OWNERSHIP_FILE);
+    if (await loadOwnershipIfEmpty(database.db, readOwnershipFile(ownershipFile))) log(`loaded owners and ownership rules from ${ownershipFile}`);
 
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
@@ -59,6 +63,12 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.STOCKFLOW_TASK_QUEUE,
       db: database.db,
+      notifier: {
+        namespace: config.TEMPORAL_NAMESPACE,
+        webhookUrl: config.STOCKFLOW_NOTIFY_WEBHOOK_URL,
+        temporalUiUrl: config.TEMPORAL_UI_URL ?? temporal.server?.uiUrl,
+        log: (line) => log(`notify: ${line}`),
+      },
     });
     const running = runWorker(worker, log);
     stops.push(async () => {

@@ -23,5 +23,9 @@ export const EnvConfig = z.object({
   STOCKFLOW_API_TOKEN: optionalText,
   /** Where the Temporal Web UI lives, for links in notifications and CLI output. */
   TEMPORAL_UI_URL: optionalText,
+  /** Owners and ownership rules, loaded into Postgres on first start. */
+  STOCKFLOW_OWNERSHIP_FILE: z.string().min(1).default('config/ownership.json'),
+  /** Slack-compatible webhook that exception notifications are posted to; unset means log only. */
+  STOCKFLOW_NOTIFY_WEBHOOK_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;

@@ -12,6 +12,8 @@ import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions'
 import type { OwnershipConfigInput } from '../schemas/ownership';
 import { approveSignal } from '../workflows/exception-messages';
 import { createTestDatabase, infra, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/server';
 
 const OWNERSHIP: OwnershipConfigInput = {
   owners: [
@@ -308,5 +310,68 @@ describe('exceptions: hold, decide, escalate', () => {
       return ids.length === 2 ? ids.sort() : undefined;
     });
     assert.deepEqual(found, handles.slice(0, 2).map((h) => h.workflowId).sort());
+  });
+
+  describe('through the API', () => {
+    let app: FastifyInstance;
+    const TOKEN = 'exceptions-token';
+    const headers = { authorization: `Bearer ${TOKEN}` };
+
+    before(async () => {
+      app = await buildApi({ database, client: infra().client, taskQueue: worker.taskQueue, apiToken: TOKEN });
+    });
+
+    after(async () => {
+      await app?.close();
+    });
+
+    it('raises, lists, shows and decides an exception, answering a refusal with 403 and the reason', async () => {
+      const body = { type: 'api_check', subject: `api-${Date.now()}`, summary: 'raised through the API', source: 'api-test', sku: 'P-1' };
+      const raised = await app.inject({ method: 'POST', url: '/v1/exceptions', headers, payload: body });
+      assert.equal(raised.statusCode, 202, raised.body);
+      const workflowId = raised.json().workflowId;
+      await openedState(workflowId);
+
+      const listed = await app.inject({ method: 'GET', url: '/v1/exceptions?status=open&owner=alice&type=api_check', headers });
+      assert.equal(listed.statusCode, 200);
+      const [row] = listed.json().exceptions;
+      assert.equal(row.workflowId, workflowId);
+
+      const refused = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'approve', by: 'frank', reason: 'mine now' } });
+      assert.equal(refused.statusCode, 403);
+      assert.match(refused.json().message, /frank may not decide this exception/);
+
+      const accepted = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'reject', by: 'alice', reason: 'duplicate of a known issue' } });
+      assert.equal(accepted.statusCode, 200, accepted.body);
+      assert.equal(accepted.json().status, 'rejected');
+
+      const shown = await app.inject({ method: 'GET', url: `/v1/exceptions/${row.id}`, headers });
+      assert.deepEqual(
+        shown.json().history.map((h: { action: string; outcome: string }) => `${h.action}:${h.outcome}`),
+        ['open:accepted', 'approve:refused', 'reject:accepted'],
+      );
+      const again = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'approve', by: 'alice', reason: 'changed my mind' } });
+      assert.equal(again.statusCode, 409);
+    });
+
+    it('refuses a decision with a missing field, naming it', async () => {
+      const response = await app.inject({ method: 'POST', url: '/v1/exceptions/1/decisions', headers, payload: { action: 'reassign', by: 'alice', reason: 'holiday' } });
+      assert.equal(response.statusCode, 400);
+      assert.equal(response.json().issues[0].field, 'to');
+    });
+
+    it('validates ownership edits, naming the bad entry, and changes nothing on error', async () => {
+      const before = await app.inject({ method: 'GET', url: '/v1/ownership', headers });
+      const broken = { ...OWNERSHIP, rules: [...OWNERSHIP.rules, { match: { exceptionType: 'x' }, owner: 'nobody', backup: 'bob', escalation: 'carol', ackSla: '1h', resolutionSla: '1d' }] };
+      const response = await app.inject({ method: 'PUT', url: '/v1/ownership', headers, payload: broken });
+      assert.equal(response.statusCode, 400);
+      assert.deepEqual(response.json().issues, [{ field: `rules.${OWNERSHIP.rules.length}.owner`, reason: 'unknown owner "nobody"' }]);
+      const noDefault = { owners: OWNERSHIP.owners, rules: OWNERSHIP.rules.slice(1) };
+      const missing = await app.inject({ method: 'PUT', url: '/v1/ownership', headers, payload: noDefault });
+      assert.equal(missing.statusCode, 400);
+      assert.match(missing.json().message, /must contain a default rule/);
+      const after = await app.inject({ method: 'GET', url: '/v1/ownership', headers });
+      assert.deepEqual(after.json(), before.json());
+    });
   });
 });
