@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { demoCommand } from './demo';
+import { registerExceptionCommands } from './exceptions';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
 import { workerCommand } from './worker';
@@ -25,7 +26,10 @@ program
   .command('demo')
   .description('drive a short warehouse scenario through the running API so workflows appear in the Temporal UI')
   .option('--api <url>', 'Stockflow API base URL (default from STOCKFLOW_API_HOST/PORT)')
+  .option('--watch <seconds>', 'how long to watch the demo exception escalate (0: do not wait)', '30')
   .action(demoCommand);
+
+registerExceptionCommands(program);
 
 program
   .command('worker')

@@ -170,6 +170,6 @@ export async function listExceptions(db: Db, filter: ExceptionFilter): Promise<E
 export async function getException(db: Db, id: number): Promise<{ exception: ExceptionRow; events: ExceptionEventRow[] } | undefined> {
   const [exception] = await db.select().from(exceptions).where(eq(exceptions.id, id));
   if (!exception) return undefined;
-  const events = await db.select().from(exceptionEvents).where(eq(exceptionEvents.exceptionId, id)).orderBy(asc(exceptionEvents.seq));
+  const events = await db.select().from(exceptionEvents).where(eq(exceptionEvents.exceptionId, id)).orderBy(asc(exceptionEvents.at), asc(exceptionEvents.seq));
   return { exception, events };
 }
