@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connect } from '../db/connection';
 import { runMigrations } from '../db/migrate';
@@ -16,6 +17,7 @@ export async function workerCommand(): Promise<void> {
   const database = connect(databaseUrl, { max: 20 });
   await runMigrations(database);
   const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection: await Connection.connect({ address }), namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -26,9 +28,11 @@ export async function workerCommand(): Promise<void> {
       webhookUrl: config.STOCKFLOW_NOTIFY_WEBHOOK_URL,
       temporalUiUrl: config.TEMPORAL_UI_URL ?? (config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`),
     },
+    temporal: { client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
   });
   console.log(`[stockflow] worker polling ${config.STOCKFLOW_TASK_QUEUE} on ${address}; Ctrl-C stops it`);
   await worker.run();
   await connection.close();
+  await client.connection.close();
   await database.close();
 }

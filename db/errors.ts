@@ -29,6 +29,7 @@ export function pgErrorOf(error: unknown): PgError | undefined {
 }
 
 export const CHECK_VIOLATION = '23514';
+export const UNIQUE_VIOLATION = '23505';
 
 export function violatedConstraint(error: unknown): string | undefined {
   const pg = pgErrorOf(error);

@@ -362,3 +362,94 @@ export const notifications = pgTable(
   },
   (t) => [unique('notifications_once').on(t.exceptionId, t.level, t.channel)],
 );
+
+/** A supplier sends stock feeds; its quantities are on-hand at its own location (drop-ship or consignment stock). */
+export const suppliers = pgTable('suppliers', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  locationId: integer('location_id')
+    .notNull()
+    .references(() => locations.id),
+  createdAt: createdAt(),
+});
+
+/** Supplier SKU → our variant, with how many base units one supplier unit holds. */
+export const supplierSkuMap = pgTable(
+  'supplier_sku_map',
+  {
+    supplierId: text('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    supplierSku: text('supplier_sku').notNull(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    unitFactor: integer('unit_factor').notNull().default(1),
+  },
+  (t) => [primaryKey({ columns: [t.supplierId, t.supplierSku] }), check('supplier_sku_map_unit_factor_positive', sql`${t.unitFactor} > 0`)],
+);
+
+/** A received feed, stored whole before any workflow starts: nothing accepted is ever lost. */
+export const supplierFeeds = pgTable(
+  'supplier_feeds',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    supplierId: text('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    feedId: text('feed_id').notNull(),
+    format: text('format').notNull(),
+    contentHash: text('content_hash').notNull(),
+    body: text('body').notNull(),
+    lineCount: integer('line_count').notNull(),
+    /** received → processing → applied | quarantined → applied | discarded. */
+    status: text('status').notNull().default('received'),
+    workflowId: text('workflow_id').notNull(),
+    summary: jsonb('summary'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('supplier_feeds_once').on(t.supplierId, t.feedId),
+    check('supplier_feeds_format', sql`${t.format} IN ('csv', 'json')`),
+    check('supplier_feeds_status', sql`${t.status} IN ('received', 'processing', 'applied', 'quarantined', 'discarded')`),
+  ],
+);
+
+/** What became of each line of a feed, with the reason when it was not applied. */
+export const feedLines = pgTable(
+  'feed_lines',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    feedPk: bigint('feed_pk', { mode: 'number' })
+      .notNull()
+      .references(() => supplierFeeds.id),
+    lineNo: integer('line_no').notNull(),
+    supplierSku: text('supplier_sku'),
+    variantId: integer('variant_id').references(() => variants.id),
+    sequence: bigint('sequence', { mode: 'number' }),
+    quantity: integer('quantity'),
+    /** applied | stale | duplicate | held | rejected | unmapped | quarantined */
+    outcome: text('outcome').notNull(),
+    reason: text('reason'),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('feed_lines_once').on(t.feedPk, t.lineNo)],
+);
+
+/** The last applied sequence and quantity per supplier and variant: what "stale" and "spike" are measured against. */
+export const feedSequences = pgTable(
+  'feed_sequences',
+  {
+    supplierId: text('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    lastSequence: bigint('last_sequence', { mode: 'number' }).notNull(),
+    lastQuantity: integer('last_quantity').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.supplierId, t.variantId] })],
+);

@@ -69,6 +69,7 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
         temporalUiUrl: config.TEMPORAL_UI_URL ?? temporal.server?.uiUrl,
         log: (line) => log(`notify: ${line}`),
       },
+      temporal: { client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
     });
     const running = runWorker(worker, log);
     stops.push(async () => {

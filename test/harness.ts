@@ -126,6 +126,7 @@ export async function startTestWorker(
     workflowBundle: s.bundle,
     db: database.db,
     notifier: options.notifier ?? { namespace: s.namespace, log: () => undefined },
+    temporal: { client: s.client, taskQueue },
   });
   const running = worker.run();
   return {
