@@ -1,6 +1,8 @@
 import type { Db } from '../db/connection';
 import { createExceptionActivities } from './exceptions';
+import { createFeedActivities } from './feeds';
 import { createNotifyActivities, type NotifierConfig } from './notify';
+import { createOrderActivities, type FulfilmentConfig } from './orders';
 import { createRaiseActivities, type TemporalDeps } from './raise';
 import { createStockActivities } from './stock';
 
@@ -9,6 +11,8 @@ export interface ActivityDeps {
   notifier?: NotifierConfig;
   /** For activities that start or signal workflows (raising exceptions). */
   temporal?: TemporalDeps;
+  /** Where paid orders are handed to the warehouse. */
+  fulfilment?: FulfilmentConfig;
 }
 
 /** Every activity the worker registers, built over its dependencies (one database pool per worker). */
@@ -18,6 +22,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createExceptionActivities(deps.db),
     ...createNotifyActivities(deps.db, deps.notifier ?? { namespace: 'default' }),
     ...createRaiseActivities(deps.temporal),
+    ...createOrderActivities(deps.db, deps.fulfilment ?? {}),
+    ...createFeedActivities(deps.db),
   };
 }
 

@@ -14,6 +14,8 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   params?: P;
   query?: Q;
   body?: B;
+  /** Overrides the server's body limit for this route (large feeds). */
+  bodyLimit?: number;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
 
@@ -55,6 +57,7 @@ export function route<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = 
     method: spec.method,
     url: spec.url,
     config: { access: spec.access },
+    ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
     handler: async (request, reply) => {
       const params = parse(spec.params, request.params, 'params');
       const query = parse(spec.query, request.query, 'query');

@@ -2,11 +2,15 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { recordAudit } from '../db/audit';
 import type { Database } from '../db/connection';
+import type { OrderWindows } from '../schemas/orders';
+import type { FeedRules } from '../schemas/feeds';
 import { signatureProblem, tokenProblem } from './auth';
 import { HttpError } from './errors';
 import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
+import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
+import { registerOrderRoutes } from './routes/orders';
 import { registerStockRoutes } from './routes/stock';
 
 export interface ApiDeps {
@@ -18,6 +22,11 @@ export interface ApiDeps {
   /** How long a request that starts a workflow waits for its outcome before answering 202. */
   workflowWaitMs?: number;
   bodyLimitBytes?: number;
+  /** Feed rule thresholds; the defaults of schemas/feeds.ts when unset. */
+  feedRules?: FeedRules;
+  feedBodyLimitBytes?: number;
+  /** Payment and fulfilment windows given to each new order workflow; the defaults of schemas/orders.ts when unset. */
+  orderWindows?: OrderWindows;
 }
 
 declare module 'fastify' {
@@ -39,6 +48,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         ? done(new HttpError(400, { error: 'invalid_json', message: `body is not valid JSON: ${error.message}` }), undefined)
         : done(null, value),
     );
+  });
+
+  // CSV feeds are stored as sent; they are split into lines by the workflow's activities.
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    done(null, undefined);
   });
 
   app.addHook('preHandler', async (request) => {
@@ -72,6 +87,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerStockRoutes(app, deps);
   registerExceptionRoutes(app, deps);
+  registerOrderRoutes(app, deps);
+  registerFeedRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }

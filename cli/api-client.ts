@@ -32,10 +32,18 @@ export class ApiClient {
     return this.send('POST', path, body, kind);
   }
 
-  private async send(method: string, path: string, body?: unknown, kind: 'upstream' | 'operator' = 'operator'): Promise<ApiResponse> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  /** Posts a body as it is (a feed file), signed like any upstream request. */
+  postRaw(path: string, payload: string, contentType: string): Promise<ApiResponse> {
+    return this.request('POST', path, payload, contentType, 'upstream');
+  }
+
+  private send(method: string, path: string, body?: unknown, kind: 'upstream' | 'operator' = 'operator'): Promise<ApiResponse> {
+    return this.request(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json', kind);
+  }
+
+  private async request(method: string, path: string, payload: string | undefined, contentType: string, kind: 'upstream' | 'operator'): Promise<ApiResponse> {
     const headers: Record<string, string> = {};
-    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (payload !== undefined) headers['content-type'] = contentType;
     if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
     if (payload !== undefined && kind === 'upstream' && this.options.webhookSecret) {
       Object.assign(headers, signedHeaders(this.options.webhookSecret, payload));

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
+import { registerFeedCommands } from './feeds';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
 import { workerCommand } from './worker';
@@ -30,6 +31,7 @@ program
   .action(demoCommand);
 
 registerExceptionCommands(program);
+registerFeedCommands(program);
 
 program
   .command('worker')

@@ -36,6 +36,8 @@ function summarise(op: StockOperation): string {
       return `transfer ${op.quantity} × ${op.sku} from ${op.from} to ${op.to}`;
     case 'set_incoming':
       return `${op.quantity} × ${op.sku} incoming to ${op.location}`;
+    case 'set_on_hand':
+      return `set on hand of ${op.sku} at ${op.location} to ${op.quantity}`;
     case 'cycle_count':
       return `cycle count of ${op.sku} at ${op.location}: ${op.counted}`;
     case 'resolve_count_flag':

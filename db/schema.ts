@@ -453,3 +453,103 @@ export const feedSequences = pgTable(
   },
   (t) => [primaryKey({ columns: [t.supplierId, t.variantId] })],
 );
+
+/**
+ * The canonical order: one row per `order/<channel>/<orderId>` workflow, its current state and the
+ * owner of that state (from the ownership rules). The workflow is the only writer.
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workflowId: text('workflow_id').notNull().unique(),
+    channel: text('channel').notNull(),
+    orderId: text('order_id').notNull(),
+    state: text('state').notNull(),
+    stateOwnerId: text('state_owner_id')
+      .notNull()
+      .references(() => owners.id),
+    location: text('location'),
+    /** The lines as placed: `[{ sku, quantity }]`; null until `order.placed` arrives. */
+    lines: jsonb('lines'),
+    /** Why the order ended where it did (rejected, cancelled, expired, failed). */
+    outcomeReason: text('outcome_reason'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('orders_channel_order').on(t.channel, t.orderId),
+    index('orders_order_id_idx').on(t.orderId),
+    check(
+      'orders_state',
+      sql`${t.state} IN ('received', 'validated', 'reserved', 'paid', 'fulfilment_requested', 'accepted', 'shipped', 'closed', 'rejected', 'cancelled', 'expired', 'failed')`,
+    ),
+  ],
+);
+
+/** Every state change of an order, with when, who caused it and who owned the new state; append-only. */
+export const orderTransitions = pgTable(
+  'order_transitions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orderPk: bigint('order_pk', { mode: 'number' })
+      .notNull()
+      .references(() => orders.id),
+    /** Position in the workflow's own sequence; makes a retried write a no-op. */
+    seq: integer('seq').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state').notNull(),
+    actor: text('actor').notNull(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => owners.id),
+    reason: text('reason'),
+    details: jsonb('details').notNull().default({}),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique('order_transitions_once').on(t.orderPk, t.seq)],
+);
+
+/** Every upstream order event as received, once per channel and event id: a repeat is recognised here. */
+export const orderEvents = pgTable(
+  'order_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    channel: text('channel').notNull(),
+    eventId: text('event_id').notNull(),
+    orderId: text('order_id').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Set once the event reached its workflow; an unset one is delivered again when it is re-sent. */
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [unique('order_events_once').on(t.channel, t.eventId), index('order_events_order_idx').on(t.channel, t.orderId)],
+);
+
+/** On-hand figures from the system of record (ERP, WMS), imported for the daily reconciliation. */
+export const reconciliationSnapshots = pgTable('reconciliation_snapshots', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  source: text('source').notNull(),
+  format: text('format').notNull(),
+  /** `[{ sku, location, onHand }]` as imported. */
+  lines: jsonb('lines').notNull(),
+  takenAt: timestamp('taken_at', { withTimezone: true }).notNull(),
+  importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One reconciliation run and its report: what was checked, what matched, every delta. */
+export const reconciliationRuns = pgTable(
+  'reconciliation_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The workflow run that did it; a retried activity finds its report here. */
+    runKey: text('run_key').notNull().unique(),
+    snapshotId: bigint('snapshot_id', { mode: 'number' }).references(() => reconciliationSnapshots.id),
+    checked: integer('checked').notNull(),
+    matched: integer('matched').notNull(),
+    deltas: jsonb('deltas').notNull(),
+    ranAt: timestamp('ran_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('reconciliation_runs_ran_at_idx').on(t.ranAt)],
+);

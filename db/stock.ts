@@ -102,7 +102,11 @@ export async function claimedRequestHash(db: Db, idempotencyKey: string): Promis
   return (await firstUse(clientOf(db), idempotencyKey))?.requestHash;
 }
 
-/** The postgres.js client under Drizzle (drizzle-orm/postgres-js sets `$client`; the Db type leaves it out). */
+/**
+ * The postgres.js client under Drizzle (drizzle-orm/postgres-js sets `$client`; the Db type leaves
+ * it out). Queries on it are prepared and, within a transaction, pipelined. Drizzle has set it to
+ * send jsonb parameters as the JSON text they are given, which is how this module passes them.
+ */
 function clientOf(db: Db): Pool {
   return (db as Db & { $client: Pool }).$client;
 }
@@ -214,6 +218,8 @@ function apply(tx: Sql, op: NotReserve, place: Place | undefined): Promise<Chang
       return transfer(tx, op);
     case 'set_incoming':
       return setIncoming(tx, op, at());
+    case 'set_on_hand':
+      return setOnHand(tx, op, at());
     case 'cycle_count':
       return cycleCount(tx, op, at());
     case 'resolve_count_flag':
@@ -297,14 +303,7 @@ async function settleReservation(
     RETURNING v.sku, l.code AS location, r.variant_id AS "variantId", r.location_id AS "locationId",
               v.allow_negative AS "allowNegative", r.quantity, r.status, ${expiresAtIso(tx)} AS "expiresAt"`;
   if (!settled) throw await settleRefusal(tx, op, from);
-  const { quantity, status, expiresAt } = settled;
-  const place: Place = {
-    sku: settled.sku,
-    location: settled.location,
-    variantId: settled.variantId,
-    locationId: settled.locationId,
-    allowNegative: settled.allowNegative,
-  };
+  const { quantity, status, expiresAt, ...place } = settled;
   const deltas = scale(perUnit, quantity);
   return {
     movements: [{ place, deltas }],
@@ -360,6 +359,14 @@ async function setIncoming(tx: Sql, op: OperationOf<'set_incoming'>, place: Plac
   if (delta === 0) return { movements: [], balances: [current] };
   const deltas = { incoming: delta };
   return { movements: [{ place, deltas }], balances: [await addToBalance(tx, place, deltas)] };
+}
+
+async function setOnHand(tx: Sql, op: OperationOf<'set_on_hand'>, place: Place): Promise<Change> {
+  const current = await lockBalance(tx, place);
+  const delta = op.quantity - current.onHand;
+  if (delta === 0) return { movements: [], balances: [current] };
+  const deltas = { onHand: delta };
+  return { movements: [{ place, deltas, reasonCode: 'supplier_feed' }], balances: [await addToBalance(tx, place, deltas)] };
 }
 
 /** The share of the expected on-hand that a count differs by; anything found where nothing was expected is 100%. */

@@ -9,6 +9,7 @@ import { DEMO_CATALOGUE } from '../db/demo-catalogue';
 import { runMigrations } from '../db/migrate';
 import { loadOwnershipIfEmpty } from '../db/ownership';
 import type { EnvConfig } from '../schemas/config';
+import { feedRulesOf } from './config';
 import { createWorker } from '../workers/worker';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from './postgres';
 import { findOrBuildTemporalCli, PROJECT_ROOT } from './temporal-cli';
@@ -83,6 +84,8 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
       taskQueue: config.STOCKFLOW_TASK_QUEUE,
       webhookSecret: config.STOCKFLOW_WEBHOOK_SECRET,
       apiToken: config.STOCKFLOW_API_TOKEN,
+      feedRules: feedRulesOf(config),
+      feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
     });
     const apiUrl = await listen(api, config);
     stops.push(() => api.close());

@@ -26,6 +26,13 @@ export const EnvConfig = z.object({
   /** Owners and ownership rules, loaded into Postgres on first start. */
   STOCKFLOW_OWNERSHIP_FILE: z.string().min(1).default('config/ownership.json'),
   /** Slack-compatible webhook that exception notifications are posted to; unset means log only. */
+  /** Largest supplier feed the API accepts, in bytes (larger: 413). */
+  STOCKFLOW_FEED_MAX_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  STOCKFLOW_FEED_SPIKE_ABSOLUTE: z.coerce.number().int().positive().optional(),
+  STOCKFLOW_FEED_SPIKE_RELATIVE: z.coerce.number().positive().optional(),
+  STOCKFLOW_FEED_QUARANTINE_SHARE: z.coerce.number().gt(0).max(1).optional(),
+  STOCKFLOW_FEED_QUARANTINE_MIN_LINES: z.coerce.number().int().positive().optional(),
+  STOCKFLOW_FEED_CHUNK_SIZE: z.coerce.number().int().positive().max(20_000).optional(),
   STOCKFLOW_NOTIFY_WEBHOOK_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;

@@ -39,6 +39,8 @@ export const RaiseException = z.object({
   location: LocationCode.optional(),
   supplierId: z.string().min(1).max(64).optional(),
   orderId: z.string().min(1).max(200).optional(),
+  /** A workflow waiting on the outcome (a quarantined feed): told with `exceptionDecided` on approve or reject. */
+  notifyWorkflowId: z.string().min(1).max(300).optional(),
 });
 export type RaiseException = z.infer<typeof RaiseException>;
 export type RaiseExceptionInput = z.input<typeof RaiseException>;

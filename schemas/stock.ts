@@ -66,6 +66,17 @@ export const TransferOp = z
 /** Absolute quantity on its way (purchase order / ASN): replaces the previous figure. */
 export const SetIncomingOp = z.object({ kind: z.literal('set_incoming'), ...envelope, ...at, quantity: NonNegativeQuantity });
 
+/**
+ * On hand replaced by a figure someone else is the authority for: a supplier feed line that a
+ * person approved after it was held. May be negative; the item's policy still decides.
+ */
+export const SetOnHandOp = z.object({
+  kind: z.literal('set_on_hand'),
+  ...envelope,
+  ...at,
+  quantity: z.number({ error: 'must be a number' }).int('must be a whole number of base units').min(-1_000_000_000).max(1_000_000_000),
+});
+
 export const CycleCountOp = z.object({ kind: z.literal('cycle_count'), ...envelope, ...at, counted: NonNegativeQuantity });
 
 /** Clears an investigation or selling block left by a cycle count, after someone looked into it. */
@@ -83,7 +94,7 @@ function kindError(issue: { code: string; options?: unknown }): string {
 
 export const StockOperation = z.discriminatedUnion(
   'kind',
-  [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, AdjustOp, TransferOp, SetIncomingOp, CycleCountOp, ResolveCountFlagOp],
+  [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, AdjustOp, TransferOp, SetIncomingOp, SetOnHandOp, CycleCountOp, ResolveCountFlagOp],
   { error: kindError },
 );
 export type StockOperation = z.infer<typeof StockOperation>;
@@ -136,6 +147,7 @@ export type OperationResult = z.infer<typeof OperationResult>;
 export const StockRefusalCode = z.enum([
   'unknown_sku',
   'unknown_location',
+  'unknown_supplier',
   'unknown_reservation',
   'insufficient_stock',
   'negative_not_allowed',

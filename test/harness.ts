@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
+import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
@@ -115,7 +116,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -127,6 +128,7 @@ export async function startTestWorker(
     db: database.db,
     notifier: options.notifier ?? { namespace: s.namespace, log: () => undefined },
     temporal: { client: s.client, taskQueue },
+    fulfilment: options.fulfilment ?? { log: () => undefined },
   });
   const running = worker.run();
   return {

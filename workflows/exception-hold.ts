@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   type ChildWorkflowHandle,
   condition,
+  getExternalWorkflowHandle,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -22,12 +23,14 @@ import {
   clockResolvedSignal,
   commentSignal,
   decideUpdate,
+  exceptionDecidedSignal,
   occurredSignal,
   reassignSignal,
   rejectSignal,
   stateQuery,
   type DecisionOutcome,
   type DecisionPayload,
+  type ExceptionDecided,
 } from './exception-messages';
 import { ESCALATION_SEQ_BASE, ownerEscalation } from './owner-escalation';
 import { refusalOf } from './refusal';
@@ -192,6 +195,9 @@ class ExceptionCase {
     if (decision.action === 'acknowledge') await this.clock?.signal(clockAcknowledgedSignal);
     if (decision.action === 'reassign') await this.clock?.signal(clockReassignedSignal, { assigneeId: decision.to });
     this.publish();
+    if ((state.status === 'approved' || state.status === 'rejected') && this.raise.notifyWorkflowId) {
+      await this.tellWaitingWorkflow(this.raise.notifyWorkflowId, { exceptionWorkflowId: state.workflowId, status: state.status, by: decision.by, reason: decision.reason });
+    }
     return { accepted: true, status: state.status };
   }
 
@@ -210,6 +216,14 @@ class ExceptionCase {
       if (!(await findOwner(decision.to))) return `to: unknown owner "${decision.to}"`;
     }
     return undefined;
+  }
+
+  private async tellWaitingWorkflow(workflowId: string, decided: ExceptionDecided): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(exceptionDecidedSignal, decided);
+    } catch {
+      // The waiting workflow is gone (terminated by an operator): the decision stands on its own.
+    }
   }
 
   /** Applies the held change once; the idempotency key it carries makes a repeated approval apply nothing more. */

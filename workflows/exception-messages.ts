@@ -45,3 +45,12 @@ export interface ClockReading {
   dueAt?: string;
 }
 export const clockChangedSignal = defineSignal<[ClockReading]>('clockChanged');
+
+/** To the workflow that raised an exception and waits on it (RaiseException.notifyWorkflowId). */
+export interface ExceptionDecided {
+  exceptionWorkflowId: string;
+  status: 'approved' | 'rejected';
+  by: string;
+  reason?: string;
+}
+export const exceptionDecidedSignal = defineSignal<[ExceptionDecided]>('exceptionDecided');

@@ -2,4 +2,5 @@
 export const workflowIds = {
   stockMovement: (idempotencyKey: string) => `movement/${idempotencyKey}`,
   exception: (type: string, subject: string) => `exception/${type}/${subject}`,
+  order: (channel: string, orderId: string) => `order/${channel}/${orderId}`,
 };

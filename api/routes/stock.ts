@@ -15,6 +15,7 @@ import type { ApiDeps } from '../server';
 const REFUSAL_STATUS: Record<StockRefusalCode, number> = {
   unknown_sku: 400,
   unknown_location: 400,
+  unknown_supplier: 404,
   unknown_reservation: 400,
   insufficient_stock: 409,
   negative_not_allowed: 409,

@@ -1,0 +1,69 @@
+import { Context } from '@temporalio/activity';
+import type { Db } from '../db/connection';
+import { applyFeedChunk as applyChunk, discardRemainingLines, loadFeed, loadLastApplied, loadMappings, markFeed, supplierSkusOf, type ChunkResult, type FeedRecord } from '../db/feeds';
+import { parseCsvFeed, type RawFeed } from '../domain/feed-parse';
+import { looksBroken, planLines, type PlannedLine } from '../domain/feed-rules';
+import { emptyCounts, type FeedCounts, type FeedRules } from '../schemas/feeds';
+
+export interface FeedAssessment {
+  lineCount: number;
+  counts: FeedCounts;
+  broken: boolean;
+  /** The first suspect lines, for the person deciding on a quarantined feed. */
+  sample: PlannedLine[];
+  locationCode: string;
+}
+
+/** Parsed bodies of the feeds this worker is working through, so each chunk does not re-parse the feed. */
+const PARSED_CACHE_SIZE = 4;
+
+export function createFeedActivities(db: Db) {
+  const parsed = new Map<number, { feed: FeedRecord; raw: RawFeed }>();
+
+  async function feedWithLines(feedPk: number): Promise<{ feed: FeedRecord; raw: RawFeed }> {
+    const cached = parsed.get(feedPk);
+    if (cached) return cached;
+    const feed = await loadFeed(db, feedPk);
+    const raw = feed.format === 'csv' ? parseCsvFeed(feed.body) : { lines: (JSON.parse(feed.body) as { lines: unknown[] }).lines };
+    parsed.set(feedPk, { feed, raw });
+    if (parsed.size > PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value as number);
+    return { feed, raw };
+  }
+
+  const numbered = (raw: RawFeed, from: number, to: number) => raw.lines.slice(from - 1, to).map((line, i) => ({ lineNo: from + i, raw: line }));
+
+  return {
+    /** Judges a whole feed against current state without changing anything: is it broken? */
+    async assessFeed(input: { feedPk: number; rules: FeedRules }): Promise<FeedAssessment> {
+      const { feed, raw } = await feedWithLines(input.feedPk);
+      const lines = numbered(raw, 1, raw.lines.length);
+      const mappings = await loadMappings(db, feed.supplierId, supplierSkusOf(lines));
+      const lastApplied = await loadLastApplied(db, feed.supplierId, [...new Set([...mappings.values()].map((m) => m.variantId))]);
+      Context.current().heartbeat({ phase: 'planned' });
+      const planned = planLines(lines, mappings, lastApplied, input.rules);
+      const counts = emptyCounts();
+      counts.read = planned.length;
+      for (const p of planned) counts[p.outcome] += 1;
+      return {
+        lineCount: raw.lines.length,
+        counts,
+        broken: looksBroken(planned, input.rules),
+        sample: planned.filter((p) => p.outcome === 'held').slice(0, 20),
+        locationCode: feed.locationCode,
+      };
+    },
+
+    /** Applies one chunk of lines (idempotent per chunk; see db/feeds.ts). */
+    async applyFeedChunk(input: { feedPk: number; fromLine: number; toLine: number; rules: FeedRules; override: boolean }): Promise<ChunkResult & { locationCode: string }> {
+      const { feed, raw } = await feedWithLines(input.feedPk);
+      Context.current().heartbeat({ fromLine: input.fromLine });
+      const result = await applyChunk(db, feed, numbered(raw, input.fromLine, input.toLine), input.rules, input.override);
+      return { ...result, locationCode: feed.locationCode };
+    },
+
+    async markFeed(input: { feedPk: number; status: 'processing' | 'applied' | 'quarantined' | 'discarded'; summary?: unknown }): Promise<void> {
+      await markFeed(db, input.feedPk, input.status, input.summary);
+      if (input.status === 'discarded') await discardRemainingLines(db, input.feedPk, (await loadFeed(db, input.feedPk)).lineCount);
+    },
+  };
+}

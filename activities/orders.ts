@@ -1,0 +1,67 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../db/connection';
+import { expiredReservationKeys, orderLineProblems, recordOrderTransition, type TransitionInput } from '../db/orders';
+import { resolveResponsibility } from '../db/ownership';
+import { STATE_OWNERSHIP, type OrderLine } from '../schemas/orders';
+
+export interface FulfilmentConfig {
+  /** Where hand-offs are POSTed; unset means they are only logged (the warehouse answers through the events API). */
+  url?: string;
+  log?: (line: string) => void;
+}
+
+export interface FulfilmentRequest {
+  workflowId: string;
+  channel: string;
+  orderId: string;
+  location: string;
+  lines: OrderLine[];
+  /** Each retry of the hand-off is a new attempt; the receiver drops a repeat of the same one. */
+  attempt: number;
+}
+
+export type TransitionRequest = Omit<TransitionInput, 'ownerId'>;
+
+export function createOrderActivities(db: Db, fulfilment: FulfilmentConfig) {
+  const log = fulfilment.log ?? ((line: string) => console.log(line));
+  return {
+    /** Records a state change with the owner the ownership rules give that state (idempotent by sequence number). */
+    async recordOrderTransition(input: TransitionRequest): Promise<{ ownerId: string; at: string }> {
+      const { owner } = await resolveResponsibility(db, { type: STATE_OWNERSHIP[input.to] });
+      const { at } = await recordOrderTransition(db, { ...input, ownerId: owner.id });
+      return { ownerId: owner.id, at: at.toISOString() };
+    },
+
+    /** What makes the lines impossible to reserve as placed (unknown SKUs, unknown location); empty when they are fine. */
+    async checkOrderLines(input: { location: string; lines: OrderLine[] }): Promise<string[]> {
+      return orderLineProblems(db, input.location, input.lines);
+    },
+
+    /** Hands a paid order to the warehouse. A refusal (4xx) is final; a failure to reach it is retried, then reported. */
+    async requestFulfilment(request: FulfilmentRequest): Promise<{ delivered: 'webhook' | 'log' }> {
+      if (!fulfilment.url) {
+        log(`fulfilment requested for ${request.workflowId} (attempt ${request.attempt}): ${JSON.stringify(request.lines)} from ${request.location}`);
+        return { delivered: 'log' };
+      }
+      const response = await fetch(fulfilment.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `${request.workflowId}/handoff/${request.attempt}` },
+        body: JSON.stringify(request),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!response.ok) {
+        throw ApplicationFailure.create({
+          type: 'fulfilment_refused',
+          message: `the fulfilment endpoint answered ${response.status}`,
+          nonRetryable: response.status < 500 && response.status !== 429,
+        });
+      }
+      return { delivered: 'webhook' };
+    },
+
+    /** Keys of active reservations past their expiry, oldest first. */
+    async findExpiredReservations(limit: number): Promise<string[]> {
+      return expiredReservationKeys(db, limit);
+    },
+  };
+}

@@ -1,0 +1,329 @@
+import { and, between, eq, inArray, sql } from 'drizzle-orm';
+import { planLines, type LastApplied, type PlannedLine, type SkuMapping } from '../domain/feed-rules';
+import { emptyCounts, type FeedCounts, type FeedRules, type LineOutcome } from '../schemas/feeds';
+import { canonicalJson, sha256 } from './canonical';
+import type { Db, Tx } from './connection';
+import { StockRefusal, pgErrorOf } from './errors';
+import {
+  auditLog,
+  feedLines,
+  feedSequences,
+  locations,
+  stockBalances,
+  stockMovements,
+  stockOperations,
+  supplierFeeds,
+  supplierSkuMap,
+  suppliers,
+  variants,
+} from './schema';
+
+export async function registerSupplier(db: Db, supplier: { id: string; name: string; location: string }): Promise<void> {
+  const [location] = await db.select({ id: locations.id }).from(locations).where(eq(locations.code, supplier.location));
+  if (!location) throw new StockRefusal('unknown_location', `unknown location "${supplier.location}"`, 'location');
+  await db
+    .insert(suppliers)
+    .values({ id: supplier.id, name: supplier.name, locationId: location.id })
+    .onConflictDoUpdate({ target: suppliers.id, set: { name: supplier.name, locationId: location.id } });
+}
+
+export async function mapSupplierSkus(db: Db, supplierId: string, entries: { supplierSku: string; sku: string; unitFactor?: number }[]): Promise<void> {
+  if (entries.length === 0) return;
+  const skus = await db.select({ id: variants.id, sku: variants.sku }).from(variants).where(inArray(variants.sku, entries.map((e) => e.sku)));
+  const ids = new Map(skus.map((v) => [v.sku, v.id]));
+  const unknown = entries.filter((e) => !ids.has(e.sku));
+  if (unknown.length > 0) throw new StockRefusal('unknown_sku', `unknown SKU(s): ${unknown.map((e) => e.sku).join(', ')}`, 'sku');
+  await db
+    .insert(supplierSkuMap)
+    .values(entries.map((e) => ({ supplierId, supplierSku: e.supplierSku, variantId: ids.get(e.sku) as number, unitFactor: e.unitFactor ?? 1 })))
+    .onConflictDoUpdate({
+      target: [supplierSkuMap.supplierId, supplierSkuMap.supplierSku],
+      set: { variantId: sql`excluded.variant_id`, unitFactor: sql`excluded.unit_factor` },
+    });
+}
+
+export interface StoredFeed {
+  feedPk: number;
+  feedId: string;
+  workflowId: string;
+  created: boolean;
+}
+
+/**
+ * Stores a received feed whole, before any workflow starts. The same feed sent again (same feed
+ * id, or same content when it has none) finds the stored one and creates nothing.
+ */
+export async function storeFeed(
+  db: Db,
+  input: { supplierId: string; format: 'csv' | 'json'; body: string; feedId?: string; lineCount: number; workflowIdFor: (feedId: string) => string },
+): Promise<StoredFeed> {
+  const contentHash = sha256(input.body);
+  const feedId = input.feedId ?? `sha256-${contentHash.slice(0, 24)}`;
+  const workflowId = input.workflowIdFor(feedId);
+  try {
+    const [created] = await db
+      .insert(supplierFeeds)
+      .values({ supplierId: input.supplierId, feedId, format: input.format, contentHash, body: input.body, lineCount: input.lineCount, workflowId })
+      .onConflictDoNothing({ target: [supplierFeeds.supplierId, supplierFeeds.feedId] })
+      .returning({ id: supplierFeeds.id });
+    if (created) return { feedPk: created.id, feedId, workflowId, created: true };
+  } catch (error) {
+    if (pgErrorOf(error)?.code === '23503') throw new StockRefusal('unknown_supplier', `unknown supplier "${input.supplierId}"`, 'supplierId');
+    throw error;
+  }
+  const [existing] = await db
+    .select({ id: supplierFeeds.id, workflowId: supplierFeeds.workflowId })
+    .from(supplierFeeds)
+    .where(and(eq(supplierFeeds.supplierId, input.supplierId), eq(supplierFeeds.feedId, feedId)));
+  return { feedPk: existing.id, feedId, workflowId: existing.workflowId, created: false };
+}
+
+export interface FeedRecord {
+  feedPk: number;
+  supplierId: string;
+  feedId: string;
+  format: 'csv' | 'json';
+  body: string;
+  lineCount: number;
+  locationId: number;
+  locationCode: string;
+}
+
+export async function loadFeed(db: Db, feedPk: number): Promise<FeedRecord> {
+  const [row] = await db
+    .select({
+      supplierId: supplierFeeds.supplierId,
+      feedId: supplierFeeds.feedId,
+      format: supplierFeeds.format,
+      body: supplierFeeds.body,
+      lineCount: supplierFeeds.lineCount,
+      locationId: suppliers.locationId,
+      locationCode: locations.code,
+    })
+    .from(supplierFeeds)
+    .innerJoin(suppliers, eq(suppliers.id, supplierFeeds.supplierId))
+    .innerJoin(locations, eq(locations.id, suppliers.locationId))
+    .where(eq(supplierFeeds.id, feedPk));
+  if (!row) throw new Error(`no stored feed ${feedPk}`);
+  return { feedPk, ...row, format: row.format as 'csv' | 'json' };
+}
+
+export async function loadMappings(db: Db | Tx, supplierId: string, supplierSkus: string[]): Promise<Map<string, SkuMapping>> {
+  if (supplierSkus.length === 0) return new Map();
+  const rows = await db
+    .select({ supplierSku: supplierSkuMap.supplierSku, variantId: variants.id, sku: variants.sku, unitFactor: supplierSkuMap.unitFactor, allowNegative: variants.allowNegative })
+    .from(supplierSkuMap)
+    .innerJoin(variants, eq(variants.id, supplierSkuMap.variantId))
+    .where(and(eq(supplierSkuMap.supplierId, supplierId), inArray(supplierSkuMap.supplierSku, supplierSkus)));
+  return new Map(rows.map((r) => [r.supplierSku, { variantId: r.variantId, sku: r.sku, unitFactor: r.unitFactor, allowNegative: r.allowNegative }]));
+}
+
+/** The last applied sequence per variant; `lock` takes the rows so two feeds of one supplier apply in turn. */
+export async function loadLastApplied(db: Db | Tx, supplierId: string, variantIds: number[], lock = false): Promise<Map<number, LastApplied>> {
+  if (variantIds.length === 0) return new Map();
+  const query = db
+    .select({ variantId: feedSequences.variantId, sequence: feedSequences.lastSequence, quantity: feedSequences.lastQuantity })
+    .from(feedSequences)
+    .where(and(eq(feedSequences.supplierId, supplierId), inArray(feedSequences.variantId, variantIds)))
+    .orderBy(feedSequences.variantId);
+  const rows = lock ? await query.for('update') : await query;
+  return new Map(rows.map((r) => [r.variantId, { sequence: r.sequence, quantity: r.quantity }]));
+}
+
+export function supplierSkusOf(lines: { raw: unknown }[]): string[] {
+  const skus = new Set<string>();
+  for (const { raw } of lines) {
+    const sku = (raw as { sku?: unknown } | null)?.sku;
+    if (typeof sku === 'string' && sku.trim() !== '') skus.add(sku.trim());
+  }
+  return [...skus];
+}
+
+export interface ChunkResult {
+  counts: FeedCounts;
+  held: PlannedLine[];
+  unmappedSkus: string[];
+  /** True when the chunk had been applied before (a retried or replayed activity). */
+  replayed: boolean;
+}
+
+export const feedLineKey = (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}`;
+
+/**
+ * Applies lines [fromLine, toLine] of a feed in one transaction: each line's outcome is recorded
+ * in feed_lines, each applied line sets on-hand at the supplier's location through a ledger
+ * movement keyed by the line, and the last applied sequence moves forward. A chunk that was
+ * already recorded is reported, not applied again.
+ */
+export async function applyFeedChunk(
+  db: Db,
+  feed: FeedRecord,
+  lines: { lineNo: number; raw: unknown }[],
+  rules: Pick<FeedRules, 'spikeAbsolute' | 'spikeRelative'>,
+  override: boolean,
+): Promise<ChunkResult> {
+  const fromLine = lines[0].lineNo;
+  const toLine = lines[lines.length - 1].lineNo;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`feed:${feed.feedPk}`}))`);
+    const recorded = await chunkRecorded(tx, feed.feedPk, fromLine, toLine);
+    if (recorded) return recorded;
+
+    const mappings = await loadMappings(tx, feed.supplierId, supplierSkusOf(lines));
+    const variantIds = [...new Set([...mappings.values()].map((m) => m.variantId))].sort((a, b) => a - b);
+    const lastApplied = await loadLastApplied(tx, feed.supplierId, variantIds, true);
+    const planned = planLines(lines, mappings, lastApplied, rules, override);
+    const applied = planned.filter((p) => p.outcome === 'applied');
+
+    if (applied.length > 0) await applyLines(tx, feed, applied, mappings);
+    await recordLines(tx, feed, planned, lastApplied);
+    await tx.insert(auditLog).values({
+      actor: `supplier:${feed.supplierId}`,
+      action: 'feed.chunk',
+      subjectType: 'supplier_feed',
+      subjectId: `${feed.supplierId}/${feed.feedId}`,
+      details: { fromLine, toLine, counts: countOutcomes(planned), override },
+    });
+    return { counts: countOutcomes(planned), held: planned.filter((p) => p.outcome === 'held'), unmappedSkus: unmappedOf(planned), replayed: false };
+  });
+}
+
+async function chunkRecorded(tx: Tx, feedPk: number, fromLine: number, toLine: number): Promise<ChunkResult | undefined> {
+  const rows = await tx
+    .select({ lineNo: feedLines.lineNo, outcome: feedLines.outcome, reason: feedLines.reason, supplierSku: feedLines.supplierSku, variantId: feedLines.variantId, sku: variants.sku, sequence: feedLines.sequence, quantity: feedLines.quantity })
+    .from(feedLines)
+    .leftJoin(variants, eq(variants.id, feedLines.variantId))
+    .where(and(eq(feedLines.feedPk, feedPk), between(feedLines.lineNo, fromLine, toLine)));
+  if (rows.length === 0) return undefined;
+  const planned: PlannedLine[] = rows.map((r) => ({
+    lineNo: r.lineNo,
+    outcome: r.outcome as LineOutcome,
+    reason: r.reason ?? undefined,
+    supplierSku: r.supplierSku ?? undefined,
+    variantId: r.variantId ?? undefined,
+    sku: r.sku ?? undefined,
+    sequence: r.sequence ?? undefined,
+    quantity: r.quantity ?? undefined,
+    rule: r.reason?.startsWith('negative') ? 'negative' : r.outcome === 'held' ? 'spike' : undefined,
+  }));
+  return { counts: countOutcomes(planned), held: planned.filter((p) => p.outcome === 'held'), unmappedSkus: unmappedOf(planned), replayed: true };
+}
+
+/** Sets on-hand line by line in feed order, one ledger movement per line that changes it. */
+async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mappings: Map<string, SkuMapping>): Promise<void> {
+  const variantIds = [...new Set(applied.map((p) => p.variantId as number))].sort((a, b) => a - b);
+  const allowNegative = new Map([...mappings.values()].map((m) => [m.variantId, m.allowNegative]));
+  await tx
+    .insert(stockBalances)
+    .values(variantIds.map((variantId) => ({ variantId, locationId: feed.locationId, allowNegative: allowNegative.get(variantId) ?? false })))
+    .onConflictDoNothing({ target: [stockBalances.variantId, stockBalances.locationId] });
+  const balances = await tx
+    .select({ variantId: stockBalances.variantId, onHand: stockBalances.onHand })
+    .from(stockBalances)
+    .where(and(eq(stockBalances.locationId, feed.locationId), inArray(stockBalances.variantId, variantIds)))
+    .orderBy(stockBalances.variantId)
+    .for('update');
+  const onHand = new Map(balances.map((b) => [b.variantId, b.onHand]));
+
+  const moves: { key: string; variantId: number; delta: number; line: PlannedLine }[] = [];
+  for (const line of applied) {
+    const variantId = line.variantId as number;
+    const delta = (line.quantity as number) - (onHand.get(variantId) ?? 0);
+    onHand.set(variantId, line.quantity as number);
+    if (delta !== 0) moves.push({ key: feedLineKey(feed.supplierId, feed.feedId, line.lineNo), variantId, delta, line });
+  }
+  if (moves.length > 0) {
+    const actor = `supplier:${feed.supplierId}`;
+    const operations = await tx
+      .insert(stockOperations)
+      .values(
+        moves.map((m) => ({
+          idempotencyKey: m.key,
+          kind: 'supplier_feed',
+          requestHash: sha256(canonicalJson({ feed: feed.feedId, line: m.line.lineNo, sku: m.line.sku, quantity: m.line.quantity, sequence: m.line.sequence })),
+          actor,
+          result: { quantity: m.line.quantity, delta: m.delta, sequence: m.line.sequence },
+        })),
+      )
+      .returning({ id: stockOperations.id, key: stockOperations.idempotencyKey });
+    const operationIds = new Map(operations.map((o) => [o.key, o.id]));
+    await tx.insert(stockMovements).values(
+      moves.map((m) => ({
+        operationId: operationIds.get(m.key) as number,
+        idempotencyKey: m.key,
+        variantId: m.variantId,
+        locationId: feed.locationId,
+        kind: 'supplier_feed',
+        deltaOnHand: m.delta,
+        reasonCode: 'supplier_feed',
+        sourceRef: feed.feedId,
+        actor,
+      })),
+    );
+  }
+  const finals = sql.join(
+    [...onHand.entries()].map(([variantId, quantity]) => sql`(${variantId}::int, ${quantity}::int)`),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    UPDATE ${stockBalances} AS b SET on_hand = f.on_hand, updated_at = now()
+    FROM (VALUES ${finals}) AS f(variant_id, on_hand)
+    WHERE b.variant_id = f.variant_id AND b.location_id = ${feed.locationId}`);
+}
+
+async function recordLines(tx: Tx, feed: FeedRecord, planned: PlannedLine[], lastApplied: Map<number, LastApplied>): Promise<void> {
+  await tx.insert(feedLines).values(
+    planned.map((p) => ({
+      feedPk: feed.feedPk,
+      lineNo: p.lineNo,
+      supplierSku: p.supplierSku,
+      variantId: p.variantId,
+      sequence: p.sequence,
+      quantity: p.quantity,
+      outcome: p.outcome,
+      reason: p.reason,
+    })),
+  );
+  const advanced = [...new Set(planned.filter((p) => p.outcome === 'applied').map((p) => p.variantId as number))];
+  if (advanced.length === 0) return;
+  await tx
+    .insert(feedSequences)
+    .values(
+      advanced.map((variantId) => {
+        const last = lastApplied.get(variantId) as LastApplied;
+        return { supplierId: feed.supplierId, variantId, lastSequence: last.sequence, lastQuantity: last.quantity };
+      }),
+    )
+    .onConflictDoUpdate({
+      target: [feedSequences.supplierId, feedSequences.variantId],
+      set: { lastSequence: sql`excluded.last_sequence`, lastQuantity: sql`excluded.last_quantity`, updatedAt: sql`now()` },
+    });
+}
+
+function countOutcomes(planned: readonly PlannedLine[]): FeedCounts {
+  const counts = emptyCounts();
+  counts.read = planned.length;
+  for (const p of planned) counts[p.outcome] += 1;
+  return counts;
+}
+
+function unmappedOf(planned: readonly PlannedLine[]): string[] {
+  return [...new Set(planned.filter((p) => p.outcome === 'unmapped').map((p) => p.supplierSku as string))];
+}
+
+/** Records how a feed ended (or that it waits on a person), with its summary. */
+export async function markFeed(db: Db, feedPk: number, status: 'processing' | 'applied' | 'quarantined' | 'discarded', summary?: unknown): Promise<void> {
+  await db
+    .update(supplierFeeds)
+    .set({ status, ...(summary === undefined ? {} : { summary }), ...(status === 'applied' || status === 'discarded' ? { completedAt: sql`now()` } : {}) })
+    .where(eq(supplierFeeds.id, feedPk));
+}
+
+/** Lines of a discarded feed are recorded as discarded, so every line of every accepted feed has an outcome. */
+export async function discardRemainingLines(db: Db, feedPk: number, lineCount: number): Promise<void> {
+  await db.execute(sql`
+    INSERT INTO ${feedLines} (feed_pk, line_no, outcome, reason)
+    SELECT ${feedPk}, n, 'discarded', 'the quarantined feed was rejected'
+    FROM generate_series(1, ${lineCount}) AS n
+    ON CONFLICT (feed_pk, line_no) DO NOTHING`);
+}

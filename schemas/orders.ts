@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { LocationCode, Quantity, Sku } from './common';
+import { DurationSeconds } from './duration';
+
+/** Upstream ids travel in workflow ids (`order/<channel>/<orderId>`), so they are bounded and printable. */
+const UpstreamId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'may contain only letters, digits and . _ : @ -');
+
+export const ChannelId = UpstreamId.max(40, 'must be at most 40 characters');
+export const OrderId = UpstreamId;
+export const EventId = UpstreamId.max(200, 'must be at most 200 characters');
+
+export const OrderLine = z.object({ sku: Sku, quantity: Quantity });
+export type OrderLine = z.infer<typeof OrderLine>;
+
+const envelope = {
+  eventId: EventId,
+  orderId: OrderId,
+  channel: ChannelId,
+  /** When the upstream system says it happened; kept for the audit trail, never used for ordering. */
+  occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+};
+
+export const OrderPlaced = z.object({
+  type: z.literal('order.placed'),
+  ...envelope,
+  /** Where the order is fulfilled from: every line is reserved at this location. */
+  location: LocationCode,
+  lines: z.array(OrderLine).min(1, 'must list at least one line').max(100, 'must list at most 100 lines'),
+});
+const simple = <T extends string>(type: T) => z.object({ type: z.literal(type), ...envelope });
+export const OrderPaid = simple('order.paid');
+export const OrderCancelled = simple('order.cancelled').extend({ reason: z.string().trim().max(500).optional() });
+export const FulfilmentAccepted = simple('fulfilment.accepted');
+export const FulfilmentShipped = simple('fulfilment.shipped').extend({ trackingRef: z.string().trim().max(200).optional() });
+export const FulfilmentFailed = simple('fulfilment.failed').extend({ reason: z.string().trim().max(500).optional() });
+
+/** The body of `POST /v1/orders/events`: one upstream event about one order. */
+export const OrderEvent = z.discriminatedUnion(
+  'type',
+  [OrderPlaced, OrderPaid, OrderCancelled, FulfilmentAccepted, FulfilmentShipped, FulfilmentFailed],
+  { error: 'must be one of order.placed, order.paid, order.cancelled, fulfilment.accepted, fulfilment.shipped, fulfilment.failed' },
+);
+export type OrderEvent = z.infer<typeof OrderEvent>;
+export type OrderEventType = OrderEvent['type'];
+
+/**
+ * received → validated → reserved → paid → fulfilment_requested → accepted → shipped → closed,
+ * or one of the endings: rejected (invalid or out of stock), cancelled, expired (unpaid in time),
+ * failed (fulfilment failed or could not be completed; stock put back and an exception opened).
+ */
+export const OrderState = z.enum([
+  'received',
+  'validated',
+  'reserved',
+  'paid',
+  'fulfilment_requested',
+  'accepted',
+  'shipped',
+  'closed',
+  'rejected',
+  'cancelled',
+  'expired',
+  'failed',
+]);
+export type OrderState = z.infer<typeof OrderState>;
+
+export const FINAL_STATES: readonly OrderState[] = ['closed', 'rejected', 'cancelled', 'expired', 'failed'];
+
+/** How long an order may wait for each step; seconds or text like "30m". */
+export const OrderWindows = z.object({
+  paymentWindow: DurationSeconds.default(30 * 60),
+  fulfilmentWindow: DurationSeconds.default(2 * 3600),
+  /** Added to the reservation's expiry beyond the two windows, so the sweep only takes what no workflow will. */
+  reservationGrace: DurationSeconds.default(24 * 3600),
+});
+export type OrderWindows = z.infer<typeof OrderWindows>;
+export type OrderWindowsInput = z.input<typeof OrderWindows>;
+
+export const OrderLookup = z.object({ channel: ChannelId.optional() });
+
+/**
+ * Who owns an order in each state: the state maps to an ownership domain that the ownership rules
+ * match like an exception type, so `{"match": {"exceptionType": "order_fulfilment"}}` names the
+ * owner of every state from payment on. Without a rule for a domain the default rule owns it.
+ */
+export const STATE_OWNERSHIP: Record<OrderState, 'order_intake' | 'order_fulfilment'> = {
+  received: 'order_intake',
+  validated: 'order_intake',
+  reserved: 'order_intake',
+  rejected: 'order_intake',
+  expired: 'order_intake',
+  cancelled: 'order_intake',
+  paid: 'order_fulfilment',
+  fulfilment_requested: 'order_fulfilment',
+  accepted: 'order_fulfilment',
+  shipped: 'order_fulfilment',
+  closed: 'order_fulfilment',
+  failed: 'order_fulfilment',
+};

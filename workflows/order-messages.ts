@@ -1,0 +1,33 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { OrderEvent, OrderLine, OrderState } from '../schemas/orders';
+
+/** Every upstream event about the order, delivered with signal-with-start by the events API. */
+export const orderEventSignal = defineSignal<[OrderEvent]>('orderEvent');
+
+/** The retry path of a hand-off nobody acknowledged: `{"by": "<owner id>", "reason": "…"}`. */
+export const retryFulfilmentSignal = defineSignal<[{ by: string; reason?: string }]>('retryFulfilment');
+
+export interface HeldLine {
+  lineNo: number;
+  sku: string;
+  quantity: number;
+  reservationKey: string;
+  /** What this workflow last did to the reservation. */
+  status: 'active' | 'committed' | 'issued' | 'released' | 'expired' | 'restocked';
+}
+
+export interface OrderSnapshot {
+  workflowId: string;
+  channel: string;
+  orderId: string;
+  state: OrderState;
+  stateOwnerId?: string;
+  location?: string;
+  lines: OrderLine[];
+  held: HeldLine[];
+  reason?: string;
+  /** Events that arrived too late to change anything (e.g. a cancellation after shipping). */
+  ignored: { eventId: string; type: string; why: string }[];
+}
+
+export const orderQuery = defineQuery<OrderSnapshot>('order');

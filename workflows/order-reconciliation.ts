@@ -1,0 +1,367 @@
+import { allHandlersFinished, condition, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { OrderEvent, OrderEventType, OrderLine, OrderState, OrderWindows } from '../schemas/orders';
+import { orderEventSignal, orderQuery, retryFulfilmentSignal, type HeldLine, type OrderSnapshot } from './order-messages';
+import { refusalOf } from './refusal';
+
+const { applyStockOperation, recordOrderTransition, checkOrderLines, raiseException } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+// A warehouse that cannot be reached is reported to a person after a few tries, not retried forever.
+const { requestFulfilment } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
+});
+
+export interface OrderFlowInput {
+  channel: string;
+  orderId: string;
+  /** Windows in seconds (parsed from OrderWindows). */
+  windows: OrderWindows;
+}
+
+export interface OrderOutcome {
+  state: OrderState;
+  reason?: string;
+}
+
+const SYSTEM = 'stockflow';
+
+/**
+ * One order, from its first upstream event to its outcome. Events may arrive twice or out of
+ * order: each is a fact (placed, paid, cancelled, accepted, shipped, failed) the flow waits on,
+ * so a payment that overtook its order is simply already there when it is needed.
+ *
+ * Stock: every line is reserved (all or nothing), committed when the warehouse accepts, issued
+ * when it ships; a cancellation, a failure or an unpaid reservation puts back exactly what was
+ * taken. What no rule can settle — a hand-off nobody acknowledges, a paid order that cannot be
+ * fulfilled — opens an exception for a person instead of stalling.
+ */
+export async function orderReconciliation(input: OrderFlowInput): Promise<OrderOutcome> {
+  const order = new OrderCase(input);
+  setHandler(orderEventSignal, (event) => order.receive(event));
+  setHandler(retryFulfilmentSignal, () => order.retryRequested());
+  setHandler(orderQuery, () => order.snapshot());
+  const outcome = await order.run();
+  await condition(allHandlersFinished);
+  return outcome;
+}
+
+type Facts = Partial<Record<OrderEventType, OrderEvent>>;
+/** Details kept with a transition; `placed` also stores the lines and location on the order row. */
+type TransitionExtra = { placed?: { location: string; lines: OrderLine[] } } & Record<string, unknown>;
+
+class OrderCase {
+  private readonly workflowId = workflowInfo().workflowId;
+  private readonly facts: Facts = {};
+  private readonly seen = new Set<string>();
+  private readonly ignored: OrderSnapshot['ignored'] = [];
+  private state: OrderState = 'received';
+  private stateOwnerId?: string;
+  private reason?: string;
+  private location?: string;
+  private lines: OrderLine[] = [];
+  private held: HeldLine[] = [];
+  private seq = 0;
+  private retries = 0;
+  private firstEvent?: OrderEvent;
+
+  constructor(private readonly input: OrderFlowInput) {}
+
+  /** Records the event as a fact; a repeated event id, or a second event of a kind already known, changes nothing. */
+  receive(event: OrderEvent): void {
+    if (this.seen.has(event.eventId)) return;
+    this.seen.add(event.eventId);
+    this.firstEvent ??= event;
+    if (this.facts[event.type]) {
+      this.ignored.push({ eventId: event.eventId, type: event.type, why: `${event.type} already received` });
+      return;
+    }
+    this.facts[event.type] = event;
+  }
+
+  retryRequested(): void {
+    this.retries += 1;
+  }
+
+  async run(): Promise<OrderOutcome> {
+    await condition(() => this.firstEvent !== undefined);
+    await this.moveTo('received', actorOf(this.firstEvent as OrderEvent));
+    const has = (type: OrderEventType) => () => this.facts[type] !== undefined;
+    const cancelled = has('order.cancelled');
+
+    if (!(await condition(() => has('order.placed')() || cancelled(), this.seconds('paymentWindow')))) {
+      return this.end('expired', SYSTEM, 'order.placed never arrived within the payment window');
+    }
+    if (cancelled()) return this.cancel();
+
+    const placed = this.facts['order.placed'] as Extract<OrderEvent, { type: 'order.placed' }>;
+    this.location = placed.location;
+    this.lines = placed.lines;
+    const asPlaced = { placed: { location: placed.location, lines: placed.lines } };
+    const problems = await checkOrderLines(asPlaced.placed);
+    if (problems.length > 0) return this.end('rejected', SYSTEM, `invalid order: ${problems.join('; ')}`, asPlaced);
+    await this.moveTo('validated', actorOf(placed), undefined, asPlaced);
+
+    const shortfall = await this.reserveAll();
+    if (shortfall) return this.end('rejected', SYSTEM, shortfall);
+    await this.moveTo('reserved', SYSTEM, undefined, { reservations: this.held.map((h) => h.reservationKey) });
+
+    if (!(await condition(() => has('order.paid')() || cancelled(), this.seconds('paymentWindow')))) {
+      await this.putBack('expired');
+      return this.end('expired', SYSTEM, `not paid within ${this.input.windows.paymentWindow}s; reservation released`);
+    }
+    if (cancelled()) return this.cancel();
+    await this.moveTo('paid', actorOf(this.facts['order.paid'] as OrderEvent));
+
+    const answered = () => has('fulfilment.accepted')() || has('fulfilment.shipped')() || has('fulfilment.failed')() || cancelled();
+    await this.handOff(answered);
+    if (cancelled()) return this.cancel();
+    if (has('fulfilment.failed')()) return this.fail(this.facts['fulfilment.failed'] as OrderEvent);
+
+    await this.commitAll();
+    const accepted = this.facts['fulfilment.accepted'] ?? (this.facts['fulfilment.shipped'] as OrderEvent);
+    await this.moveTo('accepted', actorOf(accepted), accepted.type === 'fulfilment.shipped' ? 'accepted with the shipment' : undefined);
+
+    const done = () => has('fulfilment.shipped')() || has('fulfilment.failed')() || cancelled();
+    if (!(await condition(done, this.seconds('fulfilmentWindow')))) {
+      await this.raise('shipping', 'high', `accepted but not shipped within ${this.input.windows.fulfilmentWindow}s`);
+      await condition(done);
+    }
+    if (has('fulfilment.shipped')()) return this.ship(this.facts['fulfilment.shipped'] as OrderEvent);
+    if (cancelled()) return this.cancel();
+    return this.fail(this.facts['fulfilment.failed'] as OrderEvent);
+  }
+
+  /**
+   * Hands the paid order to the warehouse and waits for its answer. When it cannot be reached, or
+   * does not acknowledge within the window, a person gets an exception; the flow then waits for
+   * the answer, a cancellation, or their `retryFulfilment`, which hands it off again.
+   */
+  private async handOff(answered: () => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const problem = await this.deliverHandOff(attempt);
+      if (!problem && this.state === 'paid') await this.moveTo('fulfilment_requested', SYSTEM, undefined, { attempt });
+      if (!problem && (await condition(answered, this.seconds('fulfilmentWindow')))) return;
+      const retriesBefore = this.retries;
+      await this.raise(
+        'handoff',
+        'high',
+        problem ?? `downstream did not acknowledge the hand-off within ${this.input.windows.fulfilmentWindow}s (attempt ${attempt})`,
+        { attempt, retry: `signal retryFulfilment to ${this.workflowId}, or POST /v1/orders/${this.input.orderId}/fulfilment-retries` },
+      );
+      await condition(() => answered() || this.retries > retriesBefore);
+      if (answered()) return;
+    }
+  }
+
+  private async deliverHandOff(attempt: number): Promise<string | undefined> {
+    try {
+      await requestFulfilment({
+        workflowId: this.workflowId,
+        channel: this.input.channel,
+        orderId: this.input.orderId,
+        location: this.location as string,
+        lines: this.lines,
+        attempt,
+      });
+      return undefined;
+    } catch (error) {
+      return `the fulfilment endpoint could not take the hand-off (attempt ${attempt}): ${error instanceof Error ? (error.cause as Error | undefined)?.message ?? error.message : String(error)}`;
+    }
+  }
+
+  /** Reserves every line; on any shortfall releases what was taken and says why. */
+  private async reserveAll(): Promise<string | undefined> {
+    const ttlSeconds = this.input.windows.paymentWindow + this.input.windows.fulfilmentWindow + this.input.windows.reservationGrace;
+    const attempts = await Promise.allSettled(
+      this.lines.map(async (line, i) => {
+        const held: HeldLine = { lineNo: i + 1, sku: line.sku, quantity: line.quantity, reservationKey: `${this.workflowId}/reserve/${i + 1}`, status: 'active' };
+        await applyStockOperation({
+          kind: 'reserve',
+          idempotencyKey: held.reservationKey,
+          actor: SYSTEM,
+          sourceRef: this.workflowId,
+          orderRef: this.workflowId,
+          sku: line.sku,
+          location: this.location as string,
+          quantity: line.quantity,
+          ttlSeconds,
+        });
+        return held;
+      }),
+    );
+    this.held = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    const failures = attempts.flatMap((a) => (a.status === 'rejected' ? [a.reason as unknown] : []));
+    if (failures.length === 0) return undefined;
+    await this.putBack('released');
+    const refusals = failures.map((f) => refusalOf(f));
+    const unexpected = failures.find((_, i) => !refusals[i]);
+    if (unexpected) throw unexpected;
+    return refusals.map((r) => `${r?.code}: ${r?.message}`).join('; ');
+  }
+
+  private async commitAll(): Promise<void> {
+    await Promise.all(
+      this.held.map(async (h) => {
+        await applyStockOperation({ kind: 'commit', idempotencyKey: `${this.workflowId}/commit/${h.lineNo}`, actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
+        h.status = 'committed';
+      }),
+    );
+  }
+
+  private async ship(shipped: OrderEvent): Promise<OrderOutcome> {
+    await this.moveTo('shipped', actorOf(shipped), undefined, 'trackingRef' in shipped && shipped.trackingRef ? { trackingRef: shipped.trackingRef } : {});
+    await Promise.all(
+      this.held.map(async (h) => {
+        await applyStockOperation({ kind: 'ship', idempotencyKey: `${this.workflowId}/ship/${h.lineNo}`, actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
+        h.status = 'issued';
+      }),
+    );
+    for (const [type, event] of Object.entries(this.facts)) {
+      if (type === 'order.cancelled' || type === 'fulfilment.failed') this.ignored.push({ eventId: event.eventId, type, why: 'the order had already shipped' });
+    }
+    return this.end('closed', SYSTEM, undefined);
+  }
+
+  /**
+   * Puts back what the order holds: active reservations are released (or expired); committed
+   * stock — the warehouse had started picking — goes out of `committed` and back on the shelf,
+   * because the ledger has no operation that returns committed stock to available directly.
+   */
+  private async putBack(outcome: 'released' | 'expired'): Promise<void> {
+    await Promise.all(
+      this.held.map(async (h) => {
+        const key = (step: string) => `${this.workflowId}/${step}/${h.lineNo}`;
+        if (h.status === 'active') {
+          await this.settle(() => applyStockOperation({ kind: 'release', idempotencyKey: key('release'), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey, outcome }));
+          h.status = outcome;
+        } else if (h.status === 'committed') {
+          await applyStockOperation({ kind: 'ship', idempotencyKey: key('unpick'), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
+          await applyStockOperation({
+            kind: 'adjust',
+            idempotencyKey: key('restock'),
+            actor: SYSTEM,
+            sourceRef: this.workflowId,
+            sku: h.sku,
+            location: this.location as string,
+            delta: h.quantity,
+            reasonCode: 'returned',
+            note: `picked for ${this.workflowId}, which did not ship: back on the shelf`,
+          });
+          h.status = 'restocked';
+        }
+      }),
+    );
+  }
+
+  /** A reservation the sweep already expired is put back already: its release is refused, and that is fine. */
+  private async settle(release: () => Promise<unknown>): Promise<void> {
+    try {
+      await release();
+    } catch (error) {
+      if (refusalOf(error)?.code !== 'reservation_not_active') throw error;
+    }
+  }
+
+  private async cancel(): Promise<OrderOutcome> {
+    const cancelled = this.facts['order.cancelled'] as Extract<OrderEvent, { type: 'order.cancelled' }>;
+    const reachedWarehouse = ['fulfilment_requested', 'accepted'].includes(this.state);
+    const paid = this.state !== 'received' && this.state !== 'validated' && this.state !== 'reserved';
+    await this.putBack('released');
+    const reason = `cancelled in ${this.state}${cancelled.reason ? `: ${cancelled.reason}` : ''}`;
+    if (paid) {
+      await this.raise(
+        'cancelled',
+        'medium',
+        reachedWarehouse ? 'cancelled after the hand-off: stop the warehouse and refund the customer' : 'cancelled after payment: refund the customer',
+        { stateWhenCancelled: this.state },
+      );
+    }
+    return this.end('cancelled', actorOf(cancelled), reason);
+  }
+
+  private async fail(failed: OrderEvent): Promise<OrderOutcome> {
+    const why = 'reason' in failed && failed.reason ? failed.reason : 'no reason given';
+    await this.putBack('released');
+    await this.raise('failed', 'high', `fulfilment failed in ${this.state} (${why}): stock put back; refund or re-route the order`, { stateWhenFailed: this.state });
+    return this.end('failed', actorOf(failed), `fulfilment failed: ${why}`);
+  }
+
+  private async raise(kind: string, severity: 'medium' | 'high', summary: string, context: Record<string, unknown> = {}): Promise<void> {
+    await raiseException({
+      type: 'order_fulfilment',
+      subject: `${this.input.channel}/${this.input.orderId}/${kind}`,
+      severity,
+      summary: `Order ${this.input.orderId} (${this.input.channel}): ${summary}`,
+      source: this.workflowId,
+      orderId: this.input.orderId,
+      location: this.location,
+      context: { ...context, state: this.state, workflowId: this.workflowId, lines: this.lines },
+    });
+  }
+
+  private async end(state: OrderState, actor: string, reason: string | undefined, extra: TransitionExtra = {}): Promise<OrderOutcome> {
+    this.reason = reason;
+    await this.moveTo(state, actor, reason, extra);
+    return { state, ...(reason ? { reason } : {}) };
+  }
+
+  private async moveTo(to: OrderState, actor: string, reason?: string, extra: TransitionExtra = {}): Promise<void> {
+    const { placed, ...details } = extra;
+    const from = this.seq === 0 ? undefined : this.state;
+    this.seq += 1;
+    const { ownerId } = await recordOrderTransition({
+      workflowId: this.workflowId,
+      channel: this.input.channel,
+      orderId: this.input.orderId,
+      seq: this.seq,
+      from,
+      to,
+      actor,
+      reason,
+      details,
+      placed,
+    });
+    this.state = to;
+    this.stateOwnerId = ownerId;
+    this.publish();
+  }
+
+  private seconds(window: 'paymentWindow' | 'fulfilmentWindow'): number {
+    return this.input.windows[window] * 1000;
+  }
+
+  snapshot(): OrderSnapshot {
+    return {
+      workflowId: this.workflowId,
+      channel: this.input.channel,
+      orderId: this.input.orderId,
+      state: this.state,
+      stateOwnerId: this.stateOwnerId,
+      location: this.location,
+      lines: this.lines,
+      held: this.held,
+      reason: this.reason,
+      ignored: this.ignored,
+    };
+  }
+
+  /** Keeps the Temporal UI's current details on the state and who owns it. */
+  private publish(): void {
+    setCurrentDetails(
+      [
+        `State: **${this.state}** · owned by **${this.stateOwnerId}**${this.reason ? ` · ${this.reason}` : ''}`,
+        this.held.length > 0 ? `Holds: ${this.held.map((h) => `${h.quantity} × ${h.sku} (${h.status})`).join(', ')}` : 'Holds no stock.',
+        'The `order` query returns the whole picture; GET /v1/orders/<orderId> adds the transitions and events.',
+      ].join('\n\n'),
+    );
+  }
+}
+
+/** Who caused a transition: the channel for customer events, the warehouse for fulfilment events. */
+function actorOf(event: OrderEvent): string {
+  return event.type.startsWith('fulfilment.') ? `fulfilment:${event.channel}` : `channel:${event.channel}`;
+}
