@@ -37,7 +37,7 @@ export class ApiClient {
     return this.request('POST', path, payload, contentType, 'upstream');
   }
 
-  private send(method: string, path: string, body?: unknown, kind: 'upstream' | 'operator' = 'operator'): Promise<ApiResponse> {
+  send(method: string, path: string, body?: unknown, kind: 'upstream' | 'operator' = 'operator'): Promise<ApiResponse> {
     return this.request(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json', kind);
   }
 

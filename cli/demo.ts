@@ -3,6 +3,7 @@ import { loadConfig } from '../runtime/config';
 import type { z } from 'zod';
 import type { MovementRequest } from '../schemas/stock';
 import { ApiClient, apiClientOptions } from './api-client';
+import { formatCounts } from './feeds';
 import { formatStockLevels } from './format';
 
 type WithoutKey<T> = T extends unknown ? Omit<T, 'idempotencyKey'> : never;
@@ -28,6 +29,49 @@ function stockScenario(storeOnHand: number): Step[] {
     },
     { say: 'Someone tries to issue 500 beanies (refused: only 40 available)', request: { kind: 'issue', sku: 'BEANIE-MERINO-GREY', location: 'WH1', quantity: 500 } },
   ];
+}
+
+/**
+ * A vendor-managed supplier whose stock sits in our main warehouse sends feeds: a clean one, the
+ * same one again (nothing new happens), and one with a spike that is held for the buyer.
+ */
+async function feedScenario(api: ApiClient, run: string): Promise<void> {
+  await api.send('PUT', '/v1/suppliers/bottleco', { name: 'BottleCo (vendor-managed)', location: 'WH1' });
+  await api.send('PUT', '/v1/suppliers/bottleco/sku-map', {
+    entries: [
+      { supplierSku: 'BC-BLK', sku: 'BOTTLE-750-BLACK' },
+      { supplierSku: 'BC-SND-6PK', sku: 'BOTTLE-750-SAND', unitFactor: 6 },
+    ],
+  });
+  const sequence = Math.floor(Date.now() / 1000);
+  const clean = { feedId: `demo-${run}-a`, lines: [{ sku: 'BC-BLK', quantity: 40, sequence }, { sku: 'BC-SND-6PK', quantity: 5, sequence }] };
+  const suspect = { feedId: `demo-${run}-b`, lines: [{ sku: 'BC-BLK', quantity: 4000, sequence: sequence + 1 }, { sku: 'BC-SND-6PK', quantity: 6, sequence: sequence + 1 }] };
+  console.log('\nSupplier feeds from BottleCo (vendor-managed stock in WH1):');
+  for (const [say, feed] of [
+    ['a clean feed: 40 black bottles, 5 six-packs of sand', clean],
+    ['the same feed again', clean],
+    ['a feed claiming 4,000 black bottles (a spike)', suspect],
+  ] as const) {
+    const sent = await api.post('/v1/suppliers/bottleco/feeds', feed);
+    if (sent.status !== 202) {
+      console.log(`  ${say} → refused ${sent.status}: ${sent.body?.message}`);
+      continue;
+    }
+    const done = await feedOutcome(api, sent.body.feedId);
+    console.log(`  ${say} → ${sent.body.new ? '' : 'already received, nothing new started; '}${done}`);
+  }
+}
+
+async function feedOutcome(api: ApiClient, feedId: string): Promise<string> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const feed = await api.get(`/v1/suppliers/bottleco/feeds/${feedId}`);
+    if (feed.body?.status === 'applied') {
+      const { counts, exceptions } = feed.body.summary;
+      return `${formatCounts(counts)}${exceptions.length ? ` (held for the buyer: ${exceptions.join(', ')})` : ''}`;
+    }
+    await delay(500);
+  }
+  return 'still running';
 }
 
 /**
@@ -108,5 +152,6 @@ export async function demoCommand(options: { api?: string; watch: string }): Pro
   const ui = config.TEMPORAL_UI_URL ?? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
   const uiBase = `${ui}/namespaces/${config.TEMPORAL_NAMESPACE}`;
   console.log(`\nSee the workflows in the Temporal UI: ${uiBase}/workflows?query=${encodeURIComponent('StockflowFlow="stockMovement"')}`);
+  await feedScenario(api, run);
   await exceptionScenario(api, run, Number(options.watch), uiBase);
 }

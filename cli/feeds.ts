@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../runtime/config';
+import { LINE_OUTCOMES } from '../schemas/feeds';
 import { ApiClient, apiClientOptions } from './api-client';
 
 /** `stockflow feed import <file> --supplier <id>`: send a CSV or JSON feed file to the API. */
@@ -41,9 +42,10 @@ export function registerFeedCommands(program: Command): void {
     });
 }
 
+/** "12 read, 10 applied, 2 held", in a fixed order (stored summaries come back with keys reordered). */
 export function formatCounts(counts: Record<string, number>): string {
-  return Object.entries(counts)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k}`)
+  return ['read', ...LINE_OUTCOMES]
+    .filter((key) => (counts[key] ?? 0) > 0)
+    .map((key) => `${counts[key]} ${key}`)
     .join(', ');
 }

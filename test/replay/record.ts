@@ -9,6 +9,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startStockMovement } from '../../client/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { decideException, exceptionState, raiseException } from '../../client/exceptions';
+import { submitFeed } from '../../client/feeds';
+import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
+import { FeedRules } from '../../schemas/feeds';
 import { replaceOwnership } from '../../db/ownership';
 import { waitFor } from '../../runtime/wait';
 import { RaiseException } from '../../schemas/exceptions';
@@ -23,7 +26,15 @@ async function record(): Promise<void> {
   const database = await createTestDatabase();
   const worker = await startTestWorker(database, 'record');
   try {
-    await addToCatalogue(database.db, { locations: [{ code: 'WH1', name: 'Warehouse 1' }], items: [{ name: 'Thing', skus: ['T-1'] }] });
+    await addToCatalogue(database.db, {
+      locations: [
+        { code: 'WH1', name: 'Warehouse 1' },
+        { code: 'SUP', name: 'Supplier stock' },
+      ],
+      items: [{ name: 'Thing', skus: ['T-1'] }, { name: 'Fed thing', skus: Array.from({ length: 10 }, (_, i) => `FT-${i}`) }],
+    });
+    await registerSupplier(database.db, { id: 'rec', name: 'Recording supplier', location: 'SUP' });
+    await mapSupplierSkus(database.db, 'rec', Array.from({ length: 10 }, (_, i) => ({ supplierSku: `R${i}`, sku: `FT-${i}` })));
     await replaceOwnership(database.db, {
       owners: [
         { id: 'alice', name: 'Alice', contact: 'alice@example.com' },
@@ -62,6 +73,21 @@ async function record(): Promise<void> {
         return handle;
       },
       'ownerEscalation-escalated-then-resolved': async () => ({ workflowId: `${workflowIds.exception('record_check', 'T-1')}/sla-clock` }),
+      'supplierFeedIngest-quarantined-then-approved': async () => {
+        const lines = Array.from({ length: 10 }, (_, i) => ({ sku: `R${i}`, quantity: i < 5 ? -1 : 5, sequence: 1 }));
+        const feed = await submitFeed(database.db, client, worker.taskQueue, FeedRules.parse({ chunkSize: 4 }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });
+        const quarantine = workflowIds.exception('supplier_feed_quarantine', 'rec/rec-q');
+        await waitFor('the quarantine', async () => ((await exceptionState(client, quarantine).catch(() => undefined))?.status === 'open' ? true : undefined));
+        await decideException(client, quarantine, { action: 'approve', by: 'alice', reason: 'confirmed with the supplier' });
+        await client.workflow.getHandle(feed.workflowId).result();
+        return feed;
+      },
+      'supplierFeedIngest-held-and-unmapped': async () => {
+        const lines = [{ sku: 'R6', quantity: 500, sequence: 2 }, { sku: 'R7', quantity: 6, sequence: 2 }, { sku: 'NOPE', quantity: 1, sequence: 1 }, { sku: 'R8', quantity: 'x', sequence: 2 }];
+        const feed = await submitFeed(database.db, client, worker.taskQueue, FeedRules.parse({ chunkSize: 2 }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-h', lines }) });
+        await client.workflow.getHandle(feed.workflowId).result();
+        return feed;
+      },
       'stockMovement-refused': async () => {
         const handle = await startStockMovement(client, worker.taskQueue, StockOperation.parse({ kind: 'issue', idempotencyKey: 'record/issue', sku: 'T-1', location: 'WH1', quantity: 50 }));
         await handle.result();
