@@ -221,7 +221,8 @@ describe('exceptions: hold, decide, escalate', () => {
     assert.deepEqual(steps.map((r) => r.details.to), ['bob', 'carol']);
     assert.ok(steps[0].after_seconds >= 2, `first escalation after ${steps[0].after_seconds}s, SLA 2s`);
     assert.ok(steps[1].after_seconds >= 4, `second escalation after ${steps[1].after_seconds}s, two windows of 2s`);
-    assert.ok(steps[1].after_seconds < 15, `second escalation late: ${steps[1].after_seconds}s`);
+    // Generous upper bounds: "on time" must survive a loaded CI machine, "not early" is exact.
+    assert.ok(steps[1].after_seconds < 20, `second escalation late: ${steps[1].after_seconds}s`);
     const notices = await waitFor('three notices', async () => {
       const hits = received.filter((r) => r.body.exception.workflowId === handle.workflowId);
       return hits.length === 3 ? hits : undefined;
@@ -285,7 +286,7 @@ describe('exceptions: hold, decide, escalate', () => {
       );
       assert.equal(state.assigneeId, 'bob');
       const [escalation] = (await events(handle.workflowId)).filter((r) => r.action === 'escalate');
-      assert.ok(escalation.after_seconds >= 3 && escalation.after_seconds < 10, `escalated after ${escalation.after_seconds}s, SLA 3s`);
+      assert.ok(escalation.after_seconds >= 3 && escalation.after_seconds < 20, `escalated after ${escalation.after_seconds}s, SLA 3s`);
       await decideException(infra().client, handle.workflowId, { action: 'reject', by: 'bob', reason: 'test done' });
       await handle.result();
     } finally {
