@@ -214,7 +214,7 @@ describe('exceptions: hold, decide, escalate', () => {
         const s = await exceptionState(infra().client, handle.workflowId);
         return s.escalationLevel === 2 ? s : undefined;
       },
-      { timeoutMs: 20_000 },
+      { timeoutMs: 45_000 },
     );
     assert.equal(state.assigneeId, 'carol');
     const steps = (await events(handle.workflowId)).filter((r) => r.action === 'escalate');
@@ -257,7 +257,7 @@ describe('exceptions: hold, decide, escalate', () => {
         const s = await exceptionState(infra().client, handle.workflowId);
         return s.escalationLevel === 1 ? s : undefined;
       },
-      { timeoutMs: 20_000 },
+      { timeoutMs: 45_000 },
     );
     assert.equal(state.status, 'acknowledged');
     assert.equal(state.assigneeId, 'bob');
@@ -282,7 +282,7 @@ describe('exceptions: hold, decide, escalate', () => {
           const s = await exceptionState(infra().client, handle.workflowId);
           return s.escalationLevel === 1 ? s : undefined;
         },
-        { timeoutMs: 20_000 },
+        { timeoutMs: 45_000 },
       );
       assert.equal(state.assigneeId, 'bob');
       const [escalation] = (await events(handle.workflowId)).filter((r) => r.action === 'escalate');
