@@ -5,7 +5,8 @@ import type { Database } from '../db/connection';
 import type { OrderWindows } from '../schemas/orders';
 import type { FeedRules } from '../schemas/feeds';
 import { signatureProblem, tokenProblem } from './auth';
-import { HttpError } from './errors';
+import { fieldError, HttpError } from './errors';
+import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
@@ -43,16 +44,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
-    parseJson(request, body as string, (error: Error | null, value?: unknown) =>
-      error
-        ? done(new HttpError(400, { error: 'invalid_json', message: `body is not valid JSON: ${error.message}` }), undefined)
-        : done(null, value),
-    );
+    parseJson(request, body as string, (error: Error | null, value?: unknown) => {
+      if (error) return done(new HttpError(400, { error: 'invalid_json', message: `body is not valid JSON: ${error.message}` }), undefined);
+      const unstorable = unstorableTextPath(value);
+      if (unstorable) return done(fieldError(400, 'invalid_request', unstorable, UNSTORABLE_REASON), undefined);
+      done(null, value);
+    });
   });
 
   // CSV feeds are stored as sent; they are split into lines by the workflow's activities.
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
+    if (unstorableTextPath(body)) return done(fieldError(400, 'invalid_request', undefined, `the CSV ${UNSTORABLE_REASON}`), undefined);
     done(null, undefined);
   });
 

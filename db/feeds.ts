@@ -114,7 +114,7 @@ export async function loadMappings(db: Db | Tx, supplierId: string, supplierSkus
     .select({ supplierSku: supplierSkuMap.supplierSku, variantId: variants.id, sku: variants.sku, unitFactor: supplierSkuMap.unitFactor, allowNegative: variants.allowNegative })
     .from(supplierSkuMap)
     .innerJoin(variants, eq(variants.id, supplierSkuMap.variantId))
-    .where(and(eq(supplierSkuMap.supplierId, supplierId), inArray(supplierSkuMap.supplierSku, supplierSkus)));
+    .where(and(eq(supplierSkuMap.supplierId, supplierId), sql`${supplierSkuMap.supplierSku} = ANY(${textArray(supplierSkus)})`));
   return new Map(rows.map((r) => [r.supplierSku, { variantId: r.variantId, sku: r.sku, unitFactor: r.unitFactor, allowNegative: r.allowNegative }]));
 }
 
@@ -124,7 +124,7 @@ export async function loadLastApplied(db: Db | Tx, supplierId: string, variantId
   const query = db
     .select({ variantId: feedSequences.variantId, sequence: feedSequences.lastSequence, quantity: feedSequences.lastQuantity })
     .from(feedSequences)
-    .where(and(eq(feedSequences.supplierId, supplierId), inArray(feedSequences.variantId, variantIds)))
+    .where(and(eq(feedSequences.supplierId, supplierId), sql`${feedSequences.variantId} = ANY(${intArray(variantIds)})`))
     .orderBy(feedSequences.variantId);
   const rows = lock ? await query.for('update') : await query;
   return new Map(rows.map((r) => [r.variantId, { sequence: r.sequence, quantity: r.quantity }]));
@@ -148,6 +148,14 @@ export interface ChunkResult {
 }
 
 export const feedLineKey = (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}`;
+
+/**
+ * A whole column as one array parameter, for `= ANY(…)` and `unnest(…)`: one bind value however
+ * long the list, where inArray and multi-row VALUES send one per element.
+ */
+const intArray = (values: readonly (number | null)[]) => sql`${sql.param(values)}::int[]`;
+const bigintArray = (values: readonly (number | null)[]) => sql`${sql.param(values)}::bigint[]`;
+const textArray = (values: readonly (string | null)[]) => sql`${sql.param(values)}::text[]`;
 
 /**
  * Applies lines [fromLine, toLine] of a feed in one transaction: each line's outcome is recorded
@@ -213,91 +221,78 @@ async function chunkRecorded(tx: Tx, feedPk: number, fromLine: number, toLine: n
 async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mappings: Map<string, SkuMapping>): Promise<void> {
   const variantIds = [...new Set(applied.map((p) => p.variantId as number))].sort((a, b) => a - b);
   const allowNegative = new Map([...mappings.values()].map((m) => [m.variantId, m.allowNegative]));
-  await tx
-    .insert(stockBalances)
-    .values(variantIds.map((variantId) => ({ variantId, locationId: feed.locationId, allowNegative: allowNegative.get(variantId) ?? false })))
-    .onConflictDoNothing({ target: [stockBalances.variantId, stockBalances.locationId] });
+  await tx.execute(sql`
+    INSERT INTO ${stockBalances} (variant_id, location_id, allow_negative)
+    SELECT t.variant_id, ${feed.locationId}::int, t.allow_negative = 1
+    FROM unnest(${intArray(variantIds)}, ${intArray(variantIds.map((id) => (allowNegative.get(id) ? 1 : 0)))}) AS t(variant_id, allow_negative)
+    ON CONFLICT (variant_id, location_id) DO NOTHING`);
   const balances = await tx
     .select({ variantId: stockBalances.variantId, onHand: stockBalances.onHand })
     .from(stockBalances)
-    .where(and(eq(stockBalances.locationId, feed.locationId), inArray(stockBalances.variantId, variantIds)))
+    .where(and(eq(stockBalances.locationId, feed.locationId), sql`${stockBalances.variantId} = ANY(${intArray(variantIds)})`))
     .orderBy(stockBalances.variantId)
     .for('update');
   const onHand = new Map(balances.map((b) => [b.variantId, b.onHand]));
 
-  const moves: { key: string; variantId: number; delta: number; line: PlannedLine }[] = [];
+  const keys: string[] = [];
+  const requestHashes: string[] = [];
+  const results: string[] = [];
+  const movedVariants: number[] = [];
+  const deltas: number[] = [];
   for (const line of applied) {
     const variantId = line.variantId as number;
     const delta = (line.quantity as number) - (onHand.get(variantId) ?? 0);
     onHand.set(variantId, line.quantity as number);
-    if (delta !== 0) moves.push({ key: feedLineKey(feed.supplierId, feed.feedId, line.lineNo), variantId, delta, line });
+    if (delta === 0) continue;
+    keys.push(feedLineKey(feed.supplierId, feed.feedId, line.lineNo));
+    requestHashes.push(sha256(canonicalJson({ feed: feed.feedId, line: line.lineNo, sku: line.sku, quantity: line.quantity, sequence: line.sequence })));
+    results.push(JSON.stringify({ quantity: line.quantity, delta, sequence: line.sequence }));
+    movedVariants.push(variantId);
+    deltas.push(delta);
   }
-  if (moves.length > 0) {
+  if (keys.length > 0) {
     const actor = `supplier:${feed.supplierId}`;
-    const operations = await tx
-      .insert(stockOperations)
-      .values(
-        moves.map((m) => ({
-          idempotencyKey: m.key,
-          kind: 'supplier_feed',
-          requestHash: sha256(canonicalJson({ feed: feed.feedId, line: m.line.lineNo, sku: m.line.sku, quantity: m.line.quantity, sequence: m.line.sequence })),
-          actor,
-          result: { quantity: m.line.quantity, delta: m.delta, sequence: m.line.sequence },
-        })),
+    // One statement per chunk, whole columns as array parameters: a multi-row VALUES list costs
+    // a bind parameter (and Drizzle's building of it) per cell, which dominated large feeds.
+    await tx.execute(sql`
+      WITH operations AS (
+        INSERT INTO ${stockOperations} (idempotency_key, kind, request_hash, actor, result)
+        SELECT o.key, 'supplier_feed', o.request_hash, ${actor}::text, o.result::jsonb
+        FROM unnest(${textArray(keys)}, ${textArray(requestHashes)}, ${textArray(results)}) WITH ORDINALITY AS o(key, request_hash, result, n)
+        ORDER BY o.n
+        RETURNING id, idempotency_key
       )
-      .returning({ id: stockOperations.id, key: stockOperations.idempotencyKey });
-    const operationIds = new Map(operations.map((o) => [o.key, o.id]));
-    await tx.insert(stockMovements).values(
-      moves.map((m) => ({
-        operationId: operationIds.get(m.key) as number,
-        idempotencyKey: m.key,
-        variantId: m.variantId,
-        locationId: feed.locationId,
-        kind: 'supplier_feed',
-        deltaOnHand: m.delta,
-        reasonCode: 'supplier_feed',
-        sourceRef: feed.feedId,
-        actor,
-      })),
-    );
+      INSERT INTO ${stockMovements} (operation_id, idempotency_key, variant_id, location_id, kind, delta_on_hand, reason_code, source_ref, actor)
+      SELECT op.id, m.key, m.variant_id, ${feed.locationId}::int, 'supplier_feed', m.delta, 'supplier_feed', ${feed.feedId}::text, ${actor}::text
+      FROM unnest(${textArray(keys)}, ${intArray(movedVariants)}, ${intArray(deltas)}) WITH ORDINALITY AS m(key, variant_id, delta, n)
+      JOIN operations op ON op.idempotency_key = m.key
+      ORDER BY m.n`);
   }
-  const finals = sql.join(
-    [...onHand.entries()].map(([variantId, quantity]) => sql`(${variantId}::int, ${quantity}::int)`),
-    sql`, `,
-  );
+  const finals = [...onHand.keys()];
   await tx.execute(sql`
     UPDATE ${stockBalances} AS b SET on_hand = f.on_hand, updated_at = now()
-    FROM (VALUES ${finals}) AS f(variant_id, on_hand)
+    FROM unnest(${intArray(finals)}, ${intArray(finals.map((id) => onHand.get(id) as number))}) AS f(variant_id, on_hand)
     WHERE b.variant_id = f.variant_id AND b.location_id = ${feed.locationId}`);
 }
 
 async function recordLines(tx: Tx, feed: FeedRecord, planned: PlannedLine[], lastApplied: Map<number, LastApplied>): Promise<void> {
-  await tx.insert(feedLines).values(
-    planned.map((p) => ({
-      feedPk: feed.feedPk,
-      lineNo: p.lineNo,
-      supplierSku: p.supplierSku,
-      variantId: p.variantId,
-      sequence: p.sequence,
-      quantity: p.quantity,
-      outcome: p.outcome,
-      reason: p.reason,
-    })),
-  );
+  const column = <T>(of: (p: PlannedLine) => T | undefined) => planned.map((p) => of(p) ?? null);
+  await tx.execute(sql`
+    INSERT INTO ${feedLines} (feed_pk, line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason)
+    SELECT ${feed.feedPk}::bigint, l.line_no, l.supplier_sku, l.variant_id, l.sequence, l.quantity, l.outcome, l.reason
+    FROM unnest(${intArray(column((p) => p.lineNo))}, ${textArray(column((p) => p.supplierSku))}, ${intArray(column((p) => p.variantId))},
+                ${bigintArray(column((p) => p.sequence))}, ${intArray(column((p) => p.quantity))}, ${textArray(column((p) => p.outcome))},
+                ${textArray(column((p) => p.reason))}) WITH ORDINALITY AS l(line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason, n)
+    ORDER BY l.n`);
   const advanced = [...new Set(planned.filter((p) => p.outcome === 'applied').map((p) => p.variantId as number))];
   if (advanced.length === 0) return;
-  await tx
-    .insert(feedSequences)
-    .values(
-      advanced.map((variantId) => {
-        const last = lastApplied.get(variantId) as LastApplied;
-        return { supplierId: feed.supplierId, variantId, lastSequence: last.sequence, lastQuantity: last.quantity };
-      }),
-    )
-    .onConflictDoUpdate({
-      target: [feedSequences.supplierId, feedSequences.variantId],
-      set: { lastSequence: sql`excluded.last_sequence`, lastQuantity: sql`excluded.last_quantity`, updatedAt: sql`now()` },
-    });
+  const last = advanced.map((variantId) => lastApplied.get(variantId) as LastApplied);
+  await tx.execute(sql`
+    INSERT INTO ${feedSequences} (supplier_id, variant_id, last_sequence, last_quantity)
+    SELECT ${feed.supplierId}::text, s.variant_id, s.last_sequence, s.last_quantity
+    FROM unnest(${intArray(advanced)}, ${bigintArray(last.map((l) => l.sequence))}, ${intArray(last.map((l) => l.quantity))}) WITH ORDINALITY AS s(variant_id, last_sequence, last_quantity, n)
+    ORDER BY s.n
+    ON CONFLICT (supplier_id, variant_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_quantity = excluded.last_quantity, updated_at = now()`);
 }
 
 function countOutcomes(planned: readonly PlannedLine[]): FeedCounts {

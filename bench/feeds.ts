@@ -1,0 +1,536 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type postgres from 'postgres';
+import { buildApi } from '../api/server';
+import { feedWorkflowId } from '../client/feeds';
+import { canonicalJson, sha256 } from '../db/canonical';
+import { addToCatalogue } from '../db/catalogue';
+import { connect, type Database } from '../db/connection';
+import { feedLineKey, mapSupplierSkus, registerSupplier } from '../db/feeds';
+import { replaceOwnership } from '../db/ownership';
+import { stopProcess } from '../runtime/processes';
+import { findOrBuildTemporalCli, PROJECT_ROOT } from '../runtime/temporal-cli';
+import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
+import { freePort, waitFor } from '../runtime/wait';
+import { FeedRules } from '../schemas/feeds';
+import type { FeedSummary } from '../workflows/supplier-feed-ingest';
+import type { FromWorker, ToWorker } from './feed-worker';
+
+const SKUS = 5_000;
+const LINES = 100_000;
+const WARM_UP_LINES = 10_000;
+/** Full-size runs per path, alternating; the summary gives medians. */
+const MEASURED_RUNS = 1;
+/** The chunk size of the measured runs (the default of schemas/feeds.ts)… */
+const CHUNK_SIZE = FeedRules.parse({}).chunkSize;
+/** …and other values tried once each, full size, to show how the knob matters. */
+const OTHER_CHUNK_SIZES: number[] = [];
+/** Lines per transaction of the baseline. */
+const BASELINE_BATCH = 2_000;
+const TARGET_RATIO = 0.25;
+const TARGET_RSS_MB = 400;
+const NAMESPACE = 'default';
+const TASK_QUEUE = 'bench-feeds';
+const SAMPLE_MS = 100;
+
+/** One line as the supplier sends it: the supplier's SKU, its current quantity, and a sequence (higher is newer). */
+interface Line {
+  sku: string;
+  quantity: number;
+  sequence: number;
+}
+
+interface Feed {
+  lines: Line[];
+  csv: string;
+  /** The last line's quantity and sequence per supplier SKU: what every run must end with. */
+  finals: Map<string, { quantity: number; sequence: number }>;
+}
+
+/** A supplier of its own, at a location of its own, for one run: every run starts from no stock and no sequences. */
+interface Target {
+  supplierId: string;
+  locationCode: string;
+  locationId: number;
+  feedId: string;
+}
+
+interface Checks {
+  /** Lines with no outcome, more than one, or an outcome other than applied (the feed is built so all apply). */
+  lineOutcomes: number;
+  /** SKUs whose on-hand (or last applied sequence) is not the feed's last line for them. */
+  wrongFinals: number;
+  /** Balances at the run's location that differ from the sum of their movements. */
+  drifted: number;
+  /** Movements at the location that are not exactly one per line. */
+  movements: number;
+}
+
+interface RunFigures {
+  seconds: number;
+  rate: number;
+  peakRssMb?: number;
+  checks: Checks;
+}
+
+const supplierSku = (i: number) => `S-${String(i).padStart(5, '0')}`;
+const ourSku = (i: number) => `FEED-${String(i).padStart(5, '0')}`;
+
+/**
+ * A 100,000-line supplier feed posted to the API and ingested by the workflow (its worker in a
+ * child process, so its memory is its own), against the same rows written by plain batched SQL.
+ * True if every run's checks held.
+ */
+export async function benchFeeds(databaseUrl: string): Promise<boolean> {
+  const control = connect(databaseUrl, { max: 4 });
+  const apiDatabase = connect(databaseUrl, { max: 10 });
+  const baselineDatabase = connect(databaseUrl, { max: 2 });
+  let temporal: TemporalServer | undefined;
+  let connection: Connection | undefined;
+  let worker: WorkerProcess | undefined;
+  const apps = new Map<number, FastifyInstance>();
+  try {
+    await seed(control);
+    temporal = await startTemporal();
+    connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection, namespace: NAMESPACE });
+    worker = await startWorker(databaseUrl, temporal.address);
+    const startupPeakMb = worker.peakSinceReset();
+    const appFor = async (chunkSize: number) => {
+      let app = apps.get(chunkSize);
+      if (!app) {
+        const feedRules = FeedRules.parse({ chunkSize });
+        app = await buildApi({ database: apiDatabase, client, taskQueue: TASK_QUEUE, feedRules });
+        apps.set(chunkSize, app);
+      }
+      return app;
+    };
+
+    const feed = buildFeed(LINES);
+    const warmUpFeed = buildFeed(WARM_UP_LINES);
+    console.log(
+      `${fmt(LINES)}-line CSV feed (${(feed.csv.length / 1024 / 1024).toFixed(1)} MB) over ${fmt(SKUS)} mapped SKUs, ` +
+        `${LINES / SKUS} lines per SKU in rising sequences, none held; worker in its own process (pool 20), ` +
+        `${MEASURED_RUNS} runs per path after a ${fmt(WARM_UP_LINES)}-line warm-up, paths alternating; ` +
+        `baseline: the same rows by plain SQL, ${fmt(BASELINE_BATCH)} lines per transaction`,
+    );
+    console.log(`worker started (workflow code bundled in-process) at a peak RSS of ${startupPeakMb.toFixed(0)} MB`);
+
+    let runNumber = 0;
+    const violations: Checks = { lineOutcomes: 0, wrongFinals: 0, drifted: 0, movements: 0 };
+    const report = (tag: string, name: string, lineCount: number, run: RunFigures) => {
+      addChecks(violations, run.checks);
+      const rss = run.peakRssMb === undefined ? '' : ` · worker peak RSS ${run.peakRssMb.toFixed(0)} MB`;
+      console.log(
+        `  ${tag.padEnd(8)} ${name.padEnd(22)} ${fmt(run.rate).padStart(7)} lines/s  ${run.seconds.toFixed(1).padStart(5)} s${rss}  ${describeChecks(run.checks, lineCount)}`,
+      );
+    };
+    const stockflowRun = async (f: Feed, chunkSize: number, tag: string) => {
+      const target = await prepareTarget(control, runNumber++);
+      const run = await runStockflow(await appFor(chunkSize), client, worker as WorkerProcess, control, target, f);
+      report(tag, `stockflow (chunk ${fmt(chunkSize)})`, f.lines.length, run);
+      return run;
+    };
+    const baselineRun = async (f: Feed, tag: string) => {
+      const target = await prepareTarget(control, runNumber++);
+      const run = await runBaseline(baselineDatabase.sql, control, target, f);
+      report(tag, 'plain batched SQL', f.lines.length, run);
+      return run;
+    };
+
+    await stockflowRun(warmUpFeed, CHUNK_SIZE, 'warm-up');
+    await baselineRun(warmUpFeed, 'warm-up');
+    const ours: RunFigures[] = [];
+    const baseline: RunFigures[] = [];
+    for (let i = 1; i <= MEASURED_RUNS; i++) {
+      ours.push(await stockflowRun(feed, CHUNK_SIZE, `run ${i}`));
+      baseline.push(await baselineRun(feed, `run ${i}`));
+    }
+    const others: { chunkSize: number; run: RunFigures }[] = [];
+    for (const chunkSize of OTHER_CHUNK_SIZES) others.push({ chunkSize, run: await stockflowRun(feed, chunkSize, 'knob') });
+
+    const lifetimePeakMb = Math.max(startupPeakMb, worker.lifetimePeak(), ...ours.map((r) => r.peakRssMb ?? 0), ...others.map((o) => o.run.peakRssMb ?? 0));
+    printSummary({ ours, baseline, others, violations, startupPeakMb, lifetimePeakMb });
+    return totalOf(violations) === 0;
+  } finally {
+    for (const app of apps.values()) await app.close();
+    await worker?.stop();
+    await connection?.close();
+    await temporal?.stop();
+    await Promise.all([control.close(), apiDatabase.close(), baselineDatabase.close()]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-up
+
+async function seed(control: Database): Promise<void> {
+  const items = Array.from({ length: SKUS / 500 }, (_, item) => ({
+    name: `Feed bench item ${item}`,
+    skus: Array.from({ length: 500 }, (_, i) => ourSku(item * 500 + i)),
+  }));
+  await addToCatalogue(control.db, { locations: [], items });
+  // Nothing in the feed is held, so no exception is raised; the rules are there as they would be in production.
+  await replaceOwnership(control.db, {
+    owners: [
+      { id: 'ops', name: 'Ops', contact: 'ops@example.com', roles: ['approver'] },
+      { id: 'buyer', name: 'Buyer', contact: 'buyer@example.com', roles: ['purchasing'] },
+    ],
+    rules: [
+      { owner: 'ops', backup: 'buyer', escalation: 'ops', ackSla: '1h', resolutionSla: '1d' },
+      { match: { exceptionType: 'supplier_feed_line' }, owner: 'buyer', backup: 'ops', escalation: 'ops', ackSla: '1h', resolutionSla: '1d' },
+    ],
+  });
+}
+
+async function prepareTarget(control: Database, n: number): Promise<Target> {
+  const target = { supplierId: `bench-${n}`, locationCode: `FEEDS-${n}`, feedId: `bench-feed-${n}` };
+  await addToCatalogue(control.db, { locations: [{ code: target.locationCode, name: `Feed bench run ${n}` }], items: [] });
+  await registerSupplier(control.db, { id: target.supplierId, name: `Bench supplier ${n}`, location: target.locationCode });
+  await mapSupplierSkus(control.db, target.supplierId, Array.from({ length: SKUS }, (_, i) => ({ supplierSku: supplierSku(i), sku: ourSku(i) })));
+  const [{ id }] = await control.sql<{ id: number }[]>`SELECT id FROM locations WHERE code = ${target.locationCode}`;
+  return { ...target, locationId: id };
+}
+
+/**
+ * Line i is for SKU i mod 5,000, so each SKU gets one line per round, its sequence the round. The
+ * quantity moves by 13 or 27 units each round (never 0, never a spike: below spikeAbsolute 50) and
+ * stays between 100 and 139, so every line applies and changes stock.
+ */
+function buildFeed(lineCount: number): Feed {
+  const lines: Line[] = [];
+  const finals = new Map<string, { quantity: number; sequence: number }>();
+  for (let i = 0; i < lineCount; i++) {
+    const sku = i % SKUS;
+    const round = Math.floor(i / SKUS);
+    const line = { sku: supplierSku(sku), quantity: 100 + ((sku * 7 + round * 13) % 40), sequence: round + 1 };
+    lines.push(line);
+    finals.set(line.sku, { quantity: line.quantity, sequence: line.sequence });
+  }
+  const csv = `sku,quantity,sequence\n${lines.map((l) => `${l.sku},${l.quantity},${l.sequence}\n`).join('')}`;
+  return { lines, csv, finals };
+}
+
+async function startTemporal(): Promise<TemporalServer> {
+  const log = (line: string) => console.error(`[temporal] ${line}`);
+  const cli = await findOrBuildTemporalCli(log);
+  if (!cli) throw new Error('no Temporal CLI and no Go to build one: set TEMPORAL_CLI_PATH');
+  return startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true, namespace: NAMESPACE, log });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker process and its memory
+
+interface WorkerProcess {
+  /** Peak RSS (MB) since the last reset, and resets it: a run's peak when called at its start and end. */
+  peakSinceReset(): number;
+  /** Starts sampling for one run; the returned function stops and gives the run's peak RSS in MB. */
+  sample(): () => number;
+  /** The highest RSS seen by any sample or high-water mark so far. */
+  lifetimePeak(): number;
+  stop(): Promise<void>;
+}
+
+async function startWorker(databaseUrl: string, temporalAddress: string): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [...(process.env.PROF_ARGS ? process.env.PROF_ARGS.split(' ') : []), '--import', 'tsx', path.join(__dirname, 'feed-worker.ts')], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      BENCH_DATABASE_URL: databaseUrl,
+      BENCH_TEMPORAL_ADDRESS: temporalAddress,
+      BENCH_TEMPORAL_NAMESPACE: NAMESPACE,
+      BENCH_TASK_QUEUE: TASK_QUEUE,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const messages: FromWorker[] = [];
+  child.on('message', (m: FromWorker) => messages.push(m));
+  try {
+    await waitFor(
+      'the feed worker to start',
+      async () => {
+        const failed = messages.find((m) => m.type === 'failed');
+        if (failed?.type === 'failed') throw new Error(`the feed worker failed to start: ${failed.error}`);
+        if (child.exitCode !== null) throw new Error(`the feed worker exited (${child.exitCode})`);
+        return messages.some((m) => m.type === 'ready') ? true : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 100 },
+    );
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
+  const pid = child.pid as number;
+  let lifetime = 0;
+  const rssOf = (field: 'VmRSS' | 'VmHWM') => {
+    const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    const mb = match ? Number(match[1]) / 1024 : 0;
+    lifetime = Math.max(lifetime, mb);
+    return mb;
+  };
+  const peakSinceReset = () => {
+    const peak = rssOf('VmHWM');
+    try {
+      // "5" resets the process's peak RSS to its current RSS (Linux ≥ 4.0).
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      // Not permitted: the samples alone give the peak.
+    }
+    return peak;
+  };
+  return {
+    peakSinceReset,
+    sample() {
+      peakSinceReset();
+      let peak = rssOf('VmRSS');
+      const timer = setInterval(() => {
+        peak = Math.max(peak, rssOf('VmRSS'));
+      }, SAMPLE_MS);
+      return () => {
+        clearInterval(timer);
+        return Math.max(peak, peakSinceReset());
+      };
+    },
+    lifetimePeak: () => lifetime,
+    stop: () => stopWorker(child),
+  };
+}
+
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.send({ type: 'stop' } satisfies ToWorker);
+  const timer = setTimeout(() => void stopProcess(child), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two paths
+
+/** POST the CSV to the API, wait for the workflow's result: the time from the POST to done. */
+async function runStockflow(app: FastifyInstance, client: Client, worker: WorkerProcess, control: Database, target: Target, feed: Feed): Promise<RunFigures> {
+  const stopSampling = worker.sample();
+  const started = performance.now();
+  const response = await app.inject({
+    method: 'POST',
+    url: `/v1/suppliers/${target.supplierId}/feeds?feedId=${target.feedId}`,
+    headers: { 'content-type': 'text/csv' },
+    payload: feed.csv,
+  });
+  if (response.statusCode !== 202) throw new Error(`POST feed answered ${response.statusCode}: ${response.body}`);
+  const { workflowId } = response.json() as { workflowId: string };
+  if (workflowId !== feedWorkflowId(target.supplierId, target.feedId)) throw new Error(`unexpected workflow id ${workflowId}`);
+  const summary: FeedSummary = await client.workflow.getHandle(workflowId).result();
+  const seconds = (performance.now() - started) / 1000;
+  const peakRssMb = stopSampling();
+  const checks = await check(control, target, feed);
+  const c = summary.counts;
+  if (summary.phase !== 'done' || c.read !== feed.lines.length || c.applied !== feed.lines.length) checks.lineOutcomes += Math.max(1, feed.lines.length - c.applied);
+  return { seconds, rate: feed.lines.length / seconds, peakRssMb, checks };
+}
+
+/**
+ * The baseline: the same rows as the workflow writes for this feed (the stored feed, per line a
+ * stock operation, a ledger movement and an outcome, the balances, the last sequence per SKU, an
+ * audit row per batch), by plain SQL over postgres.js: the CSV split by hand, the mapping read once,
+ * then per batch of 2,000 lines one transaction of array (unnest) statements. It knows every line
+ * applies, so it plans nothing: it leaves out the rules, the workflow and the API, not the writes.
+ */
+async function runBaseline(sql: postgres.Sql, control: Database, target: Target, feed: Feed): Promise<RunFigures> {
+  const started = performance.now();
+  const actor = `supplier:${target.supplierId}`;
+  const body = feed.csv;
+  const rows = body.split('\n').slice(1).filter((row) => row !== '');
+  const lines = rows.map((row) => {
+    const [sku, quantity, sequence] = row.split(',');
+    return { sku, quantity: Number(quantity), sequence: Number(sequence) };
+  });
+  const [stored] = await sql<{ id: number }[]>`
+    INSERT INTO supplier_feeds (supplier_id, feed_id, format, content_hash, body, line_count, status, workflow_id)
+    VALUES (${target.supplierId}, ${target.feedId}, 'csv', ${sha256(body)}, ${body}, ${lines.length}, 'processing', ${feedWorkflowId(target.supplierId, target.feedId)})
+    RETURNING id`;
+  const feedPk = Number(stored.id);
+  const mapping = new Map<string, { variantId: number; unitFactor: number }>();
+  for (const m of await sql<{ supplier_sku: string; variant_id: number; unit_factor: number }[]>`
+    SELECT supplier_sku, variant_id, unit_factor FROM supplier_sku_map WHERE supplier_id = ${target.supplierId}`) {
+    mapping.set(m.supplier_sku, { variantId: m.variant_id, unitFactor: m.unit_factor });
+  }
+
+  for (let from = 0; from < lines.length; from += BASELINE_BATCH) {
+    const batch = lines.slice(from, from + BASELINE_BATCH).map((line, i) => {
+      const m = mapping.get(line.sku);
+      if (!m) throw new Error(`baseline: no mapping for ${line.sku}`);
+      return { lineNo: from + i + 1, ...line, variantId: m.variantId, quantity: line.quantity * m.unitFactor };
+    });
+    const variantIds = [...new Set(batch.map((l) => l.variantId))].sort((a, b) => a - b);
+    await sql.begin(async (tx) => {
+      await tx`
+        INSERT INTO stock_balances (variant_id, location_id)
+        SELECT v, ${target.locationId} FROM unnest(${variantIds}::int[]) AS v
+        ON CONFLICT (variant_id, location_id) DO NOTHING`;
+      const onHand = new Map<number, number>();
+      for (const b of await tx<{ variant_id: number; on_hand: number }[]>`
+        SELECT variant_id, on_hand FROM stock_balances
+        WHERE location_id = ${target.locationId} AND variant_id = ANY(${variantIds}::int[])
+        ORDER BY variant_id FOR UPDATE`) {
+        onHand.set(b.variant_id, b.on_hand);
+      }
+      const keys: string[] = [];
+      const hashes: string[] = [];
+      const results: string[] = [];
+      const moveVariants: number[] = [];
+      const deltas: number[] = [];
+      for (const line of batch) {
+        const delta = line.quantity - (onHand.get(line.variantId) ?? 0);
+        onHand.set(line.variantId, line.quantity);
+        if (delta === 0) continue;
+        keys.push(feedLineKey(target.supplierId, target.feedId, line.lineNo));
+        hashes.push(sha256(canonicalJson({ feed: target.feedId, line: line.lineNo, sku: ourSkuOf(line.sku), quantity: line.quantity, sequence: line.sequence })));
+        results.push(JSON.stringify({ quantity: line.quantity, delta, sequence: line.sequence }));
+        moveVariants.push(line.variantId);
+        deltas.push(delta);
+      }
+      await tx`
+        WITH operations AS (
+          INSERT INTO stock_operations (idempotency_key, kind, request_hash, actor, result)
+          SELECT k, 'supplier_feed', h, ${actor}, r::jsonb FROM unnest(${keys}::text[], ${hashes}::text[], ${results}::text[]) AS t(k, h, r)
+          RETURNING id, idempotency_key
+        )
+        INSERT INTO stock_movements (operation_id, idempotency_key, variant_id, location_id, kind, delta_on_hand, reason_code, source_ref, actor)
+        SELECT o.id, m.k, m.v, ${target.locationId}, 'supplier_feed', m.d, 'supplier_feed', ${target.feedId}, ${actor}
+        FROM unnest(${keys}::text[], ${moveVariants}::int[], ${deltas}::int[]) AS m(k, v, d)
+        JOIN operations o ON o.idempotency_key = m.k`;
+      const finalIds = [...onHand.keys()];
+      await tx`
+        UPDATE stock_balances b SET on_hand = f.q, updated_at = now()
+        FROM unnest(${finalIds}::int[], ${finalIds.map((id) => onHand.get(id) as number)}::int[]) AS f(v, q)
+        WHERE b.variant_id = f.v AND b.location_id = ${target.locationId}`;
+      await tx`
+        INSERT INTO feed_lines (feed_pk, line_no, supplier_sku, variant_id, sequence, quantity, outcome)
+        SELECT ${feedPk}, n, s, v, q, a, 'applied'
+        FROM unnest(${batch.map((l) => l.lineNo)}::int[], ${batch.map((l) => l.sku)}::text[], ${batch.map((l) => l.variantId)}::int[],
+                    ${batch.map((l) => l.sequence)}::bigint[], ${batch.map((l) => l.quantity)}::int[]) AS t(n, s, v, q, a)`;
+      const last = new Map<number, { sequence: number; quantity: number }>();
+      for (const line of batch) last.set(line.variantId, line);
+      const lastIds = [...last.keys()];
+      await tx`
+        INSERT INTO feed_sequences (supplier_id, variant_id, last_sequence, last_quantity)
+        SELECT ${target.supplierId}, v, s, q
+        FROM unnest(${lastIds}::int[], ${lastIds.map((id) => last.get(id)?.sequence as number)}::bigint[], ${lastIds.map((id) => last.get(id)?.quantity as number)}::int[]) AS t(v, s, q)
+        ON CONFLICT (supplier_id, variant_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_quantity = excluded.last_quantity, updated_at = now()`;
+      const details = { fromLine: batch[0].lineNo, toLine: batch[batch.length - 1].lineNo, counts: { read: batch.length, applied: batch.length }, override: false };
+      await tx`
+        INSERT INTO audit_log (actor, action, subject_type, subject_id, details)
+        VALUES (${actor}, 'feed.chunk', 'supplier_feed', ${`${target.supplierId}/${target.feedId}`}, ${JSON.stringify(details)}::jsonb)`;
+    });
+  }
+  await sql`UPDATE supplier_feeds SET status = 'applied', completed_at = now() WHERE id = ${feedPk}`;
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, rate: feed.lines.length / seconds, checks: await check(control, target, feed) };
+}
+
+const ourSkuOf = (supplier: string) => `FEED-${supplier.slice(2)}`;
+
+// ---------------------------------------------------------------------------------------------
+// Checks and figures
+
+/**
+ * On the run's own feed, supplier and location: every line has exactly one outcome and it is
+ * applied; every SKU ends on its last line's quantity and sequence; every balance equals the sum
+ * of its movements, and there is exactly one movement per line.
+ */
+async function check(control: Database, target: Target, feed: Feed): Promise<Checks> {
+  const skus = [...feed.finals.keys()];
+  const [found] = await control.sql<{ line_outcomes: number; wrong_finals: number; drifted: number; movements: number }[]>`
+    WITH feed AS (SELECT id FROM supplier_feeds WHERE supplier_id = ${target.supplierId} AND feed_id = ${target.feedId}),
+    lines AS (
+      SELECT line_no, count(*) AS outcomes, bool_and(outcome = 'applied') AS applied
+      FROM feed_lines WHERE feed_pk = (SELECT id FROM feed) GROUP BY line_no
+    ),
+    expected AS (
+      SELECT m.variant_id, e.quantity, e.sequence
+      FROM unnest(${skus}::text[], ${skus.map((s) => feed.finals.get(s)?.quantity as number)}::int[],
+                  ${skus.map((s) => feed.finals.get(s)?.sequence as number)}::bigint[]) AS e(sku, quantity, sequence)
+      LEFT JOIN supplier_sku_map m ON m.supplier_id = ${target.supplierId} AND m.supplier_sku = e.sku
+    ),
+    balances AS (SELECT * FROM stock_balances WHERE location_id = ${target.locationId}),
+    ledger AS (
+      SELECT variant_id, location_id, sum(delta_on_hand)::int AS on_hand, sum(delta_reserved)::int AS reserved,
+             sum(delta_committed)::int AS committed, sum(delta_incoming)::int AS incoming, count(*) AS movements,
+             count(DISTINCT idempotency_key) AS keys
+      FROM stock_movements WHERE location_id = ${target.locationId} GROUP BY variant_id, location_id
+    )
+    SELECT
+      (${feed.lines.length} - (SELECT count(*) FROM lines WHERE outcomes = 1 AND applied AND line_no BETWEEN 1 AND ${feed.lines.length})
+        + (SELECT count(*) FROM lines WHERE outcomes <> 1 OR NOT applied OR line_no NOT BETWEEN 1 AND ${feed.lines.length}))::int AS line_outcomes,
+      (SELECT count(*) FROM expected e
+        LEFT JOIN balances b ON b.variant_id = e.variant_id
+        LEFT JOIN feed_sequences s ON s.supplier_id = ${target.supplierId} AND s.variant_id = e.variant_id
+        WHERE b.on_hand IS DISTINCT FROM e.quantity OR s.last_sequence IS DISTINCT FROM e.sequence OR s.last_quantity IS DISTINCT FROM e.quantity)::int AS wrong_finals,
+      (SELECT count(*) FROM balances b FULL JOIN ledger l USING (variant_id, location_id)
+        WHERE b.variant_id IS NULL OR l.variant_id IS NULL
+           OR (b.on_hand, b.reserved, b.committed, b.incoming) <> (l.on_hand, l.reserved, l.committed, l.incoming))::int AS drifted,
+      abs(${feed.lines.length} - (SELECT coalesce(sum(keys), 0) FROM ledger))::int
+        + (SELECT count(*) FROM ledger WHERE movements <> keys)::int AS movements`;
+  return { lineOutcomes: found.line_outcomes, wrongFinals: found.wrong_finals, drifted: found.drifted, movements: found.movements };
+}
+
+function addChecks(total: Checks, run: Checks): void {
+  total.lineOutcomes += run.lineOutcomes;
+  total.wrongFinals += run.wrongFinals;
+  total.drifted += run.drifted;
+  total.movements += run.movements;
+}
+
+function totalOf(checks: Checks): number {
+  return checks.lineOutcomes + checks.wrongFinals + checks.drifted + checks.movements;
+}
+
+function describeChecks(checks: Checks, lineCount: number): string {
+  if (totalOf(checks) === 0) return `checks ok (${fmt(lineCount)} outcomes, finals, ledger)`;
+  return `CHECKS FAILED: line outcomes ${checks.lineOutcomes} · wrong finals ${checks.wrongFinals} · ledger drift ${checks.drifted} · movements off by ${checks.movements}`;
+}
+
+function printSummary(figures: {
+  ours: RunFigures[];
+  baseline: RunFigures[];
+  others: { chunkSize: number; run: RunFigures }[];
+  violations: Checks;
+  startupPeakMb: number;
+  lifetimePeakMb: number;
+}): void {
+  const { ours, baseline, others, violations } = figures;
+  const ourRate = median(ours.map((r) => r.rate));
+  const ourSeconds = median(ours.map((r) => r.seconds));
+  const baselineRate = median(baseline.map((r) => r.rate));
+  const ratio = ourRate / baselineRate;
+  const runPeak = Math.max(...ours.map((r) => r.peakRssMb ?? 0), ...others.map((o) => o.run.peakRssMb ?? 0));
+  const ratioTarget = ratio >= TARGET_RATIO ? `target ≥ ${TARGET_RATIO}` : `BELOW target ${TARGET_RATIO}`;
+  const rssTarget = figures.lifetimePeakMb < TARGET_RSS_MB ? `target < ${TARGET_RSS_MB} MB` : `OVER target ${TARGET_RSS_MB} MB`;
+  console.log(`\nmedian of ${ours.length} runs per path:`);
+  console.log(
+    `  feed ${fmt(LINES)} lines: stockflow ${fmt(ourRate)} lines/s (${ourSeconds.toFixed(1)} s to done) · ` +
+      `plain batched SQL ${fmt(baselineRate)} lines/s (${median(baseline.map((r) => r.seconds)).toFixed(1)} s) · ratio ${ratio.toFixed(2)} (${ratioTarget}) · ` +
+      `worker peak RSS ${figures.lifetimePeakMb.toFixed(0)} MB (${rssTarget}; ${runPeak.toFixed(0)} MB while ingesting, ${figures.startupPeakMb.toFixed(0)} MB at start-up)`,
+  );
+  const knob = [{ chunkSize: CHUNK_SIZE, rate: ourRate, seconds: ourSeconds, note: `median of ${ours.length}` }, ...others.map((o) => ({ chunkSize: o.chunkSize, rate: o.run.rate, seconds: o.run.seconds, note: 'one run' }))]
+    .sort((a, b) => a.chunkSize - b.chunkSize)
+    .map((k) => `${fmt(k.chunkSize)}: ${fmt(k.rate)} lines/s, ${k.seconds.toFixed(1)} s (${k.note})`)
+    .join(' · ');
+  console.log(`  chunk size (lines per activity): ${knob}`);
+  if (totalOf(violations) > 0) console.log(`  CHECKS FAILED: ${describeChecks(violations, LINES)}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
