@@ -325,6 +325,7 @@ async function runStockflow(app: FastifyInstance, client: Client, worker: Worker
   const { workflowId } = response.json() as { workflowId: string };
   if (workflowId !== feedWorkflowId(target.supplierId, target.feedId)) throw new Error(`unexpected workflow id ${workflowId}`);
   const summary: FeedSummary = await client.workflow.getHandle(workflowId).result();
+  if (process.env.PROF_HISTORY) await debugHistory(client, workflowId, started);
   const seconds = (performance.now() - started) / 1000;
   const peakRssMb = stopSampling();
   const checks = await check(control, target, feed);
@@ -533,4 +534,34 @@ function median(values: number[]): number {
 
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+async function debugHistory(client: Client, workflowId: string, started: number): Promise<void> {
+  const t0 = performance.timeOrigin + started;
+  const runs: string[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(w.runId);
+  const acts: Record<string, { n: number; ms: number; sched: number }> = {};
+  let first = Infinity, last = 0, wft = 0, wftN = 0;
+  for (const runId of runs) {
+    const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const sched = new Map<number, { name: string; at: number }>();
+    const startedAt = new Map<number, number>();
+    const wfts = new Map<number, number>();
+    for (const e of h.events ?? []) {
+      const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      first = Math.min(first, at); last = Math.max(last, at);
+      const id = Number(e.eventId);
+      if (e.activityTaskScheduledEventAttributes) sched.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+      if (e.activityTaskStartedEventAttributes) startedAt.set(Number(e.activityTaskStartedEventAttributes.scheduledEventId), at);
+      if (e.activityTaskCompletedEventAttributes) {
+        const s = sched.get(Number(e.activityTaskCompletedEventAttributes.scheduledEventId))!;
+        const a = (acts[s.name] ??= { n: 0, ms: 0, sched: 0 });
+        a.n++; a.ms += at - (startedAt.get(Number(e.activityTaskCompletedEventAttributes.scheduledEventId)) ?? s.at); a.sched += at - s.at;
+      }
+      if (e.workflowTaskScheduledEventAttributes) wfts.set(id, at);
+      if (e.workflowTaskCompletedEventAttributes) { wft += at - (wfts.get(Number(e.workflowTaskCompletedEventAttributes.scheduledEventId)) ?? at); wftN++; }
+    }
+  }
+  console.log(`    [history] runs ${runs.length}; first event +${(first - t0).toFixed(0)} ms, last +${(last - t0).toFixed(0)} ms; workflow tasks ${wftN} ${wft} ms;`,
+    Object.entries(acts).map(([k, v]) => `${k} ×${v.n} ${v.ms} ms (sched→done ${v.sched} ms)`).join('; '));
 }
