@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { applyFeedChunk as applyChunk, discardRemainingLines, loadFeed, loadLastApplied, loadMappings, markFeed, supplierSkusOf, type ChunkResult, type FeedRecord } from '../db/feeds';
 import { parseCsvFeed, type RawFeed } from '../domain/feed-parse';
-import { looksBroken, planLines, type PlannedLine } from '../domain/feed-rules';
+import { countsLookBroken, planLines, type PlannedLine } from '../domain/feed-rules';
 import { emptyCounts, type FeedCounts, type FeedRules } from '../schemas/feeds';
 
 export interface FeedAssessment {
@@ -16,6 +16,13 @@ export interface FeedAssessment {
 
 /** Parsed bodies of the feeds this worker is working through, so each chunk does not re-parse the feed. */
 const PARSED_CACHE_SIZE = 4;
+/**
+ * Lines planned at a time when judging a whole feed: the plan of a 100,000-line feed held at once
+ * cost the worker well over 100 MB. Slices give the same plan (only lastApplied carries over).
+ */
+const ASSESS_SLICE = 2000;
+/** Held lines shown to whoever decides on a quarantined feed. */
+const SAMPLE_SIZE = 20;
 
 export function createFeedActivities(db: Db) {
   const parsed = new Map<number, { feed: FeedRecord; raw: RawFeed }>();
@@ -36,21 +43,25 @@ export function createFeedActivities(db: Db) {
     /** Judges a whole feed against current state without changing anything: is it broken? */
     async assessFeed(input: { feedPk: number; rules: FeedRules }): Promise<FeedAssessment> {
       const { feed, raw } = await feedWithLines(input.feedPk);
-      const lines = numbered(raw, 1, raw.lines.length);
-      const mappings = await loadMappings(db, feed.supplierId, supplierSkusOf(lines));
+      const lineCount = raw.lines.length;
+      const slices = function* () {
+        for (let from = 1; from <= lineCount; from += ASSESS_SLICE) yield numbered(raw, from, Math.min(from + ASSESS_SLICE - 1, lineCount));
+      };
+      const skus = new Set<string>();
+      for (const slice of slices()) for (const sku of supplierSkusOf(slice)) skus.add(sku);
+      const mappings = await loadMappings(db, feed.supplierId, [...skus]);
       const lastApplied = await loadLastApplied(db, feed.supplierId, [...new Set([...mappings.values()].map((m) => m.variantId))]);
       Context.current().heartbeat({ phase: 'planned' });
-      const planned = planLines(lines, mappings, lastApplied, input.rules);
       const counts = emptyCounts();
-      counts.read = planned.length;
-      for (const p of planned) counts[p.outcome] += 1;
-      return {
-        lineCount: raw.lines.length,
-        counts,
-        broken: looksBroken(planned, input.rules),
-        sample: planned.filter((p) => p.outcome === 'held').slice(0, 20),
-        locationCode: feed.locationCode,
-      };
+      const sample: PlannedLine[] = [];
+      for (const slice of slices()) {
+        for (const p of planLines(slice, mappings, lastApplied, input.rules)) {
+          counts[p.outcome] += 1;
+          if (p.outcome === 'held' && sample.length < SAMPLE_SIZE) sample.push(p);
+        }
+      }
+      counts.read = lineCount;
+      return { lineCount, counts, broken: countsLookBroken(counts, input.rules), sample, locationCode: feed.locationCode };
     },
 
     /** Applies one chunk of lines (idempotent per chunk; see db/feeds.ts). */
@@ -63,6 +74,8 @@ export function createFeedActivities(db: Db) {
 
     async markFeed(input: { feedPk: number; status: 'processing' | 'applied' | 'quarantined' | 'discarded'; summary?: unknown }): Promise<void> {
       await markFeed(db, input.feedPk, input.status, input.summary);
+      // A feed that has ended needs its lines no more: do not keep them until four newer feeds push them out.
+      if (input.status === 'applied' || input.status === 'discarded') parsed.delete(input.feedPk);
       if (input.status === 'discarded') await discardRemainingLines(db, input.feedPk, (await loadFeed(db, input.feedPk)).lineCount);
     },
   };

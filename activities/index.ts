@@ -4,6 +4,7 @@ import { createFeedActivities } from './feeds';
 import { createNotifyActivities, type NotifierConfig } from './notify';
 import { createOrderActivities, type FulfilmentConfig } from './orders';
 import { createRaiseActivities, type TemporalDeps } from './raise';
+import { createReconciliationActivities } from './reconciliation';
 import { createStockActivities } from './stock';
 
 export interface ActivityDeps {
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps.db, deps.notifier ?? { namespace: 'default' }),
     ...createRaiseActivities(deps.temporal),
     ...createOrderActivities(deps.db, deps.fulfilment ?? {}),
+    ...createReconciliationActivities(deps.db),
     ...createFeedActivities(deps.db),
   };
 }

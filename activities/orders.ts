@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/connection';
-import { expiredReservationKeys, orderLineProblems, recordOrderTransition, type TransitionInput } from '../db/orders';
+import { expiredReservations, orderLineProblems, recordOrderTransition, type TransitionInput } from '../db/orders';
 import { resolveResponsibility } from '../db/ownership';
 import { STATE_OWNERSHIP, type OrderLine } from '../schemas/orders';
 
@@ -59,9 +59,9 @@ export function createOrderActivities(db: Db, fulfilment: FulfilmentConfig) {
       return { delivered: 'webhook' };
     },
 
-    /** Keys of active reservations past their expiry, oldest first. */
-    async findExpiredReservations(limit: number): Promise<string[]> {
-      return expiredReservationKeys(db, limit);
+    /** Active reservations past their expiry, oldest first. */
+    async findExpiredReservations(limit: number): Promise<{ id: number; key: string }[]> {
+      return expiredReservations(db, limit);
     },
   };
 }

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   process.on('disconnect', stop);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (process.env.PROF_MEM) setInterval(() => { const m = process.memoryUsage(); console.log(`[mem] rss ${(m.rss/1048576).toFixed(0)} heapTotal ${(m.heapTotal/1048576).toFixed(0)} heapUsed ${(m.heapUsed/1048576).toFixed(0)} external ${(m.external/1048576).toFixed(0)} ab ${(m.arrayBuffers/1048576).toFixed(0)}`); }, 1000).unref();
   const running = worker.run();
   send({ type: 'ready' });
   try {

@@ -172,25 +172,19 @@ export async function applyFeedChunk(
 ): Promise<ChunkResult> {
   const fromLine = lines[0].lineNo;
   const toLine = lines[lines.length - 1].lineNo;
-  const T: [string, number][] = []; let t = performance.now(); const mark = (n: string) => { const x = performance.now(); T.push([n, x - t]); t = x; };
-  const r = await db.transaction(async (tx) => {
-    mark('begin');
+  return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`feed:${feed.feedPk}`}))`);
-    mark('lock');
     const recorded = await chunkRecorded(tx, feed.feedPk, fromLine, toLine);
     if (recorded) return recorded;
-    mark('recorded?');
 
     const mappings = await loadMappings(tx, feed.supplierId, supplierSkusOf(lines));
     const variantIds = [...new Set([...mappings.values()].map((m) => m.variantId))].sort((a, b) => a - b);
-    mark('mappings');
     const lastApplied = await loadLastApplied(tx, feed.supplierId, variantIds, true);
-    mark('lastApplied');
     const planned = planLines(lines, mappings, lastApplied, rules, override);
     const applied = planned.filter((p) => p.outcome === 'applied');
-    mark('plan');
-    if (applied.length > 0) await applyLines(tx, feed, applied, mappings, mark);
-    await recordLines(tx, feed, planned, lastApplied, mark);
+
+    if (applied.length > 0) await applyLines(tx, feed, applied, mappings);
+    await recordLines(tx, feed, planned, lastApplied);
     await tx.insert(auditLog).values({
       actor: `supplier:${feed.supplierId}`,
       action: 'feed.chunk',
@@ -198,14 +192,8 @@ export async function applyFeedChunk(
       subjectId: `${feed.supplierId}/${feed.feedId}`,
       details: { fromLine, toLine, counts: countOutcomes(planned), override },
     });
-    mark('audit');
     return { counts: countOutcomes(planned), held: planned.filter((p) => p.outcome === 'held'), unmappedSkus: unmappedOf(planned), replayed: false };
   });
-  mark('commit');
-  (globalThis as any).__T ??= {}; for (const [n, ms] of T) (globalThis as any).__T[n] = ((globalThis as any).__T[n] ?? 0) + ms;
-  (globalThis as any).__N = ((globalThis as any).__N ?? 0) + 1;
-  if ((globalThis as any).__N % 50 === 0) { console.log('[T]', JSON.stringify(Object.fromEntries(Object.entries((globalThis as any).__T).map(([k, v]) => [k, Math.round(v as number)])))); (globalThis as any).__T = {}; }
-  return r;
 }
 
 async function chunkRecorded(tx: Tx, feedPk: number, fromLine: number, toLine: number): Promise<ChunkResult | undefined> {
@@ -230,7 +218,7 @@ async function chunkRecorded(tx: Tx, feedPk: number, fromLine: number, toLine: n
 }
 
 /** Sets on-hand line by line in feed order, one ledger movement per line that changes it. */
-async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mappings: Map<string, SkuMapping>, mark: (n: string) => void): Promise<void> {
+async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mappings: Map<string, SkuMapping>): Promise<void> {
   const variantIds = [...new Set(applied.map((p) => p.variantId as number))].sort((a, b) => a - b);
   const allowNegative = new Map([...mappings.values()].map((m) => [m.variantId, m.allowNegative]));
   await tx.execute(sql`
@@ -238,7 +226,6 @@ async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mapp
     SELECT t.variant_id, ${feed.locationId}::int, t.allow_negative = 1
     FROM unnest(${intArray(variantIds)}, ${intArray(variantIds.map((id) => (allowNegative.get(id) ? 1 : 0)))}) AS t(variant_id, allow_negative)
     ON CONFLICT (variant_id, location_id) DO NOTHING`);
-  mark('balances insert');
   const balances = await tx
     .select({ variantId: stockBalances.variantId, onHand: stockBalances.onHand })
     .from(stockBalances)
@@ -246,7 +233,6 @@ async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mapp
     .orderBy(stockBalances.variantId)
     .for('update');
   const onHand = new Map(balances.map((b) => [b.variantId, b.onHand]));
-  mark('balances lock');
 
   const keys: string[] = [];
   const requestHashes: string[] = [];
@@ -264,7 +250,6 @@ async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mapp
     movedVariants.push(variantId);
     deltas.push(delta);
   }
-  mark('hashes');
   if (keys.length > 0) {
     const actor = `supplier:${feed.supplierId}`;
     // One statement per chunk, whole columns as array parameters: a multi-row VALUES list costs
@@ -283,16 +268,14 @@ async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mapp
       JOIN operations op ON op.idempotency_key = m.key
       ORDER BY m.n`);
   }
-  mark('ops+moves');
   const finals = [...onHand.keys()];
   await tx.execute(sql`
     UPDATE ${stockBalances} AS b SET on_hand = f.on_hand, updated_at = now()
     FROM unnest(${intArray(finals)}, ${intArray(finals.map((id) => onHand.get(id) as number))}) AS f(variant_id, on_hand)
     WHERE b.variant_id = f.variant_id AND b.location_id = ${feed.locationId}`);
-  mark('balances update');
 }
 
-async function recordLines(tx: Tx, feed: FeedRecord, planned: PlannedLine[], lastApplied: Map<number, LastApplied>, mark: (n: string) => void): Promise<void> {
+async function recordLines(tx: Tx, feed: FeedRecord, planned: PlannedLine[], lastApplied: Map<number, LastApplied>): Promise<void> {
   const column = <T>(of: (p: PlannedLine) => T | undefined) => planned.map((p) => of(p) ?? null);
   await tx.execute(sql`
     INSERT INTO ${feedLines} (feed_pk, line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason)
@@ -301,7 +284,6 @@ async function recordLines(tx: Tx, feed: FeedRecord, planned: PlannedLine[], las
                 ${bigintArray(column((p) => p.sequence))}, ${intArray(column((p) => p.quantity))}, ${textArray(column((p) => p.outcome))},
                 ${textArray(column((p) => p.reason))}) WITH ORDINALITY AS l(line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason, n)
     ORDER BY l.n`);
-  mark('feed_lines');
   const advanced = [...new Set(planned.filter((p) => p.outcome === 'applied').map((p) => p.variantId as number))];
   if (advanced.length === 0) return;
   const last = advanced.map((variantId) => lastApplied.get(variantId) as LastApplied);
@@ -311,7 +293,6 @@ async function recordLines(tx: Tx, feed: FeedRecord, planned: PlannedLine[], las
     FROM unnest(${intArray(advanced)}, ${bigintArray(last.map((l) => l.sequence))}, ${intArray(last.map((l) => l.quantity))}) WITH ORDINALITY AS s(variant_id, last_sequence, last_quantity, n)
     ORDER BY s.n
     ON CONFLICT (supplier_id, variant_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_quantity = excluded.last_quantity, updated_at = now()`);
-  mark('sequences');
 }
 
 function countOutcomes(planned: readonly PlannedLine[]): FeedCounts {

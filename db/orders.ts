@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { FINAL_STATES, type OrderEvent, type OrderLine, type OrderState } from '../schemas/orders';
 import type { Db } from './connection';
 import { locations, orderEvents, orders, orderTransitions, reservations, variants } from './schema';
@@ -97,7 +97,7 @@ export async function recordOrderTransition(db: Db, input: TransitionInput): Pro
 export async function orderLineProblems(db: Db, location: string, lines: OrderLine[]): Promise<string[]> {
   const skus = [...new Set(lines.map((l) => l.sku))];
   const [known, place] = await Promise.all([
-    db.select({ sku: variants.sku }).from(variants).where(sql`${variants.sku} = ANY(${skus})`),
+    db.select({ sku: variants.sku }).from(variants).where(inArray(variants.sku, skus)),
     db.select({ id: locations.id }).from(locations).where(eq(locations.code, location)),
   ]);
   const knownSkus = new Set(known.map((k) => k.sku));
@@ -149,13 +149,12 @@ export async function findOrders(db: Db, orderId: string, channel?: string): Pro
   );
 }
 
-/** Active reservations whose expiry has passed: what the sweep releases when no workflow did. */
-export async function expiredReservationKeys(db: Db, limit: number): Promise<string[]> {
-  const rows = await db
-    .select({ key: reservations.idempotencyKey })
+/** Active reservations whose expiry has passed, oldest first: what the sweep releases when no workflow did. */
+export async function expiredReservations(db: Db, limit: number): Promise<{ id: number; key: string }[]> {
+  return db
+    .select({ id: reservations.id, key: reservations.idempotencyKey })
     .from(reservations)
     .where(and(eq(reservations.status, 'active'), sql`${reservations.expiresAt} < now()`))
     .orderBy(asc(reservations.expiresAt))
     .limit(limit);
-  return rows.map((r) => r.key);
 }

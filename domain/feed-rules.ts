@@ -1,4 +1,4 @@
-import { FeedLine, type FeedRules, type LineOutcome } from '../schemas/feeds';
+import { FeedLine, type FeedCounts, type FeedRules, type LineOutcome } from '../schemas/feeds';
 import { formatIssues } from '../schemas/issues';
 
 export interface SkuMapping {
@@ -78,7 +78,17 @@ function heldBy(quantity: number, last: LastApplied | undefined, rules: Pick<Fee
 
 /** A feed looks broken when too many of its lines would be held: apply none of it and ask a person. */
 export function looksBroken(planned: readonly PlannedLine[], rules: Pick<FeedRules, 'quarantineShare' | 'quarantineMinLines'>): boolean {
-  const considered = planned.filter((p) => p.outcome !== 'rejected' && p.outcome !== 'unmapped').length;
-  const suspect = planned.filter((p) => p.outcome === 'held').length;
+  const counts = { read: planned.length, rejected: 0, unmapped: 0, held: 0 };
+  for (const p of planned) if (p.outcome === 'rejected' || p.outcome === 'unmapped' || p.outcome === 'held') counts[p.outcome] += 1;
+  return countsLookBroken(counts, rules);
+}
+
+/** The same judgement from the outcome counts alone, for a feed planned a slice at a time. */
+export function countsLookBroken(
+  counts: Pick<FeedCounts, 'read' | 'rejected' | 'unmapped' | 'held'>,
+  rules: Pick<FeedRules, 'quarantineShare' | 'quarantineMinLines'>,
+): boolean {
+  const considered = counts.read - counts.rejected - counts.unmapped;
+  const suspect = counts.held;
   return considered >= rules.quarantineMinLines && suspect / considered > rules.quarantineShare;
 }

@@ -1,5 +1,7 @@
+export { dailyReconciliation } from './daily-reconciliation';
 export { exceptionHold } from './exception-hold';
 export { orderReconciliation } from './order-reconciliation';
 export { ownerEscalation } from './owner-escalation';
+export { reservationSweep } from './reservation-sweep';
 export { stockMovement } from './stock-movement';
 export { supplierFeedIngest } from './supplier-feed-ingest';
