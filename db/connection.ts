@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { surviveClosedSocketWrites } from './driver-defects';
 import * as schema from './schema';
 
 export type Db = PostgresJsDatabase<typeof schema>;
@@ -12,6 +13,7 @@ export interface Database {
 }
 
 export function connect(url: string, options: { max?: number } = {}): Database {
+  surviveClosedSocketWrites();
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => undefined,

@@ -25,6 +25,7 @@ import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
 import { createWorker } from '../../workers/worker';
 import { createTestDatabase, infra, uniqueTaskQueue } from '../harness';
 import { assertLedgerMatchesBalances } from '../ledger-assertions';
+import { spawnWorker, type WorkerProcess } from './processes';
 
 async function seed(database: Database): Promise<void> {
   await addToCatalogue(database.db, {
@@ -75,15 +76,15 @@ describe('fault: Postgres restarts in the middle of a wave', () => {
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'stockflow-pg-restart-'));
     const port = await freePort();
     let postgres: PostgresServer | undefined = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'pg'), port });
-    const database = connect(await ensureDatabase(postgres.adminUrl, 'restart'), { max: 10 });
+    const databaseUrl = await ensureDatabase(postgres.adminUrl, 'restart');
+    const database = connect(databaseUrl, { max: 4 });
     const taskQueue = uniqueTaskQueue('pg-restart');
-    let worker: Worker | undefined;
-    let running: Promise<void> | undefined;
+    let worker: WorkerProcess | undefined;
     try {
       await runMigrations(database);
       await seed(database);
-      worker = await createWorker({ connection: infra().nativeConnection, namespace: infra().namespace, taskQueue, workflowBundle: infra().bundle, db: database.db, temporal: { client: infra().client, taskQueue }, notifier: { namespace: infra().namespace, log: () => undefined } });
-      running = worker.run();
+      // A worker process, as in production: its connections are the ones Postgres drops.
+      worker = await spawnWorker({ temporalAddress: infra().temporalAddress, databaseUrl, taskQueue });
       const lines = feedLines(5000);
       const feed = await submitFeed(database.db, infra().client, taskQueue, FeedRules.parse({ chunkSize: 250 }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'pg-wave', lines }) });
       const movements = await receipts(infra().client, taskQueue, 200);
@@ -98,10 +99,10 @@ describe('fault: Postgres restarts in the middle of a wave', () => {
 
       await feedHandle.result();
       await Promise.all(movements.map((m) => m.result()));
+      assert.equal(worker.child.exitCode, null, `the worker survived the restart:\n${worker.output().slice(-2000)}`);
       await assertWaveExact(database, lines, 200);
     } finally {
-      worker?.shutdown();
-      await running;
+      await worker?.kill('SIGTERM');
       await database.close();
       await postgres?.stop();
       rmSync(scratch, { recursive: true, force: true });
