@@ -12,6 +12,7 @@ import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
 import { registerOrderRoutes } from './routes/orders';
+import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
 
 export interface ApiDeps {
@@ -91,6 +92,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerStockRoutes(app, deps);
   registerExceptionRoutes(app, deps);
   registerOrderRoutes(app, deps);
+  registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connection';
@@ -5,8 +6,8 @@ import { createWorker } from '../workers/worker';
 
 /**
  * The feed benchmark's worker, in a process of its own so its memory is measured alone. Built like
- * `stockflow worker` (cli/worker.ts): one pool of 20, workflow code bundled in-process at start.
- * Configured through the environment by bench/feeds.ts; talks to it over IPC: sends `ready` once
+ * `stockflow worker` (cli/worker.ts): one pool of 20, workflow code bundled in-process at start
+ * (unless given a prebuilt bundle). Configured through the environment by bench/feeds.ts; talks to it over IPC: sends `ready` once
  * polling, `stopped` when drained; stops on a `stop` message or when the parent goes away.
  */
 export type FromWorker = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; error: string };
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const address = env('BENCH_TEMPORAL_ADDRESS');
   const namespace = env('BENCH_TEMPORAL_NAMESPACE');
   const taskQueue = env('BENCH_TASK_QUEUE');
+  const bundlePath = process.env.BENCH_WORKFLOW_BUNDLE;
   const send = (message: FromWorker) => process.send?.(message);
 
   // Refusals and retries are not expected in the benchmark; anything logged at ERROR is worth seeing.
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
     notifier: { namespace, log: () => undefined },
     temporal: { client, taskQueue },
     fulfilment: { log: () => undefined },
+    // Given a bundle built beforehand (BENCH_WORKFLOW_BUNDLE), the worker skips bundling at start.
+    ...(bundlePath ? { workflowBundle: { code: readFileSync(bundlePath, 'utf8') } } : {}),
   });
   const stop = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -47,7 +51,6 @@ async function main(): Promise<void> {
   process.on('disconnect', stop);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  if (process.env.PROF_MEM) setInterval(() => { const m = process.memoryUsage(); console.log(`[mem] rss ${(m.rss/1048576).toFixed(0)} heapTotal ${(m.heapTotal/1048576).toFixed(0)} heapUsed ${(m.heapUsed/1048576).toFixed(0)} external ${(m.external/1048576).toFixed(0)} ab ${(m.arrayBuffers/1048576).toFixed(0)}`); }, 1000).unref();
   const running = worker.run();
   send({ type: 'ready' });
   try {

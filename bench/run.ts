@@ -7,6 +7,8 @@ import { connect } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../runtime/postgres';
 import { freePort } from '../runtime/wait';
+import { benchFeeds } from './feeds';
+import { benchOrders } from './orders';
 import { benchReservations } from './reservations';
 
 /** A benchmark gets a fresh, migrated database of its own and says whether its correctness checks held. */
@@ -16,7 +18,11 @@ interface Benchmark {
 }
 
 /** Run in this order; add new benchmarks here. */
-const BENCHMARKS: Benchmark[] = [{ name: 'reservation throughput', run: benchReservations }];
+const BENCHMARKS: Benchmark[] = [
+  { name: 'reservation throughput', run: benchReservations },
+  { name: 'orders end to end', run: benchOrders },
+  { name: 'supplier feed ingest', run: benchFeeds },
+];
 
 async function main(): Promise<number> {
   const server = await startServer();

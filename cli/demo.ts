@@ -3,6 +3,7 @@ import { loadConfig } from '../runtime/config';
 import type { z } from 'zod';
 import type { MovementRequest } from '../schemas/stock';
 import { ApiClient, apiClientOptions } from './api-client';
+import { orderScenario } from './demo-orders';
 import { formatCounts } from './feeds';
 import { formatStockLevels } from './format';
 
@@ -153,5 +154,6 @@ export async function demoCommand(options: { api?: string; watch: string }): Pro
   const uiBase = `${ui}/namespaces/${config.TEMPORAL_NAMESPACE}`;
   console.log(`\nSee the workflows in the Temporal UI: ${uiBase}/workflows?query=${encodeURIComponent('StockflowFlow="stockMovement"')}`);
   await feedScenario(api, run);
+  await orderScenario(api, run, uiBase);
   await exceptionScenario(api, run, Number(options.watch), uiBase);
 }

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
+import { registerOrderCommands } from './orders';
+import { reconcileCommand } from './reconcile';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
 import { workerCommand } from './worker';
@@ -31,6 +33,16 @@ program
   .action(demoCommand);
 
 registerExceptionCommands(program);
+registerOrderCommands(program);
+
+program
+  .command('reconcile')
+  .description('run the daily reconciliation now (ledger, reservations, system-of-record snapshot) and print its report')
+  .option('--api <url>', 'Stockflow API base URL (default from STOCKFLOW_API_HOST/PORT)')
+  .option('--wait <seconds>', 'how long to wait for the report', '60')
+  .option('--json', 'print the raw JSON')
+  .action(reconcileCommand);
+
 registerFeedCommands(program);
 
 program

@@ -29,6 +29,7 @@ export async function workerCommand(): Promise<void> {
       temporalUiUrl: config.TEMPORAL_UI_URL ?? (config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`),
     },
     temporal: { client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
+    fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL },
   });
   console.log(`[stockflow] worker polling ${config.STOCKFLOW_TASK_QUEUE} on ${address}; Ctrl-C stops it`);
   await worker.run();

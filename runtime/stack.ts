@@ -3,12 +3,14 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
+import { ensureSchedules } from '../client/schedules';
 import { addToCatalogue, isCatalogueEmpty } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
 import { DEMO_CATALOGUE } from '../db/demo-catalogue';
 import { runMigrations } from '../db/migrate';
 import { loadOwnershipIfEmpty } from '../db/ownership';
 import type { EnvConfig } from '../schemas/config';
+import { OrderWindows } from '../schemas/orders';
 import { feedRulesOf } from './config';
 import { createWorker } from '../workers/worker';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from './postgres';
@@ -71,8 +73,11 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
         log: (line) => log(`notify: ${line}`),
       },
       temporal: { client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
+      fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL, log: (line) => log(`fulfilment: ${line}`) },
     });
     const running = runWorker(worker, log);
+    const scheduled = await ensureSchedules(client, config.STOCKFLOW_TASK_QUEUE);
+    if (scheduled.length > 0) log(`created schedules ${scheduled.join(', ')}`);
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
@@ -86,6 +91,10 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
       apiToken: config.STOCKFLOW_API_TOKEN,
       feedRules: feedRulesOf(config),
       feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
+      orderWindows: OrderWindows.parse({
+        paymentWindow: config.STOCKFLOW_ORDER_PAYMENT_WINDOW,
+        fulfilmentWindow: config.STOCKFLOW_ORDER_FULFILMENT_WINDOW,
+      }),
     });
     const apiUrl = await listen(api, config);
     stops.push(() => api.close());

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DurationSeconds } from './duration';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
 const optionalText = z
@@ -34,5 +35,11 @@ export const EnvConfig = z.object({
   STOCKFLOW_FEED_QUARANTINE_MIN_LINES: z.coerce.number().int().positive().optional(),
   STOCKFLOW_FEED_CHUNK_SIZE: z.coerce.number().int().positive().max(20_000).optional(),
   STOCKFLOW_NOTIFY_WEBHOOK_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  /** Where paid orders are handed to the warehouse (POST of JSON); unset means the hand-off is only logged. */
+  STOCKFLOW_FULFILMENT_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  /** How long a reserved order waits for payment before its reservation expires. */
+  STOCKFLOW_ORDER_PAYMENT_WINDOW: DurationSeconds.default(30 * 60),
+  /** How long a handed-off order waits for the warehouse before an exception is opened. */
+  STOCKFLOW_ORDER_FULFILMENT_WINDOW: DurationSeconds.default(2 * 3600),
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;

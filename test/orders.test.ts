@@ -199,7 +199,8 @@ describe('orders: trigger to outcome', () => {
       ],
     );
     assert.ok(record.transitions.every((t: { at: string }) => !Number.isNaN(Date.parse(t.at))));
-    assert.deepEqual(record.reservations.map((r: { sku: string; status: string }) => [r.sku, r.status]), [['CAP-1', 'issued'], ['CAP-2', 'issued']]);
+    // Lines are reserved in parallel, so their reservations come in either order.
+    assert.deepEqual(record.reservations.map((r: { sku: string; status: string }) => [r.sku, r.status]).sort(), [['CAP-1', 'issued'], ['CAP-2', 'issued']]);
     assert.equal(record.events.length, 4);
     const description = await infra().client.workflow.getHandle('order/shop/life-1').describe();
     assert.equal(description.typedSearchAttributes.get(StockflowFlow), 'orderReconciliation');
@@ -226,6 +227,7 @@ describe('orders: trigger to outcome', () => {
     const [reservations] = await database.sql`SELECT count(*)::int AS n FROM reservations WHERE order_ref = 'order/shop/mixed-1'`;
     assert.equal(reservations.n, 1);
     assert.deepEqual(await bucketsOf('MUG-1'), { onHand: 46, reserved: 0, committed: 0, incoming: 0, available: 46 });
+    await infra().client.workflow.getHandle('order/shop/mixed-1').result();
     const late = await send('order.cancelled', 'mixed-1');
     assert.equal(late.response.statusCode, 202);
     assert.equal(late.response.json().delivered, false, 'a closed order is not started again');
@@ -310,6 +312,21 @@ describe('orders: trigger to outcome', () => {
     await waitFor('the second hand-off', async () => (handOffs.some((h) => h.orderId === 'silent-1' && h.attempt === 2) ? true : undefined));
     await send('fulfilment.accepted', 'silent-1', {}, hurried);
     await reachState('silent-1', 'accepted');
+  });
+
+  it('fails with an exception, instead of stalling, when the warehouse accepts stock the sweep already expired', async () => {
+    const before = await bucketsOf('MUG-1');
+    await place('swept-1', [{ sku: 'MUG-1', quantity: 2 }]);
+    await send('order.paid', 'swept-1');
+    await reachState('swept-1', 'fulfilment_requested');
+    // What the reservation sweep does to a reservation past its expiry.
+    await applyStockOperation(database.db, StockOperation.parse({ kind: 'release', idempotencyKey: 'sweep/swept-1', reservationKey: 'order/shop/swept-1/reserve/1', outcome: 'expired' }));
+    await send('fulfilment.accepted', 'swept-1');
+    const ended = await reachState('swept-1', 'failed');
+    assert.equal(ended.outcome_reason, 'fulfilment failed: line 1 (MUG-1) was no longer reserved when the warehouse accepted');
+    assert.deepEqual(await bucketsOf('MUG-1'), before);
+    const [raised] = await exceptionsOf('swept-1');
+    assert.equal(raised.subject, 'shop/swept-1/failed');
   });
 
   it('puts picked stock back and raises an exception when fulfilment fails', async () => {

@@ -33,7 +33,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
   });
 }
 
-const quietBundlerLogger = {
+export const quietBundlerLogger = {
   trace: () => undefined,
   debug: () => undefined,
   info: () => undefined,

@@ -121,7 +121,8 @@ class OrderCase {
     if (cancelled()) return this.cancel();
     if (has('fulfilment.failed')()) return this.fail(this.facts['fulfilment.failed'] as OrderEvent);
 
-    await this.commitAll();
+    const lost = await this.commitAll();
+    if (lost) return this.failWith(SYSTEM, lost);
     const accepted = this.facts['fulfilment.accepted'] ?? (this.facts['fulfilment.shipped'] as OrderEvent);
     await this.moveTo('accepted', actorOf(accepted), accepted.type === 'fulfilment.shipped' ? 'accepted with the shipment' : undefined);
 
@@ -203,13 +204,26 @@ class OrderCase {
     return refusals.map((r) => `${r?.code}: ${r?.message}`).join('; ');
   }
 
-  private async commitAll(): Promise<void> {
-    await Promise.all(
+  /**
+   * Commits every line. A reservation the sweep expired meanwhile (its order outlived the windows
+   * and the grace) is no longer held: that is reported, so the order fails with an exception.
+   */
+  private async commitAll(): Promise<string | undefined> {
+    const lost = await Promise.all(
       this.held.map(async (h) => {
-        await applyStockOperation({ kind: 'commit', idempotencyKey: `${this.workflowId}/commit/${h.lineNo}`, actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
-        h.status = 'committed';
+        try {
+          await applyStockOperation({ kind: 'commit', idempotencyKey: `${this.workflowId}/commit/${h.lineNo}`, actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
+          h.status = 'committed';
+          return undefined;
+        } catch (error) {
+          if (refusalOf(error)?.code !== 'reservation_not_active') throw error;
+          h.status = 'expired';
+          return `line ${h.lineNo} (${h.sku}) was no longer reserved when the warehouse accepted`;
+        }
       }),
     );
+    const reasons = lost.filter((reason) => reason !== undefined);
+    return reasons.length > 0 ? reasons.join('; ') : undefined;
   }
 
   private async ship(shipped: OrderEvent): Promise<OrderOutcome> {
@@ -269,7 +283,7 @@ class OrderCase {
   private async cancel(): Promise<OrderOutcome> {
     const cancelled = this.facts['order.cancelled'] as Extract<OrderEvent, { type: 'order.cancelled' }>;
     const reachedWarehouse = ['fulfilment_requested', 'accepted'].includes(this.state);
-    const paid = this.state !== 'received' && this.state !== 'validated' && this.state !== 'reserved';
+    const paid = reachedWarehouse || this.state === 'paid';
     await this.putBack('released');
     const reason = `cancelled in ${this.state}${cancelled.reason ? `: ${cancelled.reason}` : ''}`;
     if (paid) {
@@ -283,11 +297,14 @@ class OrderCase {
     return this.end('cancelled', actorOf(cancelled), reason);
   }
 
-  private async fail(failed: OrderEvent): Promise<OrderOutcome> {
-    const why = 'reason' in failed && failed.reason ? failed.reason : 'no reason given';
+  private fail(failed: OrderEvent): Promise<OrderOutcome> {
+    return this.failWith(actorOf(failed), 'reason' in failed && failed.reason ? failed.reason : 'no reason given');
+  }
+
+  private async failWith(actor: string, why: string): Promise<OrderOutcome> {
     await this.putBack('released');
     await this.raise('failed', 'high', `fulfilment failed in ${this.state} (${why}): stock put back; refund or re-route the order`, { stateWhenFailed: this.state });
-    return this.end('failed', actorOf(failed), `fulfilment failed: ${why}`);
+    return this.end('failed', actor, `fulfilment failed: ${why}`);
   }
 
   private async raise(kind: string, severity: 'medium' | 'high', summary: string, context: Record<string, unknown> = {}): Promise<void> {

@@ -9,6 +9,12 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startStockMovement } from '../../client/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { decideException, exceptionState, raiseException } from '../../client/exceptions';
+import { deliverOrderEvent } from '../../client/orders';
+import { startReconciliationNow } from '../../client/reconciliation';
+import { importSnapshot } from '../../db/reconciliation';
+import { applyStockOperation } from '../../db/stock';
+import { OrderWindows, type OrderEvent } from '../../schemas/orders';
+import { orderQuery } from '../../workflows/order-messages';
 import { submitFeed } from '../../client/feeds';
 import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
 import { FeedRules } from '../../schemas/feeds';
@@ -45,6 +51,9 @@ async function record(): Promise<void> {
       rules: [{ owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 1, resolutionSla: '1h' }],
     });
     const client = infra().client;
+    const orderEvent = (event: OrderEvent, windows = OrderWindows.parse({})) => deliverOrderEvent(client, worker.taskQueue, windows, event);
+    const orderState = (workflowId: string, state: string) =>
+      waitFor(`${workflowId} to be ${state}`, async () => ((await client.workflow.getHandle(workflowId).query(orderQuery).catch(() => undefined))?.state === state ? true : undefined));
     const scenarios: Record<string, () => Promise<{ workflowId: string }>> = {
       'stockMovement-applied': async () => {
         const handle = await startStockMovement(client, worker.taskQueue, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/receive', sku: 'T-1', location: 'WH1', quantity: 5 }));
@@ -90,6 +99,41 @@ async function record(): Promise<void> {
       },
       'stockMovement-refused': async () => {
         const handle = await startStockMovement(client, worker.taskQueue, StockOperation.parse({ kind: 'issue', idempotencyKey: 'record/issue', sku: 'T-1', location: 'WH1', quantity: 50 }));
+        await handle.result();
+        return handle;
+      },
+      'orderReconciliation-shipped': async () => {
+        const order = { orderId: 'rec-1', channel: 'shop' };
+        const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-1/placed', ...order, location: 'WH1', lines: [{ sku: 'T-1', quantity: 1 }] });
+        await orderState(workflowId, 'reserved');
+        await orderEvent({ type: 'order.paid', eventId: 'rec-1/paid', ...order });
+        await orderState(workflowId, 'fulfilment_requested');
+        await orderEvent({ type: 'fulfilment.accepted', eventId: 'rec-1/accepted', ...order });
+        await orderEvent({ type: 'fulfilment.shipped', eventId: 'rec-1/shipped', ...order });
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId };
+      },
+      'orderReconciliation-unacknowledged-then-cancelled': async () => {
+        const order = { orderId: 'rec-2', channel: 'shop' };
+        const windows = OrderWindows.parse({ fulfilmentWindow: 1 });
+        const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-2/placed', ...order, location: 'WH1', lines: [{ sku: 'T-1', quantity: 1 }] }, windows);
+        await orderEvent({ type: 'order.paid', eventId: 'rec-2/paid', ...order }, windows);
+        const handoff = workflowIds.exception('order_fulfilment', 'shop/rec-2/handoff');
+        await waitFor('the hand-off exception', () => exceptionState(client, handoff).catch(() => undefined));
+        await orderEvent({ type: 'order.cancelled', eventId: 'rec-2/cancelled', ...order, reason: 'recorded' }, windows);
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId };
+      },
+      'dailyReconciliation-snapshot-delta': async () => {
+        await importSnapshot(database.db, { source: 'record', lines: [{ sku: 'T-1', location: 'WH1', onHand: 99 }] }, 'json');
+        const handle = await startReconciliationNow(client, worker.taskQueue, new Date('2026-01-01T02:00:00Z'));
+        await handle.result();
+        return handle;
+      },
+      'reservationSweep-released': async () => {
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'reserve', idempotencyKey: 'record/stale', sku: 'T-1', location: 'WH1', quantity: 1, ttlSeconds: 1 }));
+        await waitFor('the reservation to expire', async () => ((await database.sql`SELECT expires_at < now() AS passed FROM reservations WHERE idempotency_key = 'record/stale'`)[0].passed ? true : undefined));
+        const handle = await client.workflow.start('reservationSweep', { taskQueue: worker.taskQueue, workflowId: 'record/reservation-sweep' });
         await handle.result();
         return handle;
       },

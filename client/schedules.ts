@@ -1,0 +1,42 @@
+import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import { StockflowFlow } from '../workflows/search-attributes';
+
+/** The schedules of one deployment, named after its task queue so deployments sharing a namespace keep theirs apart. */
+export const scheduleIds = {
+  dailyReconciliation: (taskQueue: string) => `${taskQueue}/daily-reconciliation`,
+  reservationSweep: (taskQueue: string) => `${taskQueue}/reservation-sweep`,
+};
+
+/**
+ * Creates the daily reconciliation (02:00 UTC) and the reservation sweep (every 5 minutes) unless
+ * they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
+ * is left as it is (an operator may have paused or retimed it in the UI).
+ */
+export async function ensureSchedules(client: Client, taskQueue: string): Promise<string[]> {
+  const wanted = [
+    { scheduleId: scheduleIds.dailyReconciliation(taskQueue), workflowType: 'dailyReconciliation', spec: { calendars: [{ hour: 2, minute: 0 }] }, summary: 'Daily reconciliation: ledger, reservations, system of record' },
+    { scheduleId: scheduleIds.reservationSweep(taskQueue), workflowType: 'reservationSweep', spec: { intervals: [{ every: '5 minutes' as const }] }, summary: 'Release reservations past their expiry' },
+  ];
+  const created: string[] = [];
+  for (const { scheduleId, workflowType, spec, summary } of wanted) {
+    try {
+      await client.schedule.create({
+        scheduleId,
+        spec,
+        action: {
+          type: 'startWorkflow',
+          workflowType,
+          taskQueue,
+          workflowId: scheduleId,
+          typedSearchAttributes: [{ key: StockflowFlow, value: workflowType }],
+          staticSummary: summary,
+        },
+        policies: { overlap: 'SKIP' },
+      });
+      created.push(scheduleId);
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+    }
+  }
+  return created;
+}
