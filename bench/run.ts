@@ -8,6 +8,7 @@ import { runMigrations } from '../db/migrate';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../runtime/postgres';
 import { freePort } from '../runtime/wait';
 import { benchFeeds } from './feeds';
+import { benchLoad } from './load';
 import { benchOrders } from './orders';
 import { benchReservations } from './reservations';
 
@@ -22,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'reservation throughput', run: benchReservations },
   { name: 'orders end to end', run: benchOrders },
   { name: 'supplier feed ingest', run: benchFeeds },
+  { name: 'sustained mixed load', run: benchLoad },
 ];
 
 async function main(): Promise<number> {

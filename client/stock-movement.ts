@@ -45,6 +45,7 @@ function summarise(op: StockOperation): string {
     case 'release':
     case 'commit':
     case 'ship':
+    case 'unpick':
       return `${op.kind} reservation ${op.reservationKey}`;
   }
 }

@@ -212,6 +212,8 @@ function apply(tx: Sql, op: NotReserve, place: Place | undefined): Promise<Chang
       return settleReservation(tx, op, 'active', 'committed', { reserved: -1, committed: 1 });
     case 'ship':
       return settleReservation(tx, op, 'committed', 'issued', { committed: -1, onHand: -1 });
+    case 'unpick':
+      return settleReservation(tx, op, 'committed', 'released', { committed: -1 });
     case 'adjust':
       return adjust(tx, op, at());
     case 'transfer':
@@ -285,12 +287,12 @@ async function issue(tx: Sql, op: OperationOf<'issue'>, place: Place): Promise<C
 }
 
 /**
- * Moves a reservation along its life (release, expire, commit, ship). The conditional update on
+ * Moves a reservation along its life (release, expire, commit, ship, unpick). The conditional update on
  * the reservation's status is what makes two racing settlements of one reservation safe.
  */
 async function settleReservation(
   tx: Sql,
-  op: OperationOf<'release' | 'commit' | 'ship'>,
+  op: OperationOf<'release' | 'commit' | 'ship' | 'unpick'>,
   from: 'active' | 'committed',
   to: 'released' | 'expired' | 'committed' | 'issued',
   perUnit: Deltas,
@@ -312,7 +314,7 @@ async function settleReservation(
   };
 }
 
-async function settleRefusal(tx: Sql, op: OperationOf<'release' | 'commit' | 'ship'>, from: 'active' | 'committed'): Promise<StockRefusal> {
+async function settleRefusal(tx: Sql, op: OperationOf<'release' | 'commit' | 'ship' | 'unpick'>, from: 'active' | 'committed'): Promise<StockRefusal> {
   const [existing] = await tx<{ status: string }[]>`SELECT status FROM reservations WHERE idempotency_key = ${op.reservationKey}`;
   if (!existing) {
     return new StockRefusal('unknown_reservation', `no reservation was made with key "${op.reservationKey}"`, 'reservationKey');

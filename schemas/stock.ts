@@ -43,6 +43,8 @@ export const ReleaseOp = z.object({
 export const CommitOp = z.object({ kind: z.literal('commit'), ...envelope, reservationKey: IdempotencyKey });
 /** The committed stock leaves: committed and on hand both go down. */
 export const ShipOp = z.object({ kind: z.literal('ship'), ...envelope, reservationKey: IdempotencyKey });
+/** Picking stopped (the order was cancelled or the warehouse failed): committed stock is available again. */
+export const UnpickOp = z.object({ kind: z.literal('unpick'), ...envelope, reservationKey: IdempotencyKey });
 
 export const AdjustOp = z.object({
   kind: z.literal('adjust'),
@@ -94,7 +96,7 @@ function kindError(issue: { code: string; options?: unknown }): string {
 
 export const StockOperation = z.discriminatedUnion(
   'kind',
-  [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, AdjustOp, TransferOp, SetIncomingOp, SetOnHandOp, CycleCountOp, ResolveCountFlagOp],
+  [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, UnpickOp, AdjustOp, TransferOp, SetIncomingOp, SetOnHandOp, CycleCountOp, ResolveCountFlagOp],
   { error: kindError },
 );
 export type StockOperation = z.infer<typeof StockOperation>;

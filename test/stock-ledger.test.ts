@@ -133,6 +133,18 @@ describe('stock ledger (db)', () => {
     );
   });
 
+  it('unpicks committed stock back to available when picking stops', async () => {
+    await apply(database, { kind: 'reserve', idempotencyKey: 'life-res-3', sku: 'W-LIFE', location: 'WH1', quantity: 2 });
+    await apply(database, { kind: 'commit', idempotencyKey: 'life-commit-3', reservationKey: 'life-res-3' });
+    const unpicked = await apply(database, { kind: 'unpick', idempotencyKey: 'life-unpick-3', reservationKey: 'life-res-3' });
+    assert.equal(unpicked.reservation?.status, 'released');
+    assert.deepEqual((await getStockLevels(database.db, 'W-LIFE'))?.total, { onHand: 6, reserved: 0, committed: 0, incoming: 0, available: 6 });
+    assert.equal(
+      await refusalCode(apply(database, { kind: 'unpick', idempotencyKey: 'life-unpick-4', reservationKey: 'life-res-3' })),
+      'reservation_not_committed',
+    );
+  });
+
   it('releases a reservation back to available, once, under concurrent release attempts', async () => {
     await apply(database, { kind: 'reserve', idempotencyKey: 'life-res-2', sku: 'W-LIFE', location: 'WH1', quantity: 5 });
     const outcomes = await Promise.allSettled(

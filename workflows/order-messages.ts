@@ -13,7 +13,7 @@ export interface HeldLine {
   quantity: number;
   reservationKey: string;
   /** What this workflow last did to the reservation. */
-  status: 'active' | 'committed' | 'issued' | 'released' | 'expired' | 'restocked';
+  status: 'active' | 'committed' | 'issued' | 'released' | 'expired';
 }
 
 export interface OrderSnapshot {

@@ -242,8 +242,7 @@ class OrderCase {
 
   /**
    * Puts back what the order holds: active reservations are released (or expired); committed
-   * stock — the warehouse had started picking — goes out of `committed` and back on the shelf,
-   * because the ledger has no operation that returns committed stock to available directly.
+   * stock — the warehouse had started picking — is unpicked, available again.
    */
   private async putBack(outcome: 'released' | 'expired'): Promise<void> {
     await Promise.all(
@@ -253,19 +252,8 @@ class OrderCase {
           await this.settle(() => applyStockOperation({ kind: 'release', idempotencyKey: key('release'), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey, outcome }));
           h.status = outcome;
         } else if (h.status === 'committed') {
-          await applyStockOperation({ kind: 'ship', idempotencyKey: key('unpick'), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
-          await applyStockOperation({
-            kind: 'adjust',
-            idempotencyKey: key('restock'),
-            actor: SYSTEM,
-            sourceRef: this.workflowId,
-            sku: h.sku,
-            location: this.location as string,
-            delta: h.quantity,
-            reasonCode: 'returned',
-            note: `picked for ${this.workflowId}, which did not ship: back on the shelf`,
-          });
-          h.status = 'restocked';
+          await applyStockOperation({ kind: 'unpick', idempotencyKey: key('unpick'), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
+          h.status = 'released';
         }
       }),
     );
