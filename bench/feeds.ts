@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,8 +18,11 @@ import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal
 import { freePort, waitFor } from '../runtime/wait';
 import { FeedRules } from '../schemas/feeds';
 import type { FeedSummary } from '../workflows/supplier-feed-ingest';
-import { bundleWorkflows } from '../workers/worker';
+import { bundleWorkflowsOutOfProcess } from '../workers/worker';
 import type { FromWorker, ToWorker } from './feed-worker';
+
+/** The worker's Node flags in production (package.json `worker` script). */
+const PRODUCTION_NODE_ARGS = ['--max-old-space-size=256'];
 
 const SKUS = 5_000;
 const LINES = 100_000;
@@ -107,7 +110,6 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
   const control = connect(databaseUrl, { max: 4 });
   const apiDatabase = connect(databaseUrl, { max: 10 });
   const baselineDatabase = connect(databaseUrl, { max: 2 });
-  const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-bench-feeds-'));
   let temporal: TemporalServer | undefined;
   let connection: Connection | undefined;
   let worker: WorkerProcess | undefined;
@@ -117,7 +119,8 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
     temporal = await startTemporal();
     connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: NAMESPACE });
-    worker = await startWorker(databaseUrl, temporal.address);
+    // As `npm run worker` runs it: workflow code bundled out of process, heap capped.
+    worker = await startWorker(databaseUrl, temporal.address, (await bundleWorkflowsOutOfProcess()).codePath, PRODUCTION_NODE_ARGS);
     const startup = worker.peakSinceReset();
     const appFor = async (chunkSize: number) => {
       let app = apps.get(chunkSize);
@@ -176,13 +179,10 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
     const production: WorkerMemory = { startup, peak: Math.max(startup, worker.lifetimePeak()) };
     await worker.stop();
 
-    // The same worker given a workflow bundle built beforehand (here by this process) instead of
-    // bundling at start: how much of the peak is the bundler's.
-    const bundlePath = path.join(scratchDir, 'workflow-bundle.js');
-    writeFileSync(bundlePath, ((await bundleWorkflows()) as { code: string }).code);
-    worker = await startWorker(databaseUrl, temporal.address, bundlePath);
+    // For comparison, the naive set-up: webpack run inside the worker at start, no heap cap.
+    worker = await startWorker(databaseUrl, temporal.address, undefined, []);
     const prebuiltStartup = worker.peakSinceReset();
-    console.log(`worker restarted with a prebuilt workflow bundle: start-up peak RSS ${prebuiltStartup.toFixed(0)} MB`);
+    console.log(`worker restarted bundling in-process without a heap cap: start-up peak RSS ${prebuiltStartup.toFixed(0)} MB`);
     const prebuiltRun = await stockflowRun(feed, CHUNK_SIZE, 'prebuilt', worker);
     const prebuilt: WorkerMemory = { startup: prebuiltStartup, peak: Math.max(prebuiltStartup, worker.lifetimePeak(), prebuiltRun.peakRssMb ?? 0) };
 
@@ -195,7 +195,6 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
     await connection?.close();
     await temporal?.stop();
     await Promise.all([control.close(), apiDatabase.close(), baselineDatabase.close()]);
-    rmSync(scratchDir, { recursive: true, force: true });
   }
 }
 
@@ -280,8 +279,8 @@ interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-async function startWorker(databaseUrl: string, temporalAddress: string, workflowBundlePath?: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'feed-worker.ts')], {
+async function startWorker(databaseUrl: string, temporalAddress: string, workflowBundlePath: string | undefined, nodeArgs: string[]): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'feed-worker.ts')], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
@@ -616,8 +615,8 @@ function printSummary(figures: {
       `Temporal between activities ${part((p) => p.between).toFixed(1)} s`,
   );
   console.log(
-    `  worker RSS: ${production.startup.toFixed(0)} MB after start-up (bundling the workflow code), ${ingesting.toFixed(0)} MB at most while ingesting; ` +
-      `with a prebuilt workflow bundle ${prebuilt.startup.toFixed(0)} MB after start-up, peak ${prebuilt.peak.toFixed(0)} MB (${rssTarget(prebuilt.peak)})`,
+    `  worker RSS (as \`npm run worker\` runs it: bundle built out of process, ${PRODUCTION_NODE_ARGS.join(' ')}): ${production.startup.toFixed(0)} MB after start-up, ${ingesting.toFixed(0)} MB at most while ingesting; ` +
+      `bundling in-process with no heap cap: ${prebuilt.startup.toFixed(0)} MB after start-up, peak ${prebuilt.peak.toFixed(0)} MB`,
   );
   const knob = [{ chunkSize: CHUNK_SIZE, rate: ourRate, seconds: ourSeconds, note: `median of ${ours.length}` }, ...others.map((o) => ({ chunkSize: o.chunkSize, rate: o.run.rate, seconds: o.run.seconds, note: 'one run' }))]
     .sort((a, b) => a.chunkSize - b.chunkSize)

@@ -1,10 +1,11 @@
+import { rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connect } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { loadConfig } from '../runtime/config';
 import { DATABASE_NAME } from '../runtime/stack';
-import { createWorker } from '../workers/worker';
+import { bundleWorkflowsOutOfProcess, createWorker } from '../workers/worker';
 
 /**
  * `stockflow worker`: one more worker process on the task queue, for scaling out. Points at
@@ -18,7 +19,9 @@ export async function workerCommand(): Promise<void> {
   await runMigrations(database);
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }), namespace: config.TEMPORAL_NAMESPACE });
+  const workflowBundle = await bundleWorkflowsOutOfProcess();
   const worker = await createWorker({
+    workflowBundle,
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.STOCKFLOW_TASK_QUEUE,
@@ -33,6 +36,7 @@ export async function workerCommand(): Promise<void> {
   });
   console.log(`[stockflow] worker polling ${config.STOCKFLOW_TASK_QUEUE} on ${address}; Ctrl-C stops it`);
   await worker.run();
+  rmSync(workflowBundle.codePath, { force: true });
   await connection.close();
   await client.connection.close();
   await database.close();

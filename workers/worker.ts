@@ -1,8 +1,24 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
+
+/**
+ * Bundles the workflow code in a short-lived child process and returns the file it wrote. A
+ * long-running worker then never holds webpack's few hundred megabytes (see bench/feeds.ts).
+ */
+export async function bundleWorkflowsOutOfProcess(): Promise<{ codePath: string }> {
+  const codePath = path.join(os.tmpdir(), `stockflow-workflows-${process.pid}.js`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bundle.ts'), codePath], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bundling the workflow code failed (exit ${code})`))));
+  });
+  return { codePath };
+}
 
 /** Bundles the workflow code once; every worker in the process reuses it. */
 export function bundleWorkflows(): Promise<WorkflowBundle> {
@@ -13,7 +29,7 @@ export interface WorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   identity?: string;
 }
 

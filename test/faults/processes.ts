@@ -16,7 +16,8 @@ export interface WorkerProcess {
  * SIGKILL (no shutdown, no goodbye) in the middle of its work.
  */
 export async function spawnWorker(env: { temporalAddress: string; databaseUrl: string; taskQueue: string }): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'main.ts'), 'worker'], {
+  // The same command line as `npm run worker`.
+  const child = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', path.join(PROJECT_ROOT, 'cli', 'main.ts'), 'worker'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, TEMPORAL_ADDRESS: env.temporalAddress, DATABASE_URL: env.databaseUrl, STOCKFLOW_TASK_QUEUE: env.taskQueue },
     stdio: ['ignore', 'pipe', 'pipe'],
