@@ -6,8 +6,8 @@ import { createWorker } from '../workers/worker';
 
 /**
  * The feed benchmark's worker, in a process of its own so its memory is measured alone. Built like
- * `stockflow worker` (cli/worker.ts): one pool of 20, workflow code bundled in-process at start
- * (unless given a prebuilt bundle). Configured through the environment by bench/feeds.ts; talks to it over IPC: sends `ready` once
+ * `stockflow worker` (cli/worker.ts): one pool of 20, the workflow bundle built beforehand when given
+ * (BENCH_WORKFLOW_BUNDLE), else bundled in-process at start. Configured through the environment by bench/feeds.ts; talks to it over IPC: sends `ready` once
  * polling, `stopped` when drained; stops on a `stop` message or when the parent goes away.
  */
 export type FromWorker = { type: 'ready' } | { type: 'stopped' } | { type: 'failed'; error: string };

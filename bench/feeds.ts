@@ -141,7 +141,7 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
     );
     // Everything (Postgres, Temporal, the API, the worker) shares this machine's cores: say how busy it was.
     console.log(`${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)} at the start`);
-    console.log(`worker in its own process, as \`stockflow worker\` runs it (pool 20, workflow code bundled in-process at start): start-up peak RSS ${startup.toFixed(0)} MB`);
+    console.log(`worker in its own process, as \`stockflow worker\` runs it (pool 20, workflow code bundled out of process, ${PRODUCTION_NODE_ARGS.join(' ')}): start-up peak RSS ${startup.toFixed(0)} MB`);
 
     let runNumber = 0;
     const violations: Checks = { lineOutcomes: 0, wrongFinals: 0, drifted: 0, movements: 0 };
@@ -183,7 +183,7 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
     worker = await startWorker(databaseUrl, temporal.address, undefined, []);
     const prebuiltStartup = worker.peakSinceReset();
     console.log(`worker restarted bundling in-process without a heap cap: start-up peak RSS ${prebuiltStartup.toFixed(0)} MB`);
-    const prebuiltRun = await stockflowRun(feed, CHUNK_SIZE, 'prebuilt', worker);
+    const prebuiltRun = await stockflowRun(feed, CHUNK_SIZE, 'naive', worker);
     const prebuilt: WorkerMemory = { startup: prebuiltStartup, peak: Math.max(prebuiltStartup, worker.lifetimePeak(), prebuiltRun.peakRssMb ?? 0) };
 
     printSummary({ ours, baseline, others, violations, production, prebuilt });
