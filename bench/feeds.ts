@@ -13,13 +13,14 @@ import { connect, type Database } from '../db/connection';
 import { feedLineKey, mapSupplierSkus, registerSupplier } from '../db/feeds';
 import { replaceOwnership } from '../db/ownership';
 import { stopProcess } from '../runtime/processes';
-import { findOrBuildTemporalCli, PROJECT_ROOT } from '../runtime/temporal-cli';
-import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
-import { freePort, waitFor } from '../runtime/wait';
+import { PROJECT_ROOT } from '../runtime/temporal-cli';
+import type { TemporalServer } from '../runtime/temporal-server';
+import { waitFor } from '../runtime/wait';
 import { FeedRules } from '../schemas/feeds';
 import type { FeedSummary } from '../workflows/supplier-feed-ingest';
 import { bundleWorkflowsOutOfProcess } from '../workers/worker';
 import type { FromWorker, ToWorker } from './feed-worker';
+import { fmt, median, startBenchTemporal } from './common';
 
 /** The worker's Node flags in production (package.json `worker` script). */
 const PRODUCTION_NODE_ARGS = ['--max-old-space-size=256'];
@@ -116,7 +117,7 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
   const apps = new Map<number, FastifyInstance>();
   try {
     await seed(control);
-    temporal = await startTemporal();
+    temporal = await startBenchTemporal(NAMESPACE);
     connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: NAMESPACE });
     // As `npm run worker` runs it: workflow code bundled out of process, heap capped.
@@ -259,12 +260,6 @@ function buildFeed(lineCount: number): Feed {
   return { lines, csv, finals };
 }
 
-async function startTemporal(): Promise<TemporalServer> {
-  const log = (line: string) => console.error(`[temporal] ${line}`);
-  const cli = await findOrBuildTemporalCli(log);
-  if (!cli) throw new Error('no Temporal CLI and no Go to build one: set TEMPORAL_CLI_PATH');
-  return startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true, namespace: NAMESPACE, log });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The worker process and its memory
@@ -626,13 +621,5 @@ function printSummary(figures: {
   if (totalOf(violations) > 0) console.log(`  CHECKS FAILED: ${describeChecks(violations, LINES)}`);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
 

@@ -12,9 +12,7 @@ import { connect, type Database } from '../db/connection';
 import { mapSupplierSkus, registerSupplier } from '../db/feeds';
 import { replaceOwnership } from '../db/ownership';
 import { applyStockOperation } from '../db/stock';
-import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
-import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
-import { freePort } from '../runtime/wait';
+import type { TemporalServer } from '../runtime/temporal-server';
 import { RaiseException } from '../schemas/exceptions';
 import { FeedRules } from '../schemas/feeds';
 import { OrderWindows } from '../schemas/orders';
@@ -24,6 +22,7 @@ import { workflowIds } from '../workflows/ids';
 import type { OrderOutcome } from '../workflows/order-reconciliation';
 import type { MovementOutcome } from '../workflows/stock-movement';
 import type { FeedSummary } from '../workflows/supplier-feed-ingest';
+import { fmt, percentile, startBenchTemporal } from './common';
 
 /** Seconds of measured load per configuration (LOAD_SECONDS), after a short warm-up that is not counted. */
 const LOAD_SECONDS = positiveNumber(process.env.LOAD_SECONDS, 45);
@@ -142,7 +141,7 @@ export async function benchLoad(databaseUrl: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
     await seedOwnership(control);
-    temporal = await startTemporal();
+    temporal = await startBenchTemporal();
     connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection, namespace: NAMESPACE });
     const temporalPid = childPidListeningOn(temporal.address);
@@ -707,12 +706,6 @@ function childPidListeningOn(address: string): number | undefined {
   return undefined;
 }
 
-async function startTemporal(): Promise<TemporalServer> {
-  const log = (line: string) => console.error(`[temporal] ${line}`);
-  const cli = await findOrBuildTemporalCli(log);
-  if (!cli) throw new Error('no Temporal CLI and no Go to build one: set TEMPORAL_CLI_PATH');
-  return startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true, log });
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -731,10 +724,6 @@ function chunks<T>(values: T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(values.length / size) }, (_, i) => values.slice(i * size, (i + 1) * size));
 }
 
-function percentile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
@@ -747,6 +736,3 @@ function positiveNumber(text: string | undefined, fallback: number): number {
 
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}`;
 
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}

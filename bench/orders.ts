@@ -8,12 +8,11 @@ import { connect } from '../db/connection';
 import { replaceOwnership } from '../db/ownership';
 import { reconcile } from '../db/reconciliation';
 import { applyStockOperation } from '../db/stock';
-import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
-import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
-import { freePort, waitFor } from '../runtime/wait';
+import { waitFor } from '../runtime/wait';
 import { OrderWindows } from '../schemas/orders';
 import { StockOperation } from '../schemas/stock';
 import { bundleWorkflows, createWorker, quietBundlerLogger } from '../workers/worker';
+import { startBenchTemporal } from './common';
 
 const ORDERS = 300;
 /** Orders (or baseline workflows) in flight at once, like that many shoppers checking out together. */
@@ -31,7 +30,7 @@ const BASELINE_QUEUE = 'bench-noop';
  * order closed and the ledger held.
  */
 export async function benchOrders(databaseUrl: string): Promise<boolean> {
-  const temporal = await startTemporal();
+  const temporal = await startBenchTemporal();
   const database = connect(databaseUrl, { max: 20 });
   let api: FastifyInstance | undefined;
   const workers: Worker[] = [];
@@ -166,9 +165,3 @@ async function runBaseline(client: Client, calls: number) {
   return { seconds, perSecond: ORDERS / seconds };
 }
 
-async function startTemporal(): Promise<TemporalServer> {
-  const log = (line: string) => console.error(`[temporal] ${line}`);
-  const cli = await findOrBuildTemporalCli(log);
-  if (!cli) throw new Error('no Temporal CLI and no Go to build one: set TEMPORAL_CLI_PATH');
-  return startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true, log });
-}

@@ -4,6 +4,7 @@ import { canonicalJson, sha256 } from '../db/canonical';
 import { addToCatalogue } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
 import { applyStockOperation } from '../db/stock';
+import { fmt, median } from './common';
 
 const CLIENTS = 64;
 const POOL_SIZE = 20;
@@ -281,12 +282,4 @@ function printSummary(figures: ScenarioFigures[]): void {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
-function fmt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
