@@ -1,13 +1,44 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../runtime/config';
-import { startStack } from '../runtime/stack';
+import { startStack, type Stack } from '../runtime/stack';
 
 /** `stockflow start`: the whole stack in the foreground until Ctrl-C. */
 export async function startCommand(): Promise<void> {
   const config = loadConfig();
   const log = (line: string) => console.log(`[stockflow] ${line}`);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const stack = await startStack(config, log);
+  // These handlers, not the SDK's, decide how the process stops: everything it started goes too.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  let stack: Stack | undefined;
+  let stopping = false;
+  const stopAndExit = (running: Stack) =>
+    running.stop().then(
+      () => {
+        log('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  const shutdown = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${reason}: stopping`);
+    // Asked to stop while still starting: start-up finishes (or fails and cleans up), then stops.
+    if (stack) void stopAndExit(stack);
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // `npm start` runs us under npm and a shell, which do not always pass SIGTERM on; if the
+  // process that started us goes away, stop too rather than leave servers running.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) shutdown('parent exited');
+  }, 1000).unref();
+
+  stack = await startStack(config, log);
+  if (stopping) return void stopAndExit(stack);
   console.log(
     [
       '',
@@ -21,28 +52,4 @@ export async function startCommand(): Promise<void> {
       '',
     ].join('\n'),
   );
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping`);
-    stack.stop().then(
-      () => {
-        log('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  // `npm start` runs us under npm and a shell, which do not always pass SIGTERM on; if the
-  // process that started us goes away, stop too rather than leave servers running.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) shutdown('parent exited');
-  }, 1000).unref();
 }
