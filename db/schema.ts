@@ -169,6 +169,8 @@ export const reservations = pgTable(
     check('reservations_quantity_positive', sql`${t.quantity} > 0`),
     check('reservations_status', sql`${t.status} IN ('active', 'committed', 'issued', 'released', 'expired')`),
     index('reservations_active_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'active'`),
+    // An order's look-up and the orphan check find reservations by the order they belong to.
+    index('reservations_order_ref_idx').on(t.orderRef),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "reservations_order_ref_idx" ON "reservations" USING btree ("order_ref");
