@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connect } from '../db/connection';
 import { runMigrations } from '../db/migrate';
+import { activityDepsFromConfig } from '../runtime/activity-deps';
 import { loadConfig } from '../runtime/config';
 import { DATABASE_NAME } from '../runtime/stack';
 import { bundleWorkflowsOutOfProcess, createWorker } from '../workers/worker';
@@ -25,14 +26,11 @@ export async function workerCommand(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.STOCKFLOW_TASK_QUEUE,
-    db: database.db,
-    notifier: {
-      namespace: config.TEMPORAL_NAMESPACE,
-      webhookUrl: config.STOCKFLOW_NOTIFY_WEBHOOK_URL,
-      temporalUiUrl: config.TEMPORAL_UI_URL ?? (config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`),
-    },
-    temporal: { client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
-    fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL },
+    ...activityDepsFromConfig(config, {
+      db: database.db,
+      client,
+      temporalUiUrl: config.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`,
+    }),
   });
   console.log(`[stockflow] worker polling ${config.STOCKFLOW_TASK_QUEUE} on ${address}; Ctrl-C stops it`);
   await worker.run();

@@ -11,6 +11,7 @@ import { runMigrations } from '../db/migrate';
 import { loadOwnershipIfEmpty } from '../db/ownership';
 import type { EnvConfig } from '../schemas/config';
 import { OrderWindows } from '../schemas/orders';
+import { activityDepsFromConfig } from './activity-deps';
 import { feedRulesOf } from './config';
 import { createWorker } from '../workers/worker';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from './postgres';
@@ -65,15 +66,7 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.STOCKFLOW_TASK_QUEUE,
-      db: database.db,
-      notifier: {
-        namespace: config.TEMPORAL_NAMESPACE,
-        webhookUrl: config.STOCKFLOW_NOTIFY_WEBHOOK_URL,
-        temporalUiUrl: config.TEMPORAL_UI_URL ?? temporal.server?.uiUrl,
-        log: (line) => log(`notify: ${line}`),
-      },
-      temporal: { client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
-      fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL, log: (line) => log(`fulfilment: ${line}`) },
+      ...activityDepsFromConfig(config, { db: database.db, client, temporalUiUrl: temporal.server?.uiUrl, log }),
     });
     const running = runWorker(worker, log);
     const scheduled = await ensureSchedules(client, config.STOCKFLOW_TASK_QUEUE);
