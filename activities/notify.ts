@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/connection';
 import { claimNotification } from '../db/exceptions';
 import type { Owner } from '../schemas/ownership';
+import { idempotencyKeys } from '../domain/keys';
 
 export interface NotifierConfig {
   /** Slack-compatible incoming webhook (or any endpoint taking JSON); unset means log only. */
@@ -58,7 +59,7 @@ export function createNotifyActivities(db: Db, config: NotifierConfig) {
       if (await claim('log', async () => log(text))) delivered.push('log');
       if (config.webhookUrl) {
         const url = config.webhookUrl;
-        if (await claim('webhook', () => postWebhook(url, payload, `${n.workflowId}#${n.exceptionId}/${n.notice}`))) delivered.push('webhook');
+        if (await claim('webhook', () => postWebhook(url, payload, idempotencyKeys.notice(n.workflowId, n.exceptionId, n.notice)))) delivered.push('webhook');
       }
       return { delivered };
     },

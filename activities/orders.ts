@@ -3,6 +3,7 @@ import type { Db } from '../db/connection';
 import { expiredReservations, orderLineProblems, recordOrderTransition, type TransitionInput } from '../db/orders';
 import { resolveResponsibility } from '../db/ownership';
 import { STATE_OWNERSHIP, type OrderLine } from '../schemas/orders';
+import { idempotencyKeys } from '../domain/keys';
 
 export interface FulfilmentConfig {
   /** Where hand-offs are POSTed; unset means they are only logged (the warehouse answers through the events API). */
@@ -45,7 +46,7 @@ export function createOrderActivities(db: Db, fulfilment: FulfilmentConfig) {
       }
       const response = await fetch(fulfilment.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': `${request.workflowId}/handoff/${request.attempt}` },
+        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKeys.fulfilmentHandoff(request.workflowId, request.attempt) },
         body: JSON.stringify(request),
         signal: AbortSignal.timeout(5000),
       });

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { raiseException as startOrJoin } from '../client/exceptions';
+import { raiseException as startOrJoin } from '../services/exceptions';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
 import { parseInput } from './failures';
 

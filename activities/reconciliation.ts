@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { reconcile } from '../db/reconciliation';
 import type { ReconciliationReport } from '../schemas/reconciliation';
+import { idempotencyKeys } from '../domain/keys';
 
 export function createReconciliationActivities(db: Db) {
   return {
@@ -9,7 +10,7 @@ export function createReconciliationActivities(db: Db) {
     async reconcileStock(): Promise<ReconciliationReport> {
       const { workflowId, runId } = Context.current().info.workflowExecution ?? {};
       if (!workflowId || !runId) throw new Error('reconcileStock runs only as an activity of a workflow');
-      return reconcile(db, `${workflowId}@${runId}`);
+      return reconcile(db, idempotencyKeys.reconciliationRun(workflowId, runId));
     },
   };
 }

@@ -6,11 +6,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type postgres from 'postgres';
 import { buildApi } from '../api/server';
-import { feedWorkflowId } from '../client/feeds';
 import { canonicalJson, sha256 } from '../db/canonical';
 import { addToCatalogue } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
-import { feedLineKey, mapSupplierSkus, registerSupplier } from '../db/feeds';
+import { mapSupplierSkus, registerSupplier } from '../db/feeds';
 import { replaceOwnership } from '../db/ownership';
 import { stopProcess } from '../runtime/processes';
 import { PROJECT_ROOT } from '../runtime/temporal-cli';
@@ -21,6 +20,7 @@ import type { FeedSummary } from '../workflows/supplier-feed-ingest';
 import { bundleWorkflowsOutOfProcess } from '../workers/worker';
 import type { FromWorker, ToWorker } from './feed-worker';
 import { fmt, median, startBenchTemporal } from './common';
+import { idempotencyKeys, workflowIds } from '../domain/keys';
 
 /** The worker's Node flags in production (package.json `worker` script). */
 const PRODUCTION_NODE_ARGS = ['--max-old-space-size=256'];
@@ -371,7 +371,7 @@ async function runStockflow(app: FastifyInstance, client: Client, worker: Worker
   const posted = performance.now();
   if (response.statusCode !== 202) throw new Error(`POST feed answered ${response.statusCode}: ${response.body}`);
   const { workflowId } = response.json() as { workflowId: string };
-  if (workflowId !== feedWorkflowId(target.supplierId, target.feedId)) throw new Error(`unexpected workflow id ${workflowId}`);
+  if (workflowId !== workflowIds.feed(target.supplierId, target.feedId)) throw new Error(`unexpected workflow id ${workflowId}`);
   const summary: FeedSummary = await client.workflow.getHandle(workflowId).result();
   const seconds = (performance.now() - started) / 1000;
   const peakRssMb = stopSampling();
@@ -433,7 +433,7 @@ async function runBaseline(sql: postgres.Sql, control: Database, target: Target,
   });
   const [stored] = await sql<{ id: number }[]>`
     INSERT INTO supplier_feeds (supplier_id, feed_id, format, content_hash, body, line_count, status, workflow_id)
-    VALUES (${target.supplierId}, ${target.feedId}, 'csv', ${sha256(body)}, ${body}, ${lines.length}, 'processing', ${feedWorkflowId(target.supplierId, target.feedId)})
+    VALUES (${target.supplierId}, ${target.feedId}, 'csv', ${sha256(body)}, ${body}, ${lines.length}, 'processing', ${workflowIds.feed(target.supplierId, target.feedId)})
     RETURNING id`;
   const feedPk = Number(stored.id);
   const mapping = new Map<string, { variantId: number; unitFactor: number }>();
@@ -470,7 +470,7 @@ async function runBaseline(sql: postgres.Sql, control: Database, target: Target,
         const delta = line.quantity - (onHand.get(line.variantId) ?? 0);
         onHand.set(line.variantId, line.quantity);
         if (delta === 0) continue;
-        keys.push(feedLineKey(target.supplierId, target.feedId, line.lineNo));
+        keys.push(idempotencyKeys.feedLine(target.supplierId, target.feedId, line.lineNo));
         hashes.push(sha256(canonicalJson({ feed: target.feedId, line: line.lineNo, sku: ourSkuOf(line.sku), quantity: line.quantity, sequence: line.sequence })));
         results.push(JSON.stringify({ quantity: line.quantity, delta, sequence: line.sequence }));
         moveVariants.push(line.variantId);

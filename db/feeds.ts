@@ -1,3 +1,4 @@
+import { idempotencyKeys } from '../domain/keys';
 import { and, between, eq, inArray, sql } from 'drizzle-orm';
 import { planLines, type LastApplied, type PlannedLine, type SkuMapping } from '../domain/feed-rules';
 import { emptyCounts, type FeedCounts, type FeedRules, type LineOutcome } from '../schemas/feeds';
@@ -147,8 +148,6 @@ export interface ChunkResult {
   replayed: boolean;
 }
 
-export const feedLineKey = (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}`;
-
 /**
  * A whole column as one array parameter, for `= ANY(…)` and `unnest(…)`: one bind value however
  * long the list, where inArray and multi-row VALUES send one per element.
@@ -244,7 +243,7 @@ async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mapp
     const delta = (line.quantity as number) - (onHand.get(variantId) ?? 0);
     onHand.set(variantId, line.quantity as number);
     if (delta === 0) continue;
-    keys.push(feedLineKey(feed.supplierId, feed.feedId, line.lineNo));
+    keys.push(idempotencyKeys.feedLine(feed.supplierId, feed.feedId, line.lineNo));
     requestHashes.push(sha256(canonicalJson({ feed: feed.feedId, line: line.lineNo, sku: line.sku, quantity: line.quantity, sequence: line.sequence })));
     results.push(JSON.stringify({ quantity: line.quantity, delta, sequence: line.sequence }));
     movedVariants.push(variantId);

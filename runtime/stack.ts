@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
-import { ensureSchedules } from '../client/schedules';
+import { ensureSchedules } from '../services/schedules';
 import { addToCatalogue, isCatalogueEmpty } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
 import { DEMO_CATALOGUE } from '../db/demo-catalogue';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { decideException, exceptionState, raiseException } from '../client/exceptions';
+import { decideException, exceptionState, raiseException } from '../services/exceptions';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
 import { getStockLevels } from '../db/levels';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
-import { decideException } from '../client/exceptions';
+import { decideException } from '../services/exceptions';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
 import { mapSupplierSkus, registerSupplier } from '../db/feeds';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { signedHeaders } from '../api/auth';
 import { buildApi } from '../api/server';
-import { decideException } from '../client/exceptions';
-import { ensureSchedules, scheduleIds } from '../client/schedules';
+import { decideException } from '../services/exceptions';
+import { ensureSchedules } from '../services/schedules';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
 import { replaceOwnership } from '../db/ownership';
@@ -13,6 +13,7 @@ import { StockOperation, type StockOperationInput } from '../schemas/stock';
 import type { reservationSweep } from '../workflows/reservation-sweep';
 import { createTestDatabase, infra, startTestWorker, type RunningWorker } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
+import { scheduleIds } from '../domain/keys';
 
 const SECRET = 'reconciliation-secret';
 const TOKEN = 'reconciliation-token';

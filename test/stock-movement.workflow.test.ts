@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startStockMovement } from '../client/stock-movement';
+import { startStockMovement } from '../services/stock-movement';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
 import { getStockLevels } from '../db/levels';

@@ -2,6 +2,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RaiseExceptionInput } from '../schemas/exceptions';
 import type { ReconciliationDelta, ReconciliationReport } from '../schemas/reconciliation';
+import { exceptionSubjects, idempotencyKeys } from '../domain/keys';
 
 const { reconcileStock, raiseException } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -26,7 +27,7 @@ function exceptionFor(delta: ReconciliationDelta, runKey: string): RaiseExceptio
     case 'ledger_drift':
       return {
         ...common,
-        subject: `ledger:${delta.sku}@${delta.location}`,
+        subject: exceptionSubjects.ledgerDelta(delta.sku, delta.location),
         severity: 'critical',
         summary: `${delta.sku} at ${delta.location}: the balance disagrees with its ledger (${Object.entries(delta.buckets)
           .map(([bucket, d]) => `${bucket} ${d.balance} vs ledger ${d.ledger}`)
@@ -35,21 +36,21 @@ function exceptionFor(delta: ReconciliationDelta, runKey: string): RaiseExceptio
     case 'orphan_reservation':
       return {
         ...common,
-        subject: `orphan:${delta.reservationId}`,
+        subject: exceptionSubjects.orphanReservation(delta.reservationId),
         severity: 'medium',
         summary: `${delta.quantity} × ${delta.sku} at ${delta.location} is reserved for ${delta.orderRef ?? 'no order'}${delta.orderState ? ` (${delta.orderState})` : ''}, which holds nothing any more: release it?`,
-        heldChange: { kind: 'release', idempotencyKey: `reconciliation/release/${delta.reservationId}`, reservationKey: delta.reservationKey, outcome: 'expired', actor: 'reconciliation' },
+        heldChange: { kind: 'release', idempotencyKey: idempotencyKeys.reconciliationRelease(delta.reservationId), reservationKey: delta.reservationKey, outcome: 'expired', actor: 'reconciliation' },
       };
     case 'snapshot_delta':
       return {
         ...common,
-        subject: `snapshot:${delta.sku}@${delta.location}`,
+        subject: exceptionSubjects.snapshotDelta(delta.sku, delta.location),
         severity: 'high',
         summary: `${delta.sku} at ${delta.location}: we have ${delta.ours} on hand, the system of record says ${delta.theirs} (${delta.difference > 0 ? '+' : ''}${delta.difference}); correct ours?`,
         // Approving posts the difference as found at the run; the approver confirms it with evidence (a count).
         heldChange: {
           kind: 'adjust',
-          idempotencyKey: `${runKey}/correct/${delta.sku}@${delta.location}`,
+          idempotencyKey: idempotencyKeys.reconciliationCorrection(runKey, delta.sku, delta.location),
           sku: delta.sku,
           location: delta.location,
           delta: delta.difference,

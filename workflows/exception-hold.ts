@@ -1,3 +1,4 @@
+import { workflowIds } from '../domain/keys';
 import {
   allHandlersFinished,
   ApplicationFailure,
@@ -155,7 +156,7 @@ class ExceptionCase {
     ]);
     this.publish();
     this.clock = await startChild(ownerEscalation, {
-      workflowId: `${workflowId}/sla-clock`,
+      workflowId: workflowIds.slaClock(workflowId),
       args: [
         {
           exceptionId: opened.exceptionId,

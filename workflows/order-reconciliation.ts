@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import type { OrderEvent, OrderEventType, OrderLine, OrderState, OrderWindows } from '../schemas/orders';
 import { orderEventSignal, orderQuery, retryFulfilmentSignal, type HeldLine, type OrderSnapshot } from './order-messages';
 import { refusalOf } from './refusal';
+import { exceptionSubjects, idempotencyKeys, type OrderLineStep } from '../domain/keys';
 
 const { applyStockOperation, recordOrderTransition, checkOrderLines, raiseException } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -179,7 +180,7 @@ class OrderCase {
     const ttlSeconds = this.input.windows.paymentWindow + this.input.windows.fulfilmentWindow + this.input.windows.reservationGrace;
     const attempts = await Promise.allSettled(
       this.lines.map(async (line, i) => {
-        const held: HeldLine = { lineNo: i + 1, sku: line.sku, quantity: line.quantity, reservationKey: `${this.workflowId}/reserve/${i + 1}`, status: 'active' };
+        const held: HeldLine = { lineNo: i + 1, sku: line.sku, quantity: line.quantity, reservationKey: idempotencyKeys.orderLine(this.workflowId, 'reserve', i + 1), status: 'active' };
         await applyStockOperation({
           kind: 'reserve',
           idempotencyKey: held.reservationKey,
@@ -212,7 +213,7 @@ class OrderCase {
     const lost = await Promise.all(
       this.held.map(async (h) => {
         try {
-          await applyStockOperation({ kind: 'commit', idempotencyKey: `${this.workflowId}/commit/${h.lineNo}`, actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
+          await applyStockOperation({ kind: 'commit', idempotencyKey: idempotencyKeys.orderLine(this.workflowId, 'commit', h.lineNo), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
           h.status = 'committed';
           return undefined;
         } catch (error) {
@@ -230,7 +231,7 @@ class OrderCase {
     await this.moveTo('shipped', actorOf(shipped), undefined, 'trackingRef' in shipped && shipped.trackingRef ? { trackingRef: shipped.trackingRef } : {});
     await Promise.all(
       this.held.map(async (h) => {
-        await applyStockOperation({ kind: 'ship', idempotencyKey: `${this.workflowId}/ship/${h.lineNo}`, actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
+        await applyStockOperation({ kind: 'ship', idempotencyKey: idempotencyKeys.orderLine(this.workflowId, 'ship', h.lineNo), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey });
         h.status = 'issued';
       }),
     );
@@ -247,7 +248,7 @@ class OrderCase {
   private async putBack(outcome: 'released' | 'expired'): Promise<void> {
     await Promise.all(
       this.held.map(async (h) => {
-        const key = (step: string) => `${this.workflowId}/${step}/${h.lineNo}`;
+        const key = (step: OrderLineStep) => idempotencyKeys.orderLine(this.workflowId, step, h.lineNo);
         if (h.status === 'active') {
           await this.settle(() => applyStockOperation({ kind: 'release', idempotencyKey: key('release'), actor: SYSTEM, sourceRef: this.workflowId, reservationKey: h.reservationKey, outcome }));
           h.status = outcome;
@@ -298,7 +299,7 @@ class OrderCase {
   private async raise(kind: string, severity: 'medium' | 'high', summary: string, context: Record<string, unknown> = {}): Promise<void> {
     await raiseException({
       type: 'order_fulfilment',
-      subject: `${this.input.channel}/${this.input.orderId}/${kind}`,
+      subject: exceptionSubjects.order(this.input.channel, this.input.orderId, kind),
       severity,
       summary: `Order ${this.input.orderId} (${this.input.channel}): ${summary}`,
       source: this.workflowId,

@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { refusalOf } from './refusal';
+import { idempotencyKeys } from '../domain/keys';
 
 const { findExpiredReservations, applyStockOperation } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -20,7 +21,7 @@ export async function reservationSweep(): Promise<{ released: number }> {
   const outcomes = await Promise.all(
     expired.map(async ({ id, key }) => {
       try {
-        await applyStockOperation({ kind: 'release', idempotencyKey: `sweep/${id}`, reservationKey: key, outcome: 'expired', actor: 'reservation-sweep' });
+        await applyStockOperation({ kind: 'release', idempotencyKey: idempotencyKeys.sweepRelease(id), reservationKey: key, outcome: 'expired', actor: 'reservation-sweep' });
         return 1;
       } catch (error) {
         if (refusalOf(error)?.code === 'reservation_not_active') return 0;

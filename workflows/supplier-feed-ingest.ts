@@ -4,6 +4,7 @@ import type { PlannedLine } from '../domain/feed-rules';
 import type { RaiseExceptionInput } from '../schemas/exceptions';
 import { addCounts, emptyCounts, type FeedCounts, type FeedRules } from '../schemas/feeds';
 import { exceptionDecidedSignal, type ExceptionDecided } from './exception-messages';
+import { exceptionSubjects, idempotencyKeys } from '../domain/keys';
 
 const { assessFeed, markFeed, raiseException } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -119,7 +120,7 @@ export async function supplierFeedIngest(input: FeedIngestInput): Promise<FeedSu
 function heldLineException(input: FeedIngestInput, line: PlannedLine, locationCode: string): RaiseExceptionInput {
   return {
     type: 'supplier_feed_line',
-    subject: `${input.supplierId}/${input.feedId}/line-${line.lineNo}`,
+    subject: exceptionSubjects.feedLine(input.supplierId, input.feedId, line.lineNo),
     severity: line.rule === 'negative' ? 'high' : 'medium',
     summary: `${input.supplierId} feed ${input.feedId}, line ${line.lineNo}: ${line.sku} ${line.reason}`,
     source: `supplier:${input.supplierId}`,
@@ -130,7 +131,7 @@ function heldLineException(input: FeedIngestInput, line: PlannedLine, locationCo
     requiresEvidence: line.rule === 'negative',
     heldChange: {
       kind: 'set_on_hand',
-      idempotencyKey: `feed/${input.supplierId}/${input.feedId}/${line.lineNo}/approved`,
+      idempotencyKey: idempotencyKeys.approvedFeedLine(input.supplierId, input.feedId, line.lineNo),
       sku: line.sku as string,
       location: locationCode,
       quantity: line.quantity as number,
@@ -151,7 +152,7 @@ function heldLineException(input: FeedIngestInput, line: PlannedLine, locationCo
 function quarantineException(input: FeedIngestInput, counts: FeedCounts, sample: PlannedLine[], locationCode: string): RaiseExceptionInput {
   return {
     type: 'supplier_feed_quarantine',
-    subject: `${input.supplierId}/${input.feedId}`,
+    subject: exceptionSubjects.feed(input.supplierId, input.feedId),
     severity: 'critical',
     summary: `${input.supplierId} feed ${input.feedId} looks broken: ${counts.held} of ${counts.read} lines are negative or spiking; nothing was applied`,
     source: `supplier:${input.supplierId}`,
@@ -170,7 +171,7 @@ function quarantineException(input: FeedIngestInput, counts: FeedCounts, sample:
 function unmappedException(input: FeedIngestInput, skus: string[]): RaiseExceptionInput {
   return {
     type: 'missing_sku_mapping',
-    subject: `${input.supplierId}/${input.feedId}`,
+    subject: exceptionSubjects.feed(input.supplierId, input.feedId),
     severity: 'medium',
     summary: `${input.supplierId} feed ${input.feedId} has ${skus.length} supplier SKU(s) with no mapping to our catalogue`,
     source: `supplier:${input.supplierId}`,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { decideException, raiseException } from '../../client/exceptions';
+import { decideException, raiseException } from '../../services/exceptions';
 import { getException, listExceptions, type ExceptionEventRow, type ExceptionRow } from '../../db/exceptions';
 import { getOwnership, replaceOwnership } from '../../db/ownership';
 import { Decision, ExceptionFilter, RaiseException, RESOLVED, type ExceptionStatus } from '../../schemas/exceptions';

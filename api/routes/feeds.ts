@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { feedWorkflowId, submitFeed } from '../../client/feeds';
+import { submitFeed } from '../../services/feeds';
 import { StockRefusal } from '../../db/errors';
 import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
 import { supplierFeeds } from '../../db/schema';
@@ -12,6 +12,7 @@ import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
 import { ErrorBody, fieldError, HttpError } from '../errors';
 import { route } from '../route';
 import type { ApiDeps } from '../server';
+import { workflowIds } from '../../domain/keys';
 
 export const DEFAULT_FEED_BODY_LIMIT = 64 * 1024 * 1024;
 
@@ -74,7 +75,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
         .from(supplierFeeds)
         .where(and(eq(supplierFeeds.supplierId, params.supplierId), eq(supplierFeeds.feedId, params.feedId)));
       if (!feed) throw fieldError(404, 'not_found', 'feedId', `no feed "${params.feedId}" from ${params.supplierId}`);
-      const workflowId = feedWorkflowId(params.supplierId, params.feedId);
+      const workflowId = workflowIds.feed(params.supplierId, params.feedId);
       const progress = feed.status === 'applied' || feed.status === 'discarded' ? undefined : await deps.client.workflow.getHandle(workflowId).query(feedProgressQuery).catch(() => undefined);
       return { supplierId: params.supplierId, feedId: params.feedId, workflowId, ...feed, progress };
     },

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { deliverOrderEvent } from '../../client/orders';
+import { deliverOrderEvent } from '../../services/orders';
 import { findOrders, markOrderEventDelivered, recordOrderEvent, type OrderRecord } from '../../db/orders';
 import { OwnerId } from '../../schemas/ownership';
 import { ChannelId, OrderEvent, OrderId, OrderLookup, OrderWindows } from '../../schemas/orders';
-import { workflowIds } from '../../workflows/ids';
+import { workflowIds } from '../../domain/keys';
 import { retryFulfilmentSignal } from '../../workflows/order-messages';
 import { ErrorBody, fieldError, HttpError } from '../errors';
 import { route } from '../route';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { resultWithin } from '../../client/outcome';
-import { startReconciliationNow } from '../../client/reconciliation';
+import { resultWithin } from '../../services/outcome';
+import { startReconciliationNow } from '../../services/reconciliation';
 import { getRun, importSnapshot, listRuns } from '../../db/reconciliation';
 import { SnapshotCsvQuery, SnapshotImport, type ReconciliationReport } from '../../schemas/reconciliation';
 import { ErrorBody, fieldError, HttpError, invalidRequest } from '../errors';

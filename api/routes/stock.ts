@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { startStockMovement } from '../../client/stock-movement';
-import { resultWithin } from '../../client/outcome';
+import { startStockMovement } from '../../services/stock-movement';
+import { resultWithin } from '../../services/outcome';
 import { StockRefusal } from '../../db/errors';
 import { getStockLevels } from '../../db/levels';
 import { claimedRequestHash, locate, operationRequestHash } from '../../db/stock';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
-import { submitFeed } from '../../client/feeds';
-import { deliverOrderEvent } from '../../client/orders';
-import { startStockMovement } from '../../client/stock-movement';
+import { submitFeed } from '../../services/feeds';
+import { deliverOrderEvent } from '../../services/orders';
+import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
 import { getStockLevels } from '../../db/levels';

@@ -6,23 +6,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { startStockMovement } from '../../client/stock-movement';
+import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
-import { decideException, exceptionState, raiseException } from '../../client/exceptions';
-import { deliverOrderEvent } from '../../client/orders';
-import { startReconciliationNow } from '../../client/reconciliation';
+import { decideException, exceptionState, raiseException } from '../../services/exceptions';
+import { deliverOrderEvent } from '../../services/orders';
+import { startReconciliationNow } from '../../services/reconciliation';
 import { importSnapshot } from '../../db/reconciliation';
 import { applyStockOperation } from '../../db/stock';
 import { OrderWindows, type OrderEvent } from '../../schemas/orders';
 import { orderQuery } from '../../workflows/order-messages';
-import { submitFeed } from '../../client/feeds';
+import { submitFeed } from '../../services/feeds';
 import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
 import { FeedRules } from '../../schemas/feeds';
 import { replaceOwnership } from '../../db/ownership';
 import { waitFor } from '../../runtime/wait';
 import { RaiseException } from '../../schemas/exceptions';
 import { StockOperation } from '../../schemas/stock';
-import { workflowIds } from '../../workflows/ids';
+import { workflowIds } from '../../domain/keys';
 import { createTestDatabase, infra, startInfra, startTestWorker, stopInfra } from '../harness';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -81,7 +81,7 @@ async function record(): Promise<void> {
         await handle.result();
         return handle;
       },
-      'ownerEscalation-escalated-then-resolved': async () => ({ workflowId: `${workflowIds.exception('record_check', 'T-1')}/sla-clock` }),
+      'ownerEscalation-escalated-then-resolved': async () => ({ workflowId: workflowIds.slaClock(workflowIds.exception('record_check', 'T-1')) }),
       'supplierFeedIngest-quarantined-then-approved': async () => {
         const lines = Array.from({ length: 10 }, (_, i) => ({ sku: `R${i}`, quantity: i < 5 ? -1 : 5, sequence: 1 }));
         const feed = await submitFeed(database.db, client, worker.taskQueue, FeedRules.parse({ chunkSize: 4 }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { OrderEvent, OrderWindows } from '../schemas/orders';
-import { workflowIds } from '../workflows/ids';
+import { workflowIds } from '../domain/keys';
 import { orderEventSignal } from '../workflows/order-messages';
 import type { OrderFlowInput, orderReconciliation } from '../workflows/order-reconciliation';
 import { OrderId, StockflowFlow } from '../workflows/search-attributes';

@@ -7,6 +7,7 @@ import { formatIssues } from '../schemas/issues';
 import { SupplierId as SupplierIdKey, StockflowFlow } from '../workflows/search-attributes';
 import type { supplierFeedIngest } from '../workflows/supplier-feed-ingest';
 import { startOrAttach } from './outcome';
+import { workflowIds } from '../domain/keys';
 
 export interface FeedSubmission {
   supplierId: string;
@@ -24,8 +25,6 @@ export interface SubmittedFeed {
   new: boolean;
 }
 
-export const feedWorkflowId = (supplierId: string, feedId: string) => `feed/${supplierId}/${feedId}`;
-
 /**
  * Stores the feed durably, then starts (or finds) its workflow. Only a reference travels through
  * Temporal; the lines stay in Postgres. Throws FeedFormatError for a body that is not a feed.
@@ -38,7 +37,7 @@ export async function submitFeed(db: Db, client: Client, taskQueue: string, rule
     body: submission.body,
     feedId: envelope.feedId,
     lineCount: envelope.lineCount,
-    workflowIdFor: (feedId) => feedWorkflowId(submission.supplierId, feedId),
+    workflowIdFor: (feedId) => workflowIds.feed(submission.supplierId, feedId),
   });
   await startOrAttach(client, stored.workflowId, () =>
     client.workflow.start<typeof supplierFeedIngest>('supplierFeedIngest', {

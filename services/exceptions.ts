@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@te
 import type { DecisionInput, RaiseException, RaiseExceptionInput } from '../schemas/exceptions';
 import { decideUpdate, occurredSignal, stateQuery, type DecisionOutcome } from '../workflows/exception-messages';
 import type { exceptionHold } from '../workflows/exception-hold';
-import { workflowIds } from '../workflows/ids';
+import { workflowIds } from '../domain/keys';
 import { ExceptionStatus, ExceptionType, OrderId, Sku, StockflowFlow, SupplierId } from '../workflows/search-attributes';
 
 /**

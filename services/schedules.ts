@@ -1,11 +1,7 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
 import { StockflowFlow } from '../workflows/search-attributes';
+import { scheduleIds } from '../domain/keys';
 
-/** The schedules of one deployment, named after its task queue so deployments sharing a namespace keep theirs apart. */
-export const scheduleIds = {
-  dailyReconciliation: (taskQueue: string) => `${taskQueue}/daily-reconciliation`,
-  reservationSweep: (taskQueue: string) => `${taskQueue}/reservation-sweep`,
-};
 
 /**
  * Creates the daily reconciliation (02:00 UTC) and the reservation sweep (every 5 minutes) unless

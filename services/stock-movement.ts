@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { StockOperation } from '../schemas/stock';
-import { workflowIds } from '../workflows/ids';
+import { workflowIds } from '../domain/keys';
 import { Sku, StockflowFlow } from '../workflows/search-attributes';
 import type { stockMovement } from '../workflows/stock-movement';
 import { startOrAttach } from './outcome';

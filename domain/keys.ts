@@ -1,0 +1,57 @@
+/**
+ * The key book: every workflow id, schedule id and idempotency key Stockflow builds. Workflow ids
+ * are business keys, so a duplicate upstream event cannot start a second run; idempotency keys
+ * are built from business identity, never from a per-run activity id, so a retry (or a run after
+ * continue-as-new) finds the work it already did. A key format change is a change to this file.
+ *
+ * Pure: workflows import it as well as services, the database layer, the API and tests.
+ */
+
+/** Workflow ids. */
+export const workflowIds = {
+  stockMovement: (idempotencyKey: string) => `movement/${idempotencyKey}`,
+  exception: (type: string, subject: string) => `exception/${type}/${subject}`,
+  /** The SLA clock of one exception, a child of the exception's workflow. */
+  slaClock: (exceptionWorkflowId: string) => `${exceptionWorkflowId}/sla-clock`,
+  order: (channel: string, orderId: string) => `order/${channel}/${orderId}`,
+  feed: (supplierId: string, feedId: string) => `feed/${supplierId}/${feedId}`,
+  /** A reconciliation run on request; every request is a run of its own, so the id carries a nonce. */
+  manualReconciliation: (at: Date, nonce: string) => `reconciliation/manual/${at.toISOString()}/${nonce}`,
+};
+
+/** Schedules of one deployment, named after its task queue so deployments sharing a namespace keep theirs apart. */
+export const scheduleIds = {
+  dailyReconciliation: (taskQueue: string) => `${taskQueue}/daily-reconciliation`,
+  reservationSweep: (taskQueue: string) => `${taskQueue}/reservation-sweep`,
+};
+
+/** Subjects: what an exception is about, unique per type while it is open. */
+export const exceptionSubjects = {
+  feed: (supplierId: string, feedId: string) => `${supplierId}/${feedId}`,
+  feedLine: (supplierId: string, feedId: string, lineNo: number) => `${supplierId}/${feedId}/line-${lineNo}`,
+  /** A problem of one order: `handoff`, `refund`, … */
+  order: (channel: string, orderId: string, problem: string) => `${channel}/${orderId}/${problem}`,
+  ledgerDelta: (sku: string, location: string) => `ledger:${sku}@${location}`,
+  orphanReservation: (reservationId: number) => `orphan:${reservationId}`,
+  snapshotDelta: (sku: string, location: string) => `snapshot:${sku}@${location}`,
+};
+
+/** Order steps that touch one reserved line's stock. */
+export type OrderLineStep = 'reserve' | 'commit' | 'ship' | 'release' | 'unpick';
+
+/** Idempotency keys of stock operations and of side effects outside the database. */
+export const idempotencyKeys = {
+  orderLine: (orderWorkflowId: string, step: OrderLineStep, lineNo: number) => `${orderWorkflowId}/${step}/${lineNo}`,
+  /** Each hand-off attempt is new; the warehouse drops a repeat of the same attempt. */
+  fulfilmentHandoff: (orderWorkflowId: string, attempt: number) => `${orderWorkflowId}/handoff/${attempt}`,
+  feedLine: (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}`,
+  /** A held feed line applied on a person's approval. */
+  approvedFeedLine: (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}/approved`,
+  sweepRelease: (reservationId: number) => `sweep/${reservationId}`,
+  reconciliationRelease: (reservationId: number) => `reconciliation/release/${reservationId}`,
+  reconciliationCorrection: (runKey: string, sku: string, location: string) => `${runKey}/correct/${sku}@${location}`,
+  /** One reconciliation run: a scheduled run retried by Temporal keeps its run id, so it is one run. */
+  reconciliationRun: (workflowId: string, runId: string) => `${workflowId}@${runId}`,
+  /** One notice about one exception at one escalation level, on every channel. */
+  notice: (workflowId: string, exceptionId: number, notice: number) => `${workflowId}#${exceptionId}/${notice}`,
+};
