@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Refusal, type RefusalCode } from '../domain/refusal';
 import { describeIssues, type FieldIssue } from '../schemas/issues';
 
 export const ErrorBody = z.object({
@@ -34,3 +35,34 @@ export function fieldError(statusCode: number, error: string, field: string | un
     issues: field ? [{ field, reason }] : undefined,
   });
 }
+
+/** The one place a refusal becomes an HTTP status. */
+const REFUSAL_STATUS: Record<RefusalCode, number> = {
+  unknown_sku: 400,
+  unknown_location: 400,
+  unknown_reservation: 400,
+  invalid_feed: 400,
+  invalid_snapshot: 400,
+  decision_refused: 403,
+  unknown_supplier: 404,
+  not_found: 404,
+  insufficient_stock: 409,
+  negative_not_allowed: 409,
+  selling_blocked: 409,
+  reservation_not_active: 409,
+  reservation_not_committed: 409,
+  idempotency_conflict: 409,
+  ambiguous_order: 409,
+  not_waiting: 409,
+  already_resolved: 409,
+  feed_conflict: 409,
+  event_conflict: 409,
+  supplier_archived: 409,
+  unsupported_media_type: 415,
+};
+
+export function refusalResponse(refusal: Refusal): HttpError {
+  return fieldError(REFUSAL_STATUS[refusal.code], refusal.code, refusal.field, refusal.message);
+}
+
+export { Refusal };

@@ -2,10 +2,11 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { recordAudit } from '../db/audit';
 import type { Database } from '../db/connection';
-import type { OrderWindows } from '../schemas/orders';
-import type { FeedRules } from '../schemas/feeds';
+import { FeedRules } from '../schemas/feeds';
+import { OrderWindows } from '../schemas/orders';
+import type { Services } from '../services/context';
 import { signatureProblem, tokenProblem } from './auth';
-import { fieldError, HttpError } from './errors';
+import { fieldError, HttpError, Refusal, refusalResponse } from './errors';
 import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
@@ -29,6 +30,17 @@ export interface ApiDeps {
   feedBodyLimitBytes?: number;
   /** Payment and fulfilment windows given to each new order workflow; the defaults of schemas/orders.ts when unset. */
   orderWindows?: OrderWindows;
+}
+
+/** The service layer's view of the API's dependencies. */
+export function services(deps: ApiDeps): Services {
+  return {
+    db: deps.database.db,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    orderWindows: deps.orderWindows ?? OrderWindows.parse({}),
+    feedRules: deps.feedRules ?? FeedRules.parse({}),
+  };
 }
 
 declare module 'fastify' {
@@ -73,7 +85,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     throw new HttpError(401, { error: 'unauthorized', message: problem });
   });
 
-  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | HttpError | Refusal, request, reply) => {
+    const error = thrown instanceof Refusal ? refusalResponse(thrown) : thrown;
     if (error instanceof HttpError) return reply.status(error.statusCode).send(error.body);
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -1,18 +1,12 @@
+import { Refusal } from '../domain/refusal';
 import type { StockRefusalCode } from '../schemas/stock';
 
 /**
- * A business refusal: the request was understood and is not allowed (out of stock, unknown SKU,
- * negative on-hand). Nothing was written. Retrying the same request will not help by itself.
+ * A refusal of the stock ledger: out of stock, unknown SKU, negative on-hand. Retrying the same
+ * request will not help by itself.
  */
-export class StockRefusal extends Error {
+export class StockRefusal extends Refusal<StockRefusalCode> {
   readonly name = 'StockRefusal';
-  constructor(
-    readonly code: StockRefusalCode,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
 }
 
 interface PgError {

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { FINAL_STATES, type OrderEvent, type OrderLine, type OrderState } from '../schemas/orders';
+import { canonicalJson } from './canonical';
 import type { Db } from './connection';
 import { locations, orderEvents, orders, orderTransitions, reservations, variants } from './schema';
 
@@ -8,21 +9,27 @@ export type OrderTransitionRow = typeof orderTransitions.$inferSelect;
 export type OrderEventRow = typeof orderEvents.$inferSelect;
 
 /**
- * Stores an upstream event once per channel and event id. `isNew` is false for a repeat;
- * `delivered` says whether an earlier copy already reached its workflow (if not, deliver again).
+ * Stores an upstream event once per channel and event id. A repeat is `isNew: false`; `delivered`
+ * says whether an earlier copy already reached its workflow (if not, deliver again). A repeat of
+ * the id with a different event is not stored and comes back as `conflictsWith`, the stored one.
  */
-export async function recordOrderEvent(db: Db, event: OrderEvent): Promise<{ isNew: boolean; delivered: boolean }> {
+export async function recordOrderEvent(
+  db: Db,
+  event: OrderEvent,
+): Promise<{ isNew: true } | { isNew: false; delivered: boolean; conflictsWith?: OrderEvent }> {
   const [inserted] = await db
     .insert(orderEvents)
     .values({ channel: event.channel, eventId: event.eventId, orderId: event.orderId, type: event.type, payload: event })
     .onConflictDoNothing({ target: [orderEvents.channel, orderEvents.eventId] })
     .returning({ id: orderEvents.id });
-  if (inserted) return { isNew: true, delivered: false };
+  if (inserted) return { isNew: true };
   const [existing] = await db
-    .select({ deliveredAt: orderEvents.deliveredAt })
+    .select({ deliveredAt: orderEvents.deliveredAt, payload: orderEvents.payload })
     .from(orderEvents)
     .where(and(eq(orderEvents.channel, event.channel), eq(orderEvents.eventId, event.eventId)));
-  return { isNew: false, delivered: existing?.deliveredAt != null };
+  const stored = existing.payload as OrderEvent;
+  const same = canonicalJson(stored) === canonicalJson(event);
+  return { isNew: false, delivered: existing.deliveredAt != null, ...(same ? {} : { conflictsWith: stored }) };
 }
 
 export async function markOrderEventDelivered(db: Db, event: Pick<OrderEvent, 'channel' | 'eventId'>): Promise<void> {

@@ -1,23 +1,50 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { OrderEvent, OrderWindows } from '../schemas/orders';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { findOrders, markOrderEventDelivered, recordOrderEvent } from '../db/orders';
 import { workflowIds } from '../domain/keys';
-import { orderEventSignal } from '../workflows/order-messages';
+import { Refusal } from '../domain/refusal';
+import type { OrderEvent } from '../schemas/orders';
+import { orderEventSignal, retryFulfilmentSignal, type FulfilmentRetry } from '../workflows/order-messages';
 import type { OrderFlowInput, orderReconciliation } from '../workflows/order-reconciliation';
 import { OrderId, StockflowFlow } from '../workflows/search-attributes';
+import type { Services } from './context';
 
 export type Delivery = { workflowId: string; delivered: true } | { workflowId: string; delivered: false; why: string };
+export type EventReceipt = Delivery & { new: boolean };
+
+/**
+ * An upstream order event: stored once per channel and event id, then delivered to its order's
+ * workflow. A repeat answers as the first time did; a repeat of the id with another event is
+ * refused, since an event id names one event.
+ */
+export async function receiveOrderEvent(s: Services, event: OrderEvent): Promise<EventReceipt> {
+  const recorded = await recordOrderEvent(s.db, event);
+  if (!recorded.isNew && recorded.conflictsWith) {
+    const first = recorded.conflictsWith;
+    throw new Refusal(
+      'event_conflict',
+      `event "${event.eventId}" from ${event.channel} was already received as ${first.type} of order ${first.orderId}; a different event needs its own event id`,
+      'eventId',
+    );
+  }
+  const workflowId = workflowIds.order(event.channel, event.orderId);
+  if (!recorded.isNew && recorded.delivered) return { new: false, workflowId, delivered: true };
+  // Delivered again when an earlier copy was stored but never reached Temporal; the workflow drops repeats by event id.
+  const delivery = await deliverOrderEvent(s, event);
+  await markOrderEventDelivered(s.db, event);
+  return { new: recorded.isNew, ...delivery };
+}
 
 /**
  * Delivers an event to `order/<channel>/<orderId>`, starting the workflow with the first one
  * (signal-with-start). A finished order is not started again: the event is refused as too late.
  */
-export async function deliverOrderEvent(client: Client, taskQueue: string, windows: OrderWindows, event: OrderEvent): Promise<Delivery> {
+async function deliverOrderEvent(s: Services, event: OrderEvent): Promise<Delivery> {
   const workflowId = workflowIds.order(event.channel, event.orderId);
   try {
-    await client.workflow.signalWithStart<typeof orderReconciliation, [OrderEvent]>('orderReconciliation', {
-      taskQueue,
+    await s.client.workflow.signalWithStart<typeof orderReconciliation, [OrderEvent]>('orderReconciliation', {
+      taskQueue: s.taskQueue,
       workflowId,
-      args: [{ channel: event.channel, orderId: event.orderId, windows } satisfies OrderFlowInput],
+      args: [{ channel: event.channel, orderId: event.orderId, windows: s.orderWindows } satisfies OrderFlowInput],
       signal: orderEventSignal,
       signalArgs: [event],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
@@ -32,4 +59,19 @@ export async function deliverOrderEvent(client: Client, taskQueue: string, windo
     if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, delivered: false, why: 'the order is already closed' };
     throw error;
   }
+}
+
+/** Hands an order nobody acknowledged to the warehouse again; the order records who asked and why. */
+export async function retryFulfilment(s: Services, orderId: string, channel: string | undefined, retry: FulfilmentRetry): Promise<{ workflowId: string }> {
+  const found = await findOrders(s.db, orderId, channel);
+  if (found.length === 0) throw new Refusal('not_found', `no order "${orderId}"${channel ? ` from ${channel}` : ''}`, 'orderId');
+  if (found.length > 1) {
+    throw new Refusal('ambiguous_order', `order "${orderId}" exists in ${found.map((f) => f.order.channel).join(', ')}: pass channel`, 'channel');
+  }
+  const { order } = found[0];
+  if (order.state !== 'paid' && order.state !== 'fulfilment_requested') {
+    throw new Refusal('not_waiting', `order ${orderId} is ${order.state}, not waiting for the warehouse`);
+  }
+  await s.client.workflow.getHandle(order.workflowId).signal(retryFulfilmentSignal, retry);
+  return { workflowId: order.workflowId };
 }

@@ -12,6 +12,9 @@ import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServe
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
+import { FeedRules } from '../schemas/feeds';
+import { OrderWindows } from '../schemas/orders';
+import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
 
 /**
@@ -139,6 +142,11 @@ export async function startTestWorker(
       await running;
     },
   };
+}
+
+/** The service layer over a suite's database and task queue, with the default rules unless overridden. */
+export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
+  return { db: database.db, client: infra().client, taskQueue, orderWindows: OrderWindows.parse({}), feedRules: FeedRules.parse({}), ...overrides };
 }
 
 export { withDatabase };

@@ -4,8 +4,14 @@ import type { OrderEvent, OrderLine, OrderState } from '../schemas/orders';
 /** Every upstream event about the order, delivered with signal-with-start by the events API. */
 export const orderEventSignal = defineSignal<[OrderEvent]>('orderEvent');
 
+/** Who asked to hand an order to the warehouse again, and why; recorded as a transition of the order. */
+export interface FulfilmentRetry {
+  by: string;
+  reason?: string;
+}
+
 /** The retry path of a hand-off nobody acknowledged: `{"by": "<owner id>", "reason": "…"}`. */
-export const retryFulfilmentSignal = defineSignal<[{ by: string; reason?: string }]>('retryFulfilment');
+export const retryFulfilmentSignal = defineSignal<[FulfilmentRetry]>('retryFulfilment');
 
 export interface HeldLine {
   lineNo: number;

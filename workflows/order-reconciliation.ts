@@ -1,7 +1,7 @@
-import { allHandlersFinished, condition, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OrderEvent, OrderEventType, OrderLine, OrderState, OrderWindows } from '../schemas/orders';
-import { orderEventSignal, orderQuery, retryFulfilmentSignal, type HeldLine, type OrderSnapshot } from './order-messages';
+import { orderEventSignal, orderQuery, retryFulfilmentSignal, type FulfilmentRetry, type HeldLine, type OrderSnapshot } from './order-messages';
 import { refusalOf } from './refusal';
 import { exceptionSubjects, idempotencyKeys, type OrderLineStep } from '../domain/keys';
 
@@ -43,7 +43,7 @@ const SYSTEM = 'stockflow';
 export async function orderReconciliation(input: OrderFlowInput): Promise<OrderOutcome> {
   const order = new OrderCase(input);
   setHandler(orderEventSignal, (event) => order.receive(event));
-  setHandler(retryFulfilmentSignal, () => order.retryRequested());
+  setHandler(retryFulfilmentSignal, (request) => order.retryRequested(request));
   setHandler(orderQuery, () => order.snapshot());
   const outcome = await order.run();
   await condition(allHandlersFinished);
@@ -66,7 +66,7 @@ class OrderCase {
   private lines: OrderLine[] = [];
   private held: HeldLine[] = [];
   private seq = 0;
-  private retries = 0;
+  private readonly retries: FulfilmentRetry[] = [];
   private firstEvent?: OrderEvent;
 
   constructor(private readonly input: OrderFlowInput) {}
@@ -83,8 +83,8 @@ class OrderCase {
     this.facts[event.type] = event;
   }
 
-  retryRequested(): void {
-    this.retries += 1;
+  retryRequested(request: FulfilmentRetry): void {
+    this.retries.push(request);
   }
 
   async run(): Promise<OrderOutcome> {
@@ -147,15 +147,20 @@ class OrderCase {
       const problem = await this.deliverHandOff(attempt);
       if (!problem && this.state === 'paid') await this.moveTo('fulfilment_requested', SYSTEM, undefined, { attempt });
       if (!problem && (await condition(answered, this.seconds('fulfilmentWindow')))) return;
-      const retriesBefore = this.retries;
+      const retriesBefore = this.retries.length;
       await this.raise(
         'handoff',
         'high',
         problem ?? `downstream did not acknowledge the hand-off within ${this.input.windows.fulfilmentWindow}s (attempt ${attempt})`,
         { attempt, retry: `signal retryFulfilment to ${this.workflowId}, or POST /v1/orders/${this.input.orderId}/fulfilment-retries` },
       );
-      await condition(() => answered() || this.retries > retriesBefore);
+      await condition(() => answered() || this.retries.length > retriesBefore);
       if (answered()) return;
+      // Orders started before retries were recorded replay without this transition.
+      if (patched('record-fulfilment-retry')) {
+        const retry = this.retries[this.retries.length - 1];
+        await this.moveTo(this.state, retry.by, `fulfilment retry requested: ${retry.reason ?? 'no reason given'}`, { attempt: attempt + 1 });
+      }
     }
   }
 

@@ -1,14 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { deliverOrderEvent } from '../../services/orders';
-import { findOrders, markOrderEventDelivered, recordOrderEvent, type OrderRecord } from '../../db/orders';
+import { findOrders, type OrderRecord } from '../../db/orders';
+import { receiveOrderEvent, retryFulfilment } from '../../services/orders';
 import { OwnerId } from '../../schemas/ownership';
-import { ChannelId, OrderEvent, OrderId, OrderLookup, OrderWindows } from '../../schemas/orders';
-import { workflowIds } from '../../domain/keys';
-import { retryFulfilmentSignal } from '../../workflows/order-messages';
-import { ErrorBody, fieldError, HttpError } from '../errors';
+import { ChannelId, OrderEvent, OrderId, OrderLookup } from '../../schemas/orders';
+import { ErrorBody, fieldError } from '../errors';
 import { route } from '../route';
-import type { ApiDeps } from '../server';
+import { services, type ApiDeps } from '../server';
 
 const EventAccepted = z.object({
   new: z.boolean().describe('false when this event id was already received from the channel: nothing happens twice'),
@@ -54,8 +52,6 @@ function view({ order, transitions, events, reservations }: OrderRecord): z.infe
 }
 
 export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const windows = deps.orderWindows ?? OrderWindows.parse({});
-
   route(
     app,
     {
@@ -69,15 +65,12 @@ export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
         202: { description: 'a new event, delivered to its order', schema: EventAccepted },
         200: { description: 'an event id already received: nothing happens twice', schema: EventAccepted },
         400: { description: 'invalid event, naming every bad field', schema: ErrorBody },
+        409: { description: 'the event id was already used for a different event', schema: ErrorBody },
       },
     },
     async ({ body: event, reply }) => {
-      const { isNew, delivered } = await recordOrderEvent(deps.database.db, event);
-      if (!isNew && delivered) return reply.status(200).send({ new: false, workflowId: workflowIds.order(event.channel, event.orderId), delivered: true });
-      // Delivered again when an earlier copy was stored but never reached Temporal; the workflow drops repeats by event id.
-      const delivery = await deliverOrderEvent(deps.client, deps.taskQueue, windows, event);
-      await markOrderEventDelivered(deps.database.db, event);
-      return reply.status(isNew ? 202 : 200).send({ new: isNew, ...delivery });
+      const receipt = await receiveOrderEvent(services(deps), event);
+      return reply.status(receipt.new ? 202 : 200).send(receipt);
     },
   );
 
@@ -124,14 +117,8 @@ export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async ({ params, body, reply }) => {
-      const found = await findOrders(deps.database.db, params.orderId, body.channel);
-      if (found.length !== 1) throw fieldError(found.length === 0 ? 404 : 409, found.length === 0 ? 'not_found' : 'ambiguous_order', 'orderId', `${found.length} orders "${params.orderId}" match`);
-      const { order } = found[0];
-      if (order.state !== 'paid' && order.state !== 'fulfilment_requested') {
-        throw new HttpError(409, { error: 'not_waiting', message: `order ${params.orderId} is ${order.state}, not waiting for the warehouse` });
-      }
-      await deps.client.workflow.getHandle(order.workflowId).signal(retryFulfilmentSignal, { by: body.by, reason: body.reason });
-      return reply.status(202).send({ workflowId: order.workflowId });
+      const { channel, ...retry } = body;
+      return reply.status(202).send(await retryFulfilment(services(deps), params.orderId, channel, retry));
     },
   );
 }

@@ -1,29 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { startStockMovement } from '../../services/stock-movement';
-import { resultWithin } from '../../services/outcome';
-import { StockRefusal } from '../../db/errors';
 import { getStockLevels } from '../../db/levels';
-import { claimedRequestHash, locate, operationRequestHash } from '../../db/stock';
+import { requestStockMovement } from '../../services/stock-movement';
 import { Sku } from '../../schemas/common';
-import { MovementRequest, OperationResult, StockLevels, type StockRefusalCode } from '../../schemas/stock';
-import type { MovementOutcome } from '../../workflows/stock-movement';
+import { MovementRequest, OperationResult, StockLevels } from '../../schemas/stock';
 import { ErrorBody, fieldError } from '../errors';
 import { route } from '../route';
-import type { ApiDeps } from '../server';
-
-const REFUSAL_STATUS: Record<StockRefusalCode, number> = {
-  unknown_sku: 400,
-  unknown_location: 400,
-  unknown_supplier: 404,
-  unknown_reservation: 400,
-  insufficient_stock: 409,
-  negative_not_allowed: 409,
-  selling_blocked: 409,
-  reservation_not_active: 409,
-  reservation_not_committed: 409,
-  idempotency_conflict: 409,
-};
+import { services, type ApiDeps } from '../server';
 
 const MovementAccepted = z.object({
   status: z.enum(['applied', 'running']),
@@ -70,34 +53,8 @@ export function registerStockRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async ({ body: op, query, reply }) => {
-      await checkReferences(deps, op);
-      const handle = await startStockMovement(deps.client, deps.taskQueue, op);
-      const waitMs = Math.min(query.wait * 1000, deps.workflowWaitMs ?? Number.POSITIVE_INFINITY);
-      const outcome = await resultWithin<MovementOutcome>(handle, waitMs);
-      if (!outcome) return reply.status(202).send({ status: 'running', workflowId: handle.workflowId });
-      if (outcome.status === 'refused') {
-        throw fieldError(REFUSAL_STATUS[outcome.code as StockRefusalCode] ?? 409, outcome.code, outcome.field, outcome.message);
-      }
-      return { status: 'applied', workflowId: handle.workflowId, result: outcome.result };
+      const answer = await requestStockMovement(services(deps), op, Math.min(query.wait * 1000, deps.workflowWaitMs ?? Number.POSITIVE_INFINITY));
+      return reply.status(answer.status === 'applied' ? 200 : 202).send(answer);
     },
   );
-}
-
-/** Refuses up front what the workflow would refuse anyway, so a bad request starts nothing. */
-async function checkReferences(deps: ApiDeps, op: MovementRequest): Promise<void> {
-  try {
-    if (op.kind === 'transfer') {
-      await locate(deps.database.db, op.sku, op.from, 'from');
-      await locate(deps.database.db, op.sku, op.to, 'to');
-    } else {
-      await locate(deps.database.db, op.sku, op.location);
-    }
-  } catch (error) {
-    if (error instanceof StockRefusal) throw fieldError(400, error.code, error.field, error.message);
-    throw error;
-  }
-  const claimed = await claimedRequestHash(deps.database.db, op.idempotencyKey);
-  if (claimed !== undefined && claimed !== operationRequestHash(op)) {
-    throw fieldError(409, 'idempotency_conflict', 'idempotencyKey', `"${op.idempotencyKey}" was already used for a different request`);
-  }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { submitFeed } from '../../services/feeds';
-import { deliverOrderEvent } from '../../services/orders';
+import { receiveOrderEvent } from '../../services/orders';
 import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
@@ -13,7 +13,7 @@ import { waitFor } from '../../runtime/wait';
 import { FeedRules } from '../../schemas/feeds';
 import { StockOperation } from '../../schemas/stock';
 import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
-import { createTestDatabase, infra, uniqueTaskQueue } from '../harness';
+import { createTestDatabase, infra, servicesFor, uniqueTaskQueue } from '../harness';
 import { assertLedgerMatchesBalances } from '../ledger-assertions';
 import { spawnWorker, type WorkerProcess } from './processes';
 
@@ -57,7 +57,7 @@ describe('fault: the worker is killed with SIGKILL in the middle of a wave', () 
       const windows = OrderWindows.parse({ paymentWindow: '1h', fulfilmentWindow: '1h' });
       const orders = await Promise.all(
         Array.from({ length: ORDERS }, (_, i) =>
-          deliverOrderEvent(infra().client, taskQueue, windows, OrderEvent.parse({ type: 'order.placed', eventId: `wave-${i}`, orderId: `wave-${i}`, channel: 'shop', location: 'WH1', lines: [{ sku: 'O-1', quantity: 1 }] })),
+          receiveOrderEvent(servicesFor(database, taskQueue, { orderWindows: windows }), OrderEvent.parse({ type: 'order.placed', eventId: `wave-${i}`, orderId: `wave-${i}`, channel: 'shop', location: 'WH1', lines: [{ sku: 'O-1', quantity: 1 }] })),
         ),
       );
       const feedHandle = infra().client.workflow.getHandle(feed.workflowId);

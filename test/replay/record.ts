@@ -9,7 +9,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { decideException, exceptionState, raiseException } from '../../services/exceptions';
-import { deliverOrderEvent } from '../../services/orders';
+import { receiveOrderEvent } from '../../services/orders';
 import { startReconciliationNow } from '../../services/reconciliation';
 import { importSnapshot } from '../../db/reconciliation';
 import { applyStockOperation } from '../../db/stock';
@@ -23,7 +23,7 @@ import { waitFor } from '../../runtime/wait';
 import { RaiseException } from '../../schemas/exceptions';
 import { StockOperation } from '../../schemas/stock';
 import { workflowIds } from '../../domain/keys';
-import { createTestDatabase, infra, startInfra, startTestWorker, stopInfra } from '../harness';
+import { createTestDatabase, infra, servicesFor, startInfra, startTestWorker, stopInfra } from '../harness';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -51,7 +51,7 @@ async function record(): Promise<void> {
       rules: [{ owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 1, resolutionSla: '1h' }],
     });
     const client = infra().client;
-    const orderEvent = (event: OrderEvent, windows = OrderWindows.parse({})) => deliverOrderEvent(client, worker.taskQueue, windows, event);
+    const orderEvent = (event: OrderEvent, windows = OrderWindows.parse({})) => receiveOrderEvent(servicesFor(database, worker.taskQueue, { orderWindows: windows }), event);
     const orderState = (workflowId: string, state: string) =>
       waitFor(`${workflowId} to be ${state}`, async () => ((await client.workflow.getHandle(workflowId).query(orderQuery).catch(() => undefined))?.state === state ? true : undefined));
     const scenarios: Record<string, () => Promise<{ workflowId: string }>> = {
