@@ -17,7 +17,7 @@ export function createRaiseActivities(temporal: TemporalDeps | undefined) {
   return {
     async raiseException(input: RaiseExceptionInput): Promise<{ workflowId: string }> {
       if (!temporal) throw new Error('this worker has no Temporal client for raising exceptions');
-      const handle = await startOrJoin(temporal.client, temporal.taskQueue, parseInput(RaiseException, input));
+      const handle = await startOrJoin(temporal, parseInput(RaiseException, input));
       return { workflowId: handle.workflowId };
     },
   };

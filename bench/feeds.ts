@@ -9,7 +9,7 @@ import { buildApi } from '../api/server';
 import { canonicalJson, sha256 } from '../db/canonical';
 import { addToCatalogue } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
-import { mapSupplierSkus, registerSupplier } from '../db/feeds';
+import { mapSupplierSkus, registerSupplier } from '../db/suppliers';
 import { replaceOwnership } from '../db/ownership';
 import { stopProcess } from '../runtime/processes';
 import { PROJECT_ROOT } from '../runtime/temporal-cli';

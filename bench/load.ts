@@ -9,7 +9,7 @@ import { submitFeed } from '../services/feeds';
 import { startStockMovement } from '../services/stock-movement';
 import { addToCatalogue } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
-import { mapSupplierSkus, registerSupplier } from '../db/feeds';
+import { mapSupplierSkus, registerSupplier } from '../db/suppliers';
 import { replaceOwnership } from '../db/ownership';
 import { applyStockOperation } from '../db/stock';
 import type { TemporalServer } from '../runtime/temporal-server';
@@ -399,8 +399,7 @@ class LoadRun {
     const sku = this.c.exceptionSkus[n % this.c.exceptionSkus.length];
     await this.flow('exception', async () => {
       const handle = await raiseException(
-        this.client,
-        this.c.taskQueue,
+        { client: this.client, taskQueue: this.c.taskQueue },
         RaiseException.parse({
           type: 'load_check',
           subject: `${this.c.tag}-${n}`,
@@ -426,7 +425,7 @@ class LoadRun {
     await this.flow('feed', async () => {
       const quantities = this.c.feedSkus.map((_, i) => feedQuantity(i, round));
       const body = `sku,quantity,sequence\n${quantities.map((q, i) => `${supplierSku(i)},${q},${round}`).join('\n')}\n`;
-      const submitted = await submitFeed(this.apiDatabase.db, this.client, this.c.taskQueue, this.feedRules, {
+      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: OrderWindows.parse({}) }, {
         supplierId: this.c.supplierId,
         format: 'csv',
         body,

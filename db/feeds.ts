@@ -1,10 +1,11 @@
 import { idempotencyKeys } from '../domain/keys';
-import { and, between, eq, inArray, sql } from 'drizzle-orm';
+import { and, between, eq, sql } from 'drizzle-orm';
 import { planLines, type LastApplied, type PlannedLine, type SkuMapping } from '../domain/feed-rules';
 import { emptyCounts, type FeedCounts, type FeedRules, type LineOutcome } from '../schemas/feeds';
 import { canonicalJson, sha256 } from './canonical';
 import type { Db, Tx } from './connection';
-import { StockRefusal, pgErrorOf } from './errors';
+import { Refusal } from '../domain/refusal';
+import { requireActiveSupplier } from './suppliers';
 import {
   auditLog,
   feedLines,
@@ -18,30 +19,6 @@ import {
   suppliers,
   variants,
 } from './schema';
-
-export async function registerSupplier(db: Db, supplier: { id: string; name: string; location: string }): Promise<void> {
-  const [location] = await db.select({ id: locations.id }).from(locations).where(eq(locations.code, supplier.location));
-  if (!location) throw new StockRefusal('unknown_location', `unknown location "${supplier.location}"`, 'location');
-  await db
-    .insert(suppliers)
-    .values({ id: supplier.id, name: supplier.name, locationId: location.id })
-    .onConflictDoUpdate({ target: suppliers.id, set: { name: supplier.name, locationId: location.id } });
-}
-
-export async function mapSupplierSkus(db: Db, supplierId: string, entries: { supplierSku: string; sku: string; unitFactor?: number }[]): Promise<void> {
-  if (entries.length === 0) return;
-  const skus = await db.select({ id: variants.id, sku: variants.sku }).from(variants).where(inArray(variants.sku, entries.map((e) => e.sku)));
-  const ids = new Map(skus.map((v) => [v.sku, v.id]));
-  const unknown = entries.filter((e) => !ids.has(e.sku));
-  if (unknown.length > 0) throw new StockRefusal('unknown_sku', `unknown SKU(s): ${unknown.map((e) => e.sku).join(', ')}`, 'sku');
-  await db
-    .insert(supplierSkuMap)
-    .values(entries.map((e) => ({ supplierId, supplierSku: e.supplierSku, variantId: ids.get(e.sku) as number, unitFactor: e.unitFactor ?? 1 })))
-    .onConflictDoUpdate({
-      target: [supplierSkuMap.supplierId, supplierSkuMap.supplierSku],
-      set: { variantId: sql`excluded.variant_id`, unitFactor: sql`excluded.unit_factor` },
-    });
-}
 
 export interface StoredFeed {
   feedPk: number;
@@ -58,25 +35,37 @@ export async function storeFeed(
   db: Db,
   input: { supplierId: string; format: 'csv' | 'json'; body: string; feedId?: string; lineCount: number; workflowIdFor: (feedId: string) => string },
 ): Promise<StoredFeed> {
+  await requireActiveSupplier(db, input.supplierId);
   const contentHash = sha256(input.body);
   const feedId = input.feedId ?? `sha256-${contentHash.slice(0, 24)}`;
   const workflowId = input.workflowIdFor(feedId);
-  try {
-    const [created] = await db
-      .insert(supplierFeeds)
-      .values({ supplierId: input.supplierId, feedId, format: input.format, contentHash, body: input.body, lineCount: input.lineCount, workflowId })
-      .onConflictDoNothing({ target: [supplierFeeds.supplierId, supplierFeeds.feedId] })
-      .returning({ id: supplierFeeds.id });
-    if (created) return { feedPk: created.id, feedId, workflowId, created: true };
-  } catch (error) {
-    if (pgErrorOf(error)?.code === '23503') throw new StockRefusal('unknown_supplier', `unknown supplier "${input.supplierId}"`, 'supplierId');
-    throw error;
-  }
+  const [created] = await db
+    .insert(supplierFeeds)
+    .values({ supplierId: input.supplierId, feedId, format: input.format, contentHash, body: input.body, lineCount: input.lineCount, workflowId })
+    .onConflictDoNothing({ target: [supplierFeeds.supplierId, supplierFeeds.feedId] })
+    .returning({ id: supplierFeeds.id });
+  if (created) return { feedPk: created.id, feedId, workflowId, created: true };
   const [existing] = await db
-    .select({ id: supplierFeeds.id, workflowId: supplierFeeds.workflowId })
+    .select({ id: supplierFeeds.id, workflowId: supplierFeeds.workflowId, contentHash: supplierFeeds.contentHash, receivedAt: supplierFeeds.receivedAt })
     .from(supplierFeeds)
     .where(and(eq(supplierFeeds.supplierId, input.supplierId), eq(supplierFeeds.feedId, feedId)));
+  if (existing.contentHash !== contentHash) {
+    throw new Refusal(
+      'feed_conflict',
+      `feed "${feedId}" of ${input.supplierId} was received at ${existing.receivedAt.toISOString()} with different content; send a changed feed under a new feed id`,
+      'feedId',
+    );
+  }
   return { feedPk: existing.id, feedId, workflowId: existing.workflowId, created: false };
+}
+
+/** A feed's status and summary as stored; undefined when there is no such feed. */
+export async function findFeed(db: Db, supplierId: string, feedId: string) {
+  const [feed] = await db
+    .select({ status: supplierFeeds.status, lineCount: supplierFeeds.lineCount, summary: supplierFeeds.summary, receivedAt: supplierFeeds.receivedAt, completedAt: supplierFeeds.completedAt })
+    .from(supplierFeeds)
+    .where(and(eq(supplierFeeds.supplierId, supplierId), eq(supplierFeeds.feedId, feedId)));
+  return feed;
 }
 
 export interface FeedRecord {

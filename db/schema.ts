@@ -373,6 +373,8 @@ export const suppliers = pgTable('suppliers', {
     .notNull()
     .references(() => locations.id),
   createdAt: createdAt(),
+  /** Archived suppliers keep their feeds, mappings and ledger references; new feeds are refused. */
+  archivedAt: timestamp('archived_at', { withTimezone: true }),
 });
 
 /** Supplier SKU → our variant, with how many base units one supplier unit holds. */

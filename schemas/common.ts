@@ -1,19 +1,28 @@
 import { z } from 'zod';
 
+/** What a client sends in place of an id it did not have (`/suppliers/${undefined}`). */
+const PLACEHOLDERS = new Set(['null', 'undefined', 'nan']);
+
+/** An id as every route takes it, in the body or the path: a placeholder word is refused, not registered. */
+export const notPlaceholder = (value: string) => !PLACEHOLDERS.has(value.toLowerCase());
+export const PLACEHOLDER_REASON = 'must be a real id, not a placeholder such as "null" or "undefined"';
+
 /** Stock-keeping unit: what channels, suppliers and people call a variant. */
 export const Sku = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'may contain only letters, digits, ".", "_", "-" and "/"');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, 'may contain only letters, digits, ".", "_", "-" and "/"')
+  .refine(notPlaceholder, PLACEHOLDER_REASON);
 
 export const LocationCode = z
   .string()
   .trim()
   .min(1, 'must not be empty')
   .max(32, 'must be at most 32 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"')
+  .refine(notPlaceholder, PLACEHOLDER_REASON);
 
 /**
  * Idempotency keys travel in workflow ids and unique indexes, so they are bounded and printable.

@@ -1,16 +1,19 @@
 import { z } from 'zod';
+import { notPlaceholder, PLACEHOLDER_REASON } from './common';
 
 export const SupplierId = z
   .string()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"');
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"')
+  .refine(notPlaceholder, PLACEHOLDER_REASON);
 
 export const FeedId = z
   .string()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain only letters, digits and . _ : -');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain only letters, digits and . _ : -')
+  .refine(notPlaceholder, PLACEHOLDER_REASON);
 
 /** A whole number, also when it arrives as CSV text. */
 const wholeNumber = (what: string) =>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocationCode, Quantity, Sku } from './common';
+import { LocationCode, notPlaceholder, PLACEHOLDER_REASON, Quantity, Sku } from './common';
 import { DurationSeconds } from './duration';
 
 /** Upstream ids travel in workflow ids (`order/<channel>/<orderId>`), so they are bounded and printable. */
@@ -7,7 +7,8 @@ const UpstreamId = z
   .string()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'may contain only letters, digits and . _ : @ -');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'may contain only letters, digits and . _ : @ -')
+  .refine(notPlaceholder, PLACEHOLDER_REASON);
 
 export const ChannelId = UpstreamId.max(40, 'must be at most 40 characters');
 export const OrderId = UpstreamId;

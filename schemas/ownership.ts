@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { notPlaceholder, PLACEHOLDER_REASON } from './common';
 import { DurationSeconds } from './duration';
 
 export const OwnerId = z
@@ -6,7 +7,8 @@ export const OwnerId = z
   .trim()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"');
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"')
+  .refine(notPlaceholder, PLACEHOLDER_REASON);
 
 export const Owner = z.object({
   id: OwnerId,

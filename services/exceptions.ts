@@ -1,5 +1,10 @@
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { DecisionInput, RaiseException, RaiseExceptionInput } from '../schemas/exceptions';
+import { getException } from '../db/exceptions';
+import { replaceOwnership, getOwnership } from '../db/ownership';
+import { Refusal } from '../domain/refusal';
+import { RESOLVED, type DecisionInput, type ExceptionStatus as Status, type RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
+import type { OwnershipConfig, OwnershipConfigInput } from '../schemas/ownership';
+import type { Services } from './context';
 import { decideUpdate, occurredSignal, stateQuery, type DecisionOutcome } from '../workflows/exception-messages';
 import type { exceptionHold } from '../workflows/exception-hold';
 import { workflowIds } from '../domain/keys';
@@ -9,9 +14,9 @@ import { ExceptionStatus, ExceptionType, OrderId, Sku, StockflowFlow, SupplierId
  * Raises an exception: starts `exception/<type>/<subject>`, or, while one for the same subject is
  * still open, joins it (signal-with-start), so a repeated problem never opens a duplicate.
  */
-export function raiseException(client: Client, taskQueue: string, raise: RaiseException): Promise<WorkflowHandle<typeof exceptionHold>> {
-  return client.workflow.signalWithStart<typeof exceptionHold, [RaiseExceptionInput]>('exceptionHold', {
-    taskQueue,
+export function raiseException(s: Pick<Services, 'client' | 'taskQueue'>, raise: RaiseException): Promise<WorkflowHandle<typeof exceptionHold>> {
+  return s.client.workflow.signalWithStart<typeof exceptionHold, [RaiseExceptionInput]>('exceptionHold', {
+    taskQueue: s.taskQueue,
     workflowId: workflowIds.exception(raise.type, raise.subject),
     args: [raise],
     signal: occurredSignal,
@@ -43,6 +48,27 @@ export async function decideException(client: Client, workflowId: string, decisi
     }
     throw error;
   }
+}
+
+/**
+ * A person's decision on exception `id`, through the API: refused when there is no such exception,
+ * when it is already resolved, or when the workflow's own checks refuse it (entitlement, evidence).
+ */
+export async function decideExceptionById(s: Services, id: number, decision: DecisionInput): Promise<DecisionOutcome> {
+  const found = await getException(s.db, id);
+  if (!found) throw new Refusal('not_found', `no exception ${id}`, 'id');
+  if (RESOLVED.includes(found.exception.status as Status)) {
+    throw new Refusal('already_resolved', `exception ${id} is already ${found.exception.status}`);
+  }
+  const result = await decideException(s.client, found.exception.workflowId, decision);
+  if (!result.accepted) throw new Refusal('decision_refused', result.refusal);
+  return result.outcome;
+}
+
+/** Replaces the ownership rules (owners are added or updated, never removed) and answers with those now in force. */
+export async function replaceOwnershipRules(s: Services, config: OwnershipConfigInput): Promise<OwnershipConfig> {
+  await replaceOwnership(s.db, config);
+  return getOwnership(s.db);
 }
 
 export function exceptionState(client: Client, workflowId: string) {

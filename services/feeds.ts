@@ -1,11 +1,11 @@
-import type { Client } from '@temporalio/client';
-import type { Db } from '../db/connection';
-import { storeFeed } from '../db/feeds';
+import { findFeed, storeFeed } from '../db/feeds';
 import { FeedFormatError, parseCsvFeed } from '../domain/feed-parse';
-import { FeedDocument, type FeedRules } from '../schemas/feeds';
+import { Refusal } from '../domain/refusal';
+import { FeedDocument } from '../schemas/feeds';
 import { formatIssues } from '../schemas/issues';
 import { SupplierId as SupplierIdKey, StockflowFlow } from '../workflows/search-attributes';
-import type { supplierFeedIngest } from '../workflows/supplier-feed-ingest';
+import { feedProgressQuery, type supplierFeedIngest } from '../workflows/supplier-feed-ingest';
+import type { Services } from './context';
 import { startOrAttach } from './outcome';
 import { workflowIds } from '../domain/keys';
 
@@ -27,11 +27,12 @@ export interface SubmittedFeed {
 
 /**
  * Stores the feed durably, then starts (or finds) its workflow. Only a reference travels through
- * Temporal; the lines stay in Postgres. Throws FeedFormatError for a body that is not a feed.
+ * Temporal; the lines stay in Postgres. A body that is not a feed, a feed id already used for other
+ * content, or a supplier that is unknown or archived is refused, and nothing is stored.
  */
-export async function submitFeed(db: Db, client: Client, taskQueue: string, rules: FeedRules, submission: FeedSubmission): Promise<SubmittedFeed> {
+export async function submitFeed(s: Services, submission: FeedSubmission): Promise<SubmittedFeed> {
   const envelope = readEnvelope(submission);
-  const stored = await storeFeed(db, {
+  const stored = await storeFeed(s.db, {
     supplierId: submission.supplierId,
     format: submission.format,
     body: submission.body,
@@ -39,11 +40,11 @@ export async function submitFeed(db: Db, client: Client, taskQueue: string, rule
     lineCount: envelope.lineCount,
     workflowIdFor: (feedId) => workflowIds.feed(submission.supplierId, feedId),
   });
-  await startOrAttach(client, stored.workflowId, () =>
-    client.workflow.start<typeof supplierFeedIngest>('supplierFeedIngest', {
-      taskQueue,
+  await startOrAttach(s.client, stored.workflowId, () =>
+    s.client.workflow.start<typeof supplierFeedIngest>('supplierFeedIngest', {
+      taskQueue: s.taskQueue,
       workflowId: stored.workflowId,
-      args: [{ feedPk: stored.feedPk, supplierId: submission.supplierId, feedId: stored.feedId, rules }],
+      args: [{ feedPk: stored.feedPk, supplierId: submission.supplierId, feedId: stored.feedId, rules: s.feedRules }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [
@@ -57,6 +58,15 @@ export async function submitFeed(db: Db, client: Client, taskQueue: string, rule
 }
 
 function readEnvelope(submission: FeedSubmission): { feedId?: string; lineCount: number } {
+  try {
+    return envelopeOf(submission);
+  } catch (error) {
+    if (error instanceof FeedFormatError) throw new Refusal('invalid_feed', error.message);
+    throw error;
+  }
+}
+
+function envelopeOf(submission: FeedSubmission): { feedId?: string; lineCount: number } {
   if (submission.format === 'csv') return { feedId: submission.feedId, lineCount: parseCsvFeed(submission.body).lines.length };
   let json: unknown;
   try {
@@ -67,4 +77,14 @@ function readEnvelope(submission: FeedSubmission): { feedId?: string; lineCount:
   const parsed = FeedDocument.safeParse(json);
   if (!parsed.success) throw new FeedFormatError(formatIssues(parsed.error));
   return { feedId: parsed.data.feedId ?? submission.feedId, lineCount: parsed.data.lines.length };
+}
+
+/** A feed with its status and summary, and live progress while it is being ingested. */
+export async function feedStatus(s: Services, supplierId: string, feedId: string) {
+  const feed = await findFeed(s.db, supplierId, feedId);
+  if (!feed) throw new Refusal('not_found', `no feed "${feedId}" from ${supplierId}`, 'feedId');
+  const workflowId = workflowIds.feed(supplierId, feedId);
+  const finished = feed.status === 'applied' || feed.status === 'discarded';
+  const progress = finished ? undefined : await s.client.workflow.getHandle(workflowId).query(feedProgressQuery).catch(() => undefined);
+  return { supplierId, feedId, workflowId, ...feed, progress };
 }

@@ -100,9 +100,9 @@ describe('exceptions: hold, decide, escalate', () => {
   }
 
   it('gives the exception to the owner of the most specific rule and tells them once', async () => {
-    const generic = await raiseException(infra().client, worker.taskQueue, raise({}));
-    const feed = await raiseException(infra().client, worker.taskQueue, raise({ type: 'supplier_feed_line', supplierId: 'other' }));
-    const acme = await raiseException(infra().client, worker.taskQueue, raise({ type: 'supplier_feed_line', supplierId: 'acme' }));
+    const generic = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({}));
+    const feed = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'supplier_feed_line', supplierId: 'other' }));
+    const acme = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'supplier_feed_line', supplierId: 'acme' }));
     assert.equal((await openedState(generic.workflowId)).assigneeId, 'alice');
     assert.equal((await openedState(feed.workflowId)).assigneeId, 'erin');
     const acmeState = await openedState(acme.workflowId);
@@ -119,9 +119,9 @@ describe('exceptions: hold, decide, escalate', () => {
 
   it('joins a second exception for the same subject instead of opening another', async () => {
     const input = raise({ sku: 'P-1' });
-    const first = await raiseException(infra().client, worker.taskQueue, input);
+    const first = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(first.workflowId);
-    const second = await raiseException(infra().client, worker.taskQueue, { ...input, summary: 'seen again', source: 'test-2' });
+    const second = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, { ...input, summary: 'seen again', source: 'test-2' });
     assert.equal(second.workflowId, first.workflowId);
     const state = await waitFor('the join', async () => {
       const s = await exceptionState(infra().client, first.workflowId);
@@ -137,7 +137,7 @@ describe('exceptions: hold, decide, escalate', () => {
       sku: 'P-2',
       heldChange: { kind: 'adjust', idempotencyKey: `held/${Date.now()}`, sku: 'P-2', location: 'WH1', delta: 5, reasonCode: 'found', actor: 'exceptions' },
     });
-    const handle = await raiseException(infra().client, worker.taskQueue, input);
+    const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(handle.workflowId);
     await handle.signal(approveSignal, { by: 'alice', reason: 'found on the shelf' });
     await handle.signal(approveSignal, { by: 'alice', reason: 'found on the shelf' });
@@ -163,7 +163,7 @@ describe('exceptions: hold, decide, escalate', () => {
       sku: 'P-3',
       heldChange: { kind: 'adjust', idempotencyKey: `held-reject/${Date.now()}`, sku: 'P-3', location: 'WH1', delta: 50, reasonCode: 'found', actor: 'exceptions' },
     });
-    const handle = await raiseException(infra().client, worker.taskQueue, input);
+    const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(handle.workflowId);
     const decided = await decideException(infra().client, handle.workflowId, { action: 'reject', by: 'bob', reason: 'the supplier sent a test file' });
     assert.equal(decided.accepted, true);
@@ -178,7 +178,7 @@ describe('exceptions: hold, decide, escalate', () => {
       requiresEvidence: true,
       heldChange: { kind: 'adjust', idempotencyKey: `held-evidence/${Date.now()}`, sku: 'P-1', location: 'WH1', delta: 3, reasonCode: 'correction', actor: 'exceptions' },
     });
-    const handle = await raiseException(infra().client, worker.taskQueue, input);
+    const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(handle.workflowId);
 
     const stranger = await decideException(infra().client, handle.workflowId, { action: 'approve', by: 'frank', reason: 'looks fine', evidence: 'trust me' });
@@ -206,7 +206,7 @@ describe('exceptions: hold, decide, escalate', () => {
   });
 
   it('escalates an unacknowledged exception to the backup, then the escalation contact, on time', async () => {
-    const handle = await raiseException(infra().client, worker.taskQueue, raise({ type: 'ack_race' }));
+    const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'ack_race' }));
     await openedState(handle.workflowId);
     const state = await waitFor(
       'two escalations',
@@ -247,7 +247,7 @@ describe('exceptions: hold, decide, escalate', () => {
   });
 
   it('stops the acknowledgement clock on acknowledge, then escalates on the resolution SLA', async () => {
-    const handle = await raiseException(infra().client, worker.taskQueue, raise({ type: 'slow_fix' }));
+    const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'slow_fix' }));
     await openedState(handle.workflowId);
     const ack = await decideException(infra().client, handle.workflowId, { action: 'acknowledge', by: 'alice', reason: 'looking' });
     assert.equal(ack.accepted, true);
@@ -269,7 +269,7 @@ describe('exceptions: hold, decide, escalate', () => {
   it('still escalates on time when the worker restarts in the middle of the wait', async () => {
     const taskQueue = uniqueTaskQueue('restart');
     let first = await startTestWorker(database, 'restart', { taskQueue });
-    const handle = await raiseException(infra().client, taskQueue, raise({ type: 'restart' }));
+    const handle = await raiseException({ client: infra().client, taskQueue: taskQueue }, raise({ type: 'restart' }));
     await openedState(handle.workflowId);
     await first.stop();
     // Downtime on purpose: the escalation timer lives in Temporal, not in the worker.
@@ -297,9 +297,9 @@ describe('exceptions: hold, decide, escalate', () => {
   it('finds exactly the open exceptions of an owner with the Temporal UI visibility query', async () => {
     const mine = [raise({ type: 'visibility_check' }), raise({ type: 'visibility_check' })];
     const others = [raise({ type: 'visibility_check', supplierId: 'acme' })];
-    const handles = await Promise.all([...mine, ...others].map((r) => raiseException(infra().client, worker.taskQueue, r)));
+    const handles = await Promise.all([...mine, ...others].map((r) => raiseException({ client: infra().client, taskQueue: worker.taskQueue }, r)));
     await Promise.all(handles.map((h) => openedState(h.workflowId)));
-    const resolved = await raiseException(infra().client, worker.taskQueue, raise({ type: 'visibility_check' }));
+    const resolved = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'visibility_check' }));
     await openedState(resolved.workflowId);
     await decideException(infra().client, resolved.workflowId, { action: 'reject', by: 'alice', reason: 'noise' });
     await resolved.result();

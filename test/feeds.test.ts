@@ -4,7 +4,7 @@ import { buildApi } from '../api/server';
 import { decideException } from '../services/exceptions';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
-import { mapSupplierSkus, registerSupplier } from '../db/feeds';
+import { mapSupplierSkus, registerSupplier } from '../db/suppliers';
 import { getStockLevels } from '../db/levels';
 import { replaceOwnership } from '../db/ownership';
 import { waitFor } from '../runtime/wait';

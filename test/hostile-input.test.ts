@@ -5,7 +5,7 @@ import { registeredRoutes } from '../api/route';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
-import { registerSupplier } from '../db/feeds';
+import { registerSupplier } from '../db/suppliers';
 import { createTestDatabase, infra } from './harness';
 
 const SECRET = 'fuzz-secret';

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { decideException, raiseException } from '../../services/exceptions';
+import { decideExceptionById, raiseException, replaceOwnershipRules } from '../../services/exceptions';
 import { getException, listExceptions, type ExceptionEventRow, type ExceptionRow } from '../../db/exceptions';
-import { getOwnership, replaceOwnership } from '../../db/ownership';
-import { Decision, ExceptionFilter, RaiseException, RESOLVED, type ExceptionStatus } from '../../schemas/exceptions';
+import { getOwnership } from '../../db/ownership';
+import { Decision, ExceptionFilter, RaiseException } from '../../schemas/exceptions';
 import { OwnershipConfig } from '../../schemas/ownership';
-import { ErrorBody, fieldError, HttpError } from '../errors';
+import { ErrorBody, fieldError } from '../errors';
 import { route } from '../route';
-import type { ApiDeps } from '../server';
+import { services, type ApiDeps } from '../server';
 
 const ExceptionView = z.object({
   id: z.number(),
@@ -121,7 +121,7 @@ export function registerExceptionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       responses: { 202: { description: 'raised; the workflow picks the owner', schema: z.object({ workflowId: z.string() }) } },
     },
     async ({ body, reply }) => {
-      const handle = await raiseException(deps.client, deps.taskQueue, body);
+      const handle = await raiseException(services(deps), body);
       return reply.status(202).send({ workflowId: handle.workflowId });
     },
   );
@@ -143,16 +143,7 @@ export function registerExceptionRoutes(app: FastifyInstance, deps: ApiDeps): vo
         409: { description: 'already resolved', schema: ErrorBody },
       },
     },
-    async ({ params, body }) => {
-      const found = await getException(deps.database.db, params.id);
-      if (!found) throw fieldError(404, 'not_found', 'id', `no exception ${params.id}`);
-      if (RESOLVED.includes(found.exception.status as ExceptionStatus)) {
-        throw new HttpError(409, { error: 'already_resolved', message: `exception ${params.id} is already ${found.exception.status}` });
-      }
-      const result = await decideException(deps.client, found.exception.workflowId, body);
-      if (!result.accepted) throw new HttpError(403, { error: 'decision_refused', message: result.refusal });
-      return { status: result.outcome.status };
-    },
+    async ({ params, body }) => ({ status: (await decideExceptionById(services(deps), params.id, body)).status }),
   );
 
   route(
@@ -179,9 +170,6 @@ export function registerExceptionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       body: OwnershipConfig,
       responses: { 200: { description: 'the rules now in force', schema: OwnershipConfig }, 400: { description: 'invalid, naming the bad entry', schema: ErrorBody } },
     },
-    async ({ body }) => {
-      await replaceOwnership(deps.database.db, body);
-      return getOwnership(deps.database.db);
-    },
+    async ({ body }) => replaceOwnershipRules(services(deps), body),
   );
 }

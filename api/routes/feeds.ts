@@ -1,23 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { submitFeed } from '../../services/feeds';
-import { StockRefusal } from '../../db/errors';
-import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
-import { supplierFeeds } from '../../db/schema';
-import { FeedFormatError } from '../../domain/feed-parse';
-import { LocationCode, Sku } from '../../schemas/common';
-import { FeedId, FeedRules, SupplierId } from '../../schemas/feeds';
-import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
-import { ErrorBody, fieldError, HttpError } from '../errors';
+import { Refusal } from '../../domain/refusal';
+import { feedStatus, submitFeed } from '../../services/feeds';
+import { archiveSupplier, mapSupplierSkus, registerSupplier, restoreSupplier } from '../../services/suppliers';
+import { FeedId, SupplierId } from '../../schemas/feeds';
+import { SkuMap, SupplierArchival, SupplierRegistration } from '../../schemas/suppliers';
+import { ErrorBody } from '../errors';
 import { route } from '../route';
-import type { ApiDeps } from '../server';
-import { workflowIds } from '../../domain/keys';
+import { services, type ApiDeps } from '../server';
 
 export const DEFAULT_FEED_BODY_LIMIT = 64 * 1024 * 1024;
 
 const FeedAccepted = z.object({ workflowId: z.string(), feedId: z.string(), lines: z.number(), new: z.boolean() });
 const SupplierParams = z.object({ supplierId: SupplierId });
+const SupplierStatus = z.object({ supplierId: z.string(), archivedAt: z.string().nullable(), changed: z.boolean() });
 
 export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
   route(
@@ -35,26 +31,17 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
         202: { description: 'stored and being ingested (new: false when the same feed was received before)', schema: FeedAccepted },
         400: { description: 'not a feed: bad JSON, no CSV header', schema: ErrorBody },
         404: { description: 'unknown supplier', schema: ErrorBody },
+        409: { description: 'the feed id was used for different content, or the supplier is archived', schema: ErrorBody },
         413: { description: 'larger than the feed size limit', schema: ErrorBody },
+        415: { description: 'neither application/json nor text/csv', schema: ErrorBody },
       },
     },
     async ({ params, query, request, reply }) => {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim();
       const format = contentType === 'text/csv' ? 'csv' : contentType === 'application/json' ? 'json' : undefined;
-      if (!format) throw new HttpError(415, { error: 'unsupported_media_type', message: 'send the feed as application/json or text/csv' });
-      try {
-        const submitted = await submitFeed(deps.database.db, deps.client, deps.taskQueue, deps.feedRules ?? FeedRules.parse({}), {
-          supplierId: params.supplierId,
-          format,
-          body: request.rawBody ?? '',
-          feedId: query.feedId,
-        });
-        return reply.status(202).send(submitted);
-      } catch (error) {
-        if (error instanceof FeedFormatError) throw new HttpError(400, { error: 'invalid_feed', message: error.message });
-        if (error instanceof StockRefusal) throw fieldError(404, error.code, error.field, error.message);
-        throw error;
-      }
+      if (!format) throw new Refusal('unsupported_media_type', 'send the feed as application/json or text/csv');
+      const submitted = await submitFeed(services(deps), { supplierId: params.supplierId, format, body: request.rawBody ?? '', feedId: query.feedId });
+      return reply.status(202).send(submitted);
     },
   );
 
@@ -69,16 +56,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
       params: z.object({ supplierId: SupplierId, feedId: FeedId }),
       responses: { 200: { description: 'the feed' }, 404: { description: 'no such feed', schema: ErrorBody } },
     },
-    async ({ params }) => {
-      const [feed] = await deps.database.db
-        .select({ status: supplierFeeds.status, lineCount: supplierFeeds.lineCount, summary: supplierFeeds.summary, receivedAt: supplierFeeds.receivedAt, completedAt: supplierFeeds.completedAt })
-        .from(supplierFeeds)
-        .where(and(eq(supplierFeeds.supplierId, params.supplierId), eq(supplierFeeds.feedId, params.feedId)));
-      if (!feed) throw fieldError(404, 'not_found', 'feedId', `no feed "${params.feedId}" from ${params.supplierId}`);
-      const workflowId = workflowIds.feed(params.supplierId, params.feedId);
-      const progress = feed.status === 'applied' || feed.status === 'discarded' ? undefined : await deps.client.workflow.getHandle(workflowId).query(feedProgressQuery).catch(() => undefined);
-      return { supplierId: params.supplierId, feedId: params.feedId, workflowId, ...feed, progress };
-    },
+    async ({ params }) => feedStatus(services(deps), params.supplierId, params.feedId),
   );
 
   route(
@@ -90,11 +68,15 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
       tags: ['feeds'],
       access: 'operator',
       params: SupplierParams,
-      body: z.object({ name: z.string().trim().min(1).max(200), location: LocationCode }),
-      responses: { 200: { description: 'saved' }, 400: { description: 'invalid or unknown location', schema: ErrorBody } },
+      body: SupplierRegistration,
+      responses: {
+        200: { description: 'saved' },
+        400: { description: 'invalid or unknown location', schema: ErrorBody },
+        409: { description: 'the supplier is archived: restore it first', schema: ErrorBody },
+      },
     },
     async ({ params, body }) => {
-      await refusalsAre400(() => registerSupplier(deps.database.db, { id: params.supplierId, ...body }));
+      await registerSupplier(services(deps), { id: params.supplierId, ...body });
       return { supplierId: params.supplierId, ...body };
     },
   );
@@ -104,30 +86,44 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
     {
       method: 'PUT',
       url: '/v1/suppliers/:supplierId/sku-map',
-      summary: 'Map supplier SKUs to our SKUs, with how many base units one supplier unit holds',
+      summary: 'Map supplier SKUs to our SKUs, with how many base units one supplier unit holds (at most 1,000,000)',
       tags: ['feeds'],
       access: 'operator',
       params: SupplierParams,
-      body: z.object({
-        entries: z
-          .array(z.object({ supplierSku: z.string().trim().min(1).max(64), sku: Sku, unitFactor: z.number().int().positive().default(1) }))
-          .min(1)
-          .max(10_000),
-      }),
-      responses: { 200: { description: 'saved' }, 400: { description: 'invalid or unknown SKU', schema: ErrorBody } },
+      body: SkuMap,
+      responses: {
+        200: { description: 'saved', schema: z.object({ supplierId: z.string(), mapped: z.number() }) },
+        400: { description: 'invalid, a supplier SKU listed twice, or an unknown SKU', schema: ErrorBody },
+        404: { description: 'unknown supplier', schema: ErrorBody },
+        409: { description: 'the supplier is archived', schema: ErrorBody },
+      },
     },
-    async ({ params, body }) => {
-      await refusalsAre400(() => mapSupplierSkus(deps.database.db, params.supplierId, body.entries));
-      return { supplierId: params.supplierId, mapped: body.entries.length };
-    },
+    async ({ params, body }) => mapSupplierSkus(services(deps), params.supplierId, body.entries),
   );
-}
 
-async function refusalsAre400(work: () => Promise<void>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof StockRefusal) throw fieldError(400, error.code, error.field, error.message);
-    throw error;
+  for (const [action, change] of [
+    ['archive', archiveSupplier],
+    ['restore', restoreSupplier],
+  ] as const) {
+    route(
+      app,
+      {
+        method: 'POST',
+        url: `/v1/suppliers/:supplierId/${action}`,
+        summary:
+          action === 'archive'
+            ? 'Archive a supplier: its feeds, mappings and ledger history stay; new feeds and mappings are refused until it is restored'
+            : 'Restore an archived supplier',
+        tags: ['feeds'],
+        access: 'operator',
+        params: SupplierParams,
+        body: SupplierArchival,
+        responses: {
+          200: { description: `${action}d (changed: false when it already was)`, schema: SupplierStatus },
+          404: { description: 'unknown supplier', schema: ErrorBody },
+        },
+      },
+      async ({ params, body }) => change(services(deps), params.supplierId, body.by, body.reason),
+    );
   }
 }

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { resultWithin } from '../../services/outcome';
-import { startReconciliationNow } from '../../services/reconciliation';
+import { runReconciliationNow } from '../../services/reconciliation';
 import { getRun, importSnapshot, listRuns } from '../../db/reconciliation';
-import { SnapshotCsvQuery, SnapshotImport, type ReconciliationReport } from '../../schemas/reconciliation';
+import { SnapshotCsvQuery, SnapshotImport } from '../../schemas/reconciliation';
 import { ErrorBody, fieldError, HttpError, invalidRequest } from '../errors';
 import { route } from '../route';
-import type { ApiDeps } from '../server';
+import { services, type ApiDeps } from '../server';
 
 const Report = z.object({
   runId: z.number(),
@@ -86,9 +85,8 @@ export function registerReconciliationRoutes(app: FastifyInstance, deps: ApiDeps
       },
     },
     async ({ query, reply }) => {
-      const handle = await startReconciliationNow(deps.client, deps.taskQueue);
-      const report = await resultWithin<ReconciliationReport>(handle, Math.min(query.wait * 1000, deps.workflowWaitMs ?? Number.POSITIVE_INFINITY));
-      return report ?? reply.status(202).send({ workflowId: handle.workflowId });
+      const run = await runReconciliationNow(services(deps), Math.min(query.wait * 1000, deps.workflowWaitMs ?? Number.POSITIVE_INFINITY));
+      return 'report' in run ? run.report : reply.status(202).send(run);
     },
   );
 

@@ -10,7 +10,7 @@ import { submitFeed } from '../../services/feeds';
 import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { connect, type Database } from '../../db/connection';
-import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
+import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
 import { getStockLevels } from '../../db/levels';
 import { runMigrations } from '../../db/migrate';
 import { replaceOwnership } from '../../db/ownership';
@@ -23,7 +23,7 @@ import { FeedRules } from '../../schemas/feeds';
 import { StockOperation } from '../../schemas/stock';
 import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
 import { createWorker } from '../../workers/worker';
-import { createTestDatabase, infra, uniqueTaskQueue } from '../harness';
+import { createTestDatabase, infra, servicesFor, uniqueTaskQueue } from '../harness';
 import { assertLedgerMatchesBalances } from '../ledger-assertions';
 import { spawnWorker, type WorkerProcess } from './processes';
 
@@ -86,7 +86,7 @@ describe('fault: Postgres restarts in the middle of a wave', () => {
       // A worker process, as in production: its connections are the ones Postgres drops.
       worker = await spawnWorker({ temporalAddress: infra().temporalAddress, databaseUrl, taskQueue });
       const lines = feedLines(5000);
-      const feed = await submitFeed(database.db, infra().client, taskQueue, FeedRules.parse({ chunkSize: 250 }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'pg-wave', lines }) });
+      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: FeedRules.parse({ chunkSize: 250 }) }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'pg-wave', lines }) });
       const movements = await receipts(infra().client, taskQueue, 200);
       const feedHandle = infra().client.workflow.getHandle(feed.workflowId);
       await waitFor('the feed to be under way', async () => (((await feedHandle.query(feedProgressQuery).catch(() => undefined))?.nextLine ?? 0) > 500 ? true : undefined), { timeoutMs: 120_000 });
@@ -130,13 +130,13 @@ describe('fault: the Temporal server restarts while exceptions wait on SLA timer
       running = worker.run();
       const raised = await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
-          raiseException(client, taskQueue, RaiseException.parse({ type: 'restart_check', subject: `sku-${i}`, summary: 'waits across a server restart', source: 'fault-test' })),
+          raiseException({ client, taskQueue }, RaiseException.parse({ type: 'restart_check', subject: `sku-${i}`, summary: 'waits across a server restart', source: 'fault-test' })),
         ),
       );
       await Promise.all(raised.map((h) => waitFor('the exception to open', () => exceptionState(client, h.workflowId).catch(() => undefined))));
       const movements = await receipts(client, taskQueue, 100);
       const lines = feedLines(2000);
-      const feed = await submitFeed(database.db, client, taskQueue, FeedRules.parse({ chunkSize: 200 }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'temporal-wave', lines }) });
+      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: FeedRules.parse({ chunkSize: 200 }) }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'temporal-wave', lines }) });
 
       await temporal.stop();
       temporal = undefined;

@@ -4,7 +4,7 @@ import { submitFeed } from '../../services/feeds';
 import { receiveOrderEvent } from '../../services/orders';
 import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
-import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
+import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
 import { getStockLevels } from '../../db/levels';
 import { replaceOwnership } from '../../db/ownership';
 import { applyStockOperation } from '../../db/stock';
@@ -48,7 +48,7 @@ describe('fault: the worker is killed with SIGKILL in the middle of a wave', () 
       worker = await spawnWorker(env);
 
       const lines = Array.from({ length: FEED_LINES }, (_, i) => ({ sku: `AK-${i % SKUS}`, quantity: ((i * 7) % 40) + 1, sequence: Math.floor(i / SKUS) + 1 }));
-      const feed = await submitFeed(database.db, infra().client, taskQueue, FeedRules.parse({ chunkSize: 500 }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'wave', lines }) });
+      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: FeedRules.parse({ chunkSize: 500 }) }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'wave', lines }) });
       const movements: WorkflowHandle[] = await Promise.all(
         Array.from({ length: MOVEMENTS }, (_, i) =>
           startStockMovement(infra().client, taskQueue, StockOperation.parse({ kind: 'receive', idempotencyKey: `wave/receive/${i}`, sku: 'R-1', location: 'WH1', quantity: 1 })),

@@ -16,7 +16,7 @@ import { applyStockOperation } from '../../db/stock';
 import { OrderWindows, type OrderEvent } from '../../schemas/orders';
 import { orderQuery } from '../../workflows/order-messages';
 import { submitFeed } from '../../services/feeds';
-import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
+import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
 import { FeedRules } from '../../schemas/feeds';
 import { replaceOwnership } from '../../db/ownership';
 import { waitFor } from '../../runtime/wait';
@@ -62,8 +62,7 @@ async function record(): Promise<void> {
       },
       'exceptionHold-escalated-then-approved': async () => {
         const handle = await raiseException(
-          client,
-          worker.taskQueue,
+          { client, taskQueue: worker.taskQueue },
           RaiseException.parse({
             type: 'record_check',
             subject: 'T-1',
@@ -84,7 +83,7 @@ async function record(): Promise<void> {
       'ownerEscalation-escalated-then-resolved': async () => ({ workflowId: workflowIds.slaClock(workflowIds.exception('record_check', 'T-1')) }),
       'supplierFeedIngest-quarantined-then-approved': async () => {
         const lines = Array.from({ length: 10 }, (_, i) => ({ sku: `R${i}`, quantity: i < 5 ? -1 : 5, sequence: 1 }));
-        const feed = await submitFeed(database.db, client, worker.taskQueue, FeedRules.parse({ chunkSize: 4 }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });
+        const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: FeedRules.parse({ chunkSize: 4 }) }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });
         const quarantine = workflowIds.exception('supplier_feed_quarantine', 'rec/rec-q');
         await waitFor('the quarantine', async () => ((await exceptionState(client, quarantine).catch(() => undefined))?.status === 'open' ? true : undefined));
         await decideException(client, quarantine, { action: 'approve', by: 'alice', reason: 'confirmed with the supplier' });
@@ -93,7 +92,7 @@ async function record(): Promise<void> {
       },
       'supplierFeedIngest-held-and-unmapped': async () => {
         const lines = [{ sku: 'R6', quantity: 500, sequence: 2 }, { sku: 'R7', quantity: 6, sequence: 2 }, { sku: 'NOPE', quantity: 1, sequence: 1 }, { sku: 'R8', quantity: 'x', sequence: 2 }];
-        const feed = await submitFeed(database.db, client, worker.taskQueue, FeedRules.parse({ chunkSize: 2 }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-h', lines }) });
+        const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: FeedRules.parse({ chunkSize: 2 }) }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-h', lines }) });
         await client.workflow.getHandle(feed.workflowId).result();
         return feed;
       },
