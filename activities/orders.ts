@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/connection';
 import { expiredReservations, orderLineProblems, recordOrderTransition, type TransitionInput } from '../db/orders';
 import { resolveResponsibility } from '../db/ownership';
-import { STATE_OWNERSHIP, type OrderLine } from '../schemas/orders';
+import { ownershipDomainOf } from '../domain/order-ownership';
+import type { OrderLine } from '../schemas/orders';
 import { idempotencyKeys } from '../domain/keys';
 
 export interface FulfilmentConfig {
@@ -28,7 +29,7 @@ export function createOrderActivities(db: Db, fulfilment: FulfilmentConfig) {
   return {
     /** Records a state change with the owner the ownership rules give that state (idempotent by sequence number). */
     async recordOrderTransition(input: TransitionRequest): Promise<{ ownerId: string; at: string }> {
-      const { owner } = await resolveResponsibility(db, { type: STATE_OWNERSHIP[input.to] });
+      const { owner } = await resolveResponsibility(db, { type: ownershipDomainOf(input.to) });
       const { at } = await recordOrderTransition(db, { ...input, ownerId: owner.id });
       return { ownerId: owner.id, at: at.toISOString() };
     },

@@ -82,23 +82,3 @@ export type OrderWindows = z.infer<typeof OrderWindows>;
 export type OrderWindowsInput = z.input<typeof OrderWindows>;
 
 export const OrderLookup = z.object({ channel: ChannelId.optional() });
-
-/**
- * Who owns an order in each state: the state maps to an ownership domain that the ownership rules
- * match like an exception type, so `{"match": {"exceptionType": "order_fulfilment"}}` names the
- * owner of every state from payment on. Without a rule for a domain the default rule owns it.
- */
-export const STATE_OWNERSHIP: Record<OrderState, 'order_intake' | 'order_fulfilment'> = {
-  received: 'order_intake',
-  validated: 'order_intake',
-  reserved: 'order_intake',
-  rejected: 'order_intake',
-  expired: 'order_intake',
-  cancelled: 'order_intake',
-  paid: 'order_fulfilment',
-  fulfilment_requested: 'order_fulfilment',
-  accepted: 'order_fulfilment',
-  shipped: 'order_fulfilment',
-  closed: 'order_fulfilment',
-  failed: 'order_fulfilment',
-};

@@ -13,7 +13,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Decision, DecisionInput, DecisionRecord, ExceptionState, ExceptionStatus, RaiseExceptionInput } from '../schemas/exceptions';
+import { Decision, type DecisionInput, type DecisionRecord, type ExceptionState, type ExceptionStatus, type RaiseExceptionInput } from '../schemas/exceptions';
+import { formatIssues } from '../schemas/issues';
 import type { OperationResult } from '../schemas/stock';
 import {
   acknowledgeSignal,
@@ -60,8 +61,6 @@ export interface ExceptionOutcome {
   applied?: OperationResult;
 }
 
-const ACTIONS: readonly Decision['action'][] = ['acknowledge', 'approve', 'reject', 'reassign', 'comment'];
-
 /**
  * One exception: a change no rule could decide. It is recorded and held, given to the owner the
  * ownership rules name, timed by an ownerEscalation child, and applied (exactly once) or
@@ -102,15 +101,8 @@ export async function exceptionHold(raise: RaiseExceptionInput): Promise<Excepti
 
 /** Refuses malformed decisions before they enter history; entitlement is checked (and audited) in the handler. */
 function validateDecisionShape(decision: DecisionInput): void {
-  if (!decision || typeof decision !== 'object') throw new Error('decision must be an object');
-  if (!ACTIONS.includes(decision.action)) throw new Error(`action must be one of ${ACTIONS.join(', ')}`);
-  if (typeof decision.by !== 'string' || decision.by.trim() === '') throw new Error('by: must name who decides');
-  if (decision.action !== 'acknowledge' && (typeof decision.reason !== 'string' || decision.reason.trim() === '')) {
-    throw new Error('reason: must say why');
-  }
-  if (decision.action === 'reassign' && (typeof decision.to !== 'string' || decision.to.trim() === '')) {
-    throw new Error('to: must name the new owner');
-  }
+  const parsed = Decision.safeParse(decision);
+  if (!parsed.success) throw new Error(formatIssues(parsed.error));
 }
 
 class ExceptionCase {
@@ -119,7 +111,7 @@ class ExceptionCase {
   private seq = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private clock?: ChildWorkflowHandle<typeof ownerEscalation>;
-  private startSignalSkipped = false;
+  private openingSignalSeen = false;
   private applied?: OperationResult;
 
   constructor(private readonly raise: RaiseExceptionInput) {}
@@ -297,9 +289,10 @@ class ExceptionCase {
   }
 
   async occurred(again: RaiseExceptionInput): Promise<void> {
-    // signalWithStart delivers the opening occurrence as a signal too; it is the input, not a repeat.
-    if (!this.startSignalSkipped && JSON.stringify(again) === JSON.stringify(this.raise)) {
-      this.startSignalSkipped = true;
+    // Every run starts by signal-with-start (services/exceptions.ts), whose signal comes before any
+    // other: the first occurrence is the input itself, not a repeat.
+    if (!this.openingSignalSeen) {
+      this.openingSignalSeen = true;
       return;
     }
     await this.serially(async () => {
