@@ -312,6 +312,27 @@ describe('orders: trigger to outcome', () => {
     await waitFor('the second hand-off', async () => (handOffs.some((h) => h.orderId === 'silent-1' && h.attempt === 2) ? true : undefined));
     await send('fulfilment.accepted', 'silent-1', {}, hurried);
     await reachState('silent-1', 'accepted');
+    const asked = (await order('silent-1')).transitions.filter((t: { actor: string }) => t.actor === 'finn');
+    assert.equal(asked.length, 1, 'the retry is recorded once, as a transition by the person who asked');
+    assert.equal(asked[0].from, asked[0].to);
+    assert.equal(asked[0].reason, 'fulfilment retry requested: warehouse back up');
+  });
+
+  it('refuses an event id reused for a different event, and starts nothing for it', async () => {
+    const { event } = await place('twin-a', [{ sku: 'CAP-1', quantity: 1 }]);
+    const again = JSON.stringify({ ...event, orderId: 'twin-b' });
+    const reused = await api.inject({ method: 'POST', url: '/v1/orders/events', payload: again, headers: { 'content-type': 'application/json', ...signedHeaders(SECRET, again) } });
+    assert.equal(reused.statusCode, 409, reused.body);
+    assert.equal(reused.json().error, 'event_conflict');
+    assert.match(reused.json().message, /eventId: .*already received as order\.placed of order twin-a/);
+    const repeat = JSON.stringify(event);
+    const same = await api.inject({ method: 'POST', url: '/v1/orders/events', payload: repeat, headers: { 'content-type': 'application/json', ...signedHeaders(SECRET, repeat) } });
+    assert.equal(same.statusCode, 200, same.body);
+    assert.equal(same.json().workflowId, 'order/shop/twin-a');
+    const started = await infra().client.workflow.count(`WorkflowId = 'order/shop/twin-b'`);
+    assert.equal(started.count, 0);
+    const [stored] = await database.sql`SELECT count(*)::int AS n FROM order_events WHERE order_id = 'twin-b'`;
+    assert.equal(stored.n, 0);
   });
 
   it('fails with an exception, instead of stalling, when the warehouse accepts stock the sweep already expired', async () => {
