@@ -6,6 +6,7 @@ import { registerOrderCommands } from './orders';
 import { reconcileCommand } from './reconcile';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
+import { registerSupplierCommands } from './suppliers';
 import { workerCommand } from './worker';
 
 const program = new Command('stockflow')
@@ -44,6 +45,7 @@ program
   .action(reconcileCommand);
 
 registerFeedCommands(program);
+registerSupplierCommands(program);
 
 program
   .command('worker')
