@@ -61,8 +61,9 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   unsupported_media_type: 415,
 };
 
+/** A refusal a workflow reported with a code of its own (a data error its activity could not get past) is unprocessable. */
 export function refusalResponse(refusal: Refusal): HttpError {
-  return fieldError(REFUSAL_STATUS[refusal.code], refusal.code, refusal.field, refusal.message);
+  return fieldError(REFUSAL_STATUS[refusal.code] ?? 422, refusal.code, refusal.field, refusal.message);
 }
 
 export { Refusal };

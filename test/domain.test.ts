@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { exceptionSubjects, idempotencyKeys, scheduleIds, workflowIds } from '../domain/keys';
+import { ownershipDomainOf } from '../domain/order-ownership';
+import { DurationSeconds, MAX_DURATION_SECONDS } from '../schemas/duration';
+import { OrderState } from '../schemas/orders';
+import { SupplierId } from '../schemas/feeds';
+import { Sku } from '../schemas/common';
+import { SkuMap } from '../schemas/suppliers';
+import { formatIssues } from '../schemas/issues';
+
+describe('domain rules', () => {
+  it('builds the ids and keys that running workflows and stored operations already carry', () => {
+    // Changing one of these orphans in-flight runs and stored keys: a change here needs a migration plan.
+    assert.equal(workflowIds.order('shop', '1001'), 'order/shop/1001');
+    assert.equal(workflowIds.feed('acme', 'f-1'), 'feed/acme/f-1');
+    assert.equal(workflowIds.exception('supplier_feed_line', 'acme/f-1/line-3'), 'exception/supplier_feed_line/acme/f-1/line-3');
+    assert.equal(workflowIds.slaClock('exception/x/y'), 'exception/x/y/sla-clock');
+    assert.equal(workflowIds.stockMovement('k-1'), 'movement/k-1');
+    assert.equal(scheduleIds.dailyReconciliation('stockflow'), 'stockflow/daily-reconciliation');
+    assert.equal(idempotencyKeys.orderLine('order/shop/1001', 'reserve', 2), 'order/shop/1001/reserve/2');
+    assert.equal(idempotencyKeys.feedLine('acme', 'f-1', 7), 'feed/acme/f-1/7');
+    assert.equal(idempotencyKeys.approvedFeedLine('acme', 'f-1', 7), 'feed/acme/f-1/7/approved');
+    assert.equal(idempotencyKeys.reconciliationCorrection('run@1', 'SKU', 'WH1'), 'run@1/correct/SKU@WH1');
+    assert.equal(exceptionSubjects.feedLine('acme', 'f-1', 7), 'acme/f-1/line-7');
+    assert.equal(exceptionSubjects.order('shop', '1001', 'handoff'), 'shop/1001/handoff');
+  });
+
+  it('gives every order state to intake until payment and to fulfilment from then on', () => {
+    const byDomain = (domain: string) => OrderState.options.filter((state) => ownershipDomainOf(state) === domain);
+    assert.deepEqual(byDomain('order_intake'), ['received', 'validated', 'reserved', 'rejected', 'cancelled', 'expired']);
+    assert.deepEqual(byDomain('order_fulfilment'), ['paid', 'fulfilment_requested', 'accepted', 'shipped', 'closed', 'failed']);
+  });
+
+  it('refuses placeholder ids a client sends when it had none', () => {
+    for (const placeholder of ['null', 'undefined', 'NaN', 'Undefined']) {
+      const parsed = SupplierId.safeParse(placeholder);
+      assert.equal(parsed.success, false, placeholder);
+      assert.match(formatIssues(parsed.error!), /must be a real id, not a placeholder/);
+      assert.equal(Sku.safeParse(placeholder).success, false, placeholder);
+    }
+    assert.equal(SupplierId.safeParse('nullable-co').success, true);
+  });
+
+  it('names the entry that maps a supplier SKU a second time', () => {
+    const parsed = SkuMap.safeParse({ entries: [{ supplierSku: 'A', sku: 'S-1' }, { supplierSku: 'B', sku: 'S-2' }, { supplierSku: 'A', sku: 'S-3' }] });
+    assert.equal(parsed.success, false);
+    assert.equal(formatIssues(parsed.error!), 'entries.2.supplierSku: "A" is already mapped by entries.0');
+    const huge = SkuMap.safeParse({ entries: [{ supplierSku: 'A', sku: 'S-1', unitFactor: 3_000_000_000 }] });
+    assert.equal(formatIssues(huge.error!), 'entries.0.unitFactor: must be at most 1,000,000 base units per supplier unit');
+  });
+
+  it('bounds durations at 90 days, in seconds and in text', () => {
+    assert.equal(DurationSeconds.parse('90d'), MAX_DURATION_SECONDS);
+    for (const tooLong of ['91d', MAX_DURATION_SECONDS + 1, 2 ** 31, '99999999999d']) {
+      const parsed = DurationSeconds.safeParse(tooLong);
+      assert.equal(parsed.success, false, String(tooLong));
+    }
+    assert.match(formatIssues(DurationSeconds.safeParse(2 ** 31).error!), /must be at most 90 days \(7,776,000 seconds\)/);
+  });
+});
