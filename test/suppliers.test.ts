@@ -38,7 +38,10 @@ describe('suppliers: archive and restore', () => {
   function stockflow(...args: string[]) {
     return promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args, '--api', baseUrl], {
       env: { ...process.env, STOCKFLOW_API_TOKEN: TOKEN },
-    }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    }).then(
+      (done) => ({ code: 0, ...done }),
+      (failed: { code: number; stdout: string; stderr: string }) => failed,
+    );
   }
 
   const feed = (feedId: string) =>
