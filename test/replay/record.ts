@@ -9,7 +9,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { decideException, exceptionState, raiseException } from '../../services/exceptions';
-import { receiveOrderEvent } from '../../services/orders';
+import { receiveOrderEvent, retryFulfilment } from '../../services/orders';
 import { startReconciliationNow } from '../../services/reconciliation';
 import { importSnapshot } from '../../db/reconciliation';
 import { applyStockOperation } from '../../db/stock';
@@ -123,6 +123,21 @@ async function record(): Promise<void> {
         await client.workflow.getHandle(workflowId).result();
         return { workflowId };
       },
+      'orderReconciliation-fulfilment-retried': async () => {
+        const order = { orderId: 'rec-3', channel: 'shop' };
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/rec-3-stock', sku: 'T-1', location: 'WH1', quantity: 1 }));
+        const windows = OrderWindows.parse({ fulfilmentWindow: 1 });
+        const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-3/placed', ...order, location: 'WH1', lines: [{ sku: 'T-1', quantity: 1 }] }, windows);
+        await orderEvent({ type: 'order.paid', eventId: 'rec-3/paid', ...order }, windows);
+        const handoff = workflowIds.exception('order_fulfilment', 'shop/rec-3/handoff');
+        await waitFor('the hand-off exception', () => exceptionState(client, handoff).catch(() => undefined));
+        await retryFulfilment(servicesFor(database, worker.taskQueue), 'rec-3', 'shop', { by: 'frank', reason: 'warehouse back up' });
+        await waitFor('the retry to be recorded', async () => ((await database.sql`SELECT 1 FROM order_transitions t JOIN orders o ON o.id = t.order_pk WHERE o.order_id = 'rec-3' AND t.actor = 'frank'`).length > 0 ? true : undefined));
+        await orderEvent({ type: 'fulfilment.accepted', eventId: 'rec-3/accepted', ...order }, windows);
+        await orderEvent({ type: 'fulfilment.shipped', eventId: 'rec-3/shipped', ...order }, windows);
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId };
+      },
       'dailyReconciliation-snapshot-delta': async () => {
         await importSnapshot(database.db, { source: 'record', lines: [{ sku: 'T-1', location: 'WH1', onHand: 99 }] }, 'json');
         const handle = await startReconciliationNow(client, worker.taskQueue, new Date('2026-01-01T02:00:00Z'));
@@ -137,8 +152,12 @@ async function record(): Promise<void> {
         return handle;
       },
     };
+    // Named scenarios only, when given: recorded histories of earlier code are what prove running workflows still replay.
+    const wanted = process.argv.slice(2);
+    const unknown = wanted.filter((name) => !(name in scenarios));
+    if (unknown.length > 0) throw new Error(`no scenario ${unknown.join(', ')}; scenarios: ${Object.keys(scenarios).join(', ')}`);
     mkdirSync(HISTORIES_DIR, { recursive: true });
-    for (const [name, run] of Object.entries(scenarios)) {
+    for (const [name, run] of Object.entries(scenarios).filter(([name]) => wanted.length === 0 || wanted.includes(name))) {
       const { workflowId } = await run();
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       // The workflow id is kept: child ids and idempotency keys are derived from it on replay.
