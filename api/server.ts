@@ -24,11 +24,12 @@ export interface ApiDeps {
   /** How long a request that starts a workflow waits for its outcome before answering 202. */
   workflowWaitMs?: number;
   bodyLimitBytes?: number;
-  /** Feed rule thresholds; the defaults of schemas/feeds.ts when unset. */
-  feedRules?: FeedRules;
-  feedBodyLimitBytes?: number;
-  /** Payment and fulfilment windows given to each new order workflow; the defaults of schemas/orders.ts when unset. */
-  orderWindows?: OrderWindows;
+  /** Feed rule thresholds (configuration: schemas/config.ts). */
+  feedRules: FeedRules;
+  /** Largest feed body accepted (configuration: schemas/config.ts). */
+  feedBodyLimitBytes: number;
+  /** Payment and fulfilment windows given to each new order workflow (configuration: schemas/config.ts). */
+  orderWindows: OrderWindows;
 }
 
 declare module 'fastify' {

@@ -8,10 +8,12 @@ import type { NotifierConfig } from '../activities/notify';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
+import { apiSettingsOf } from '../runtime/composition';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
+import { DEFAULT_CONFIG } from '../schemas/config';
 import { bundleWorkflows, createWorker } from '../workers/worker';
 
 /**
@@ -32,6 +34,9 @@ interface Shared {
   bundle: WorkflowBundle;
   scratchDir: string;
 }
+
+/** What `buildApi` takes from an empty environment's configuration; tests override what they need. */
+export const defaultApiSettings = apiSettingsOf(DEFAULT_CONFIG);
 
 let shared: Shared | undefined;
 const log = (line: string) => console.log(`  [harness] ${line}`);

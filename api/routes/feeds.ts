@@ -7,14 +7,12 @@ import { mapSupplierSkus, registerSupplier } from '../../db/feeds';
 import { supplierFeeds } from '../../db/schema';
 import { FeedFormatError } from '../../domain/feed-parse';
 import { LocationCode, Sku } from '../../schemas/common';
-import { FeedId, FeedRules, SupplierId } from '../../schemas/feeds';
+import { FeedId, SupplierId } from '../../schemas/feeds';
 import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
 import { ErrorBody, fieldError, HttpError } from '../errors';
 import { route } from '../route';
 import type { ApiDeps } from '../server';
 import { workflowIds } from '../../domain/keys';
-
-export const DEFAULT_FEED_BODY_LIMIT = 64 * 1024 * 1024;
 
 const FeedAccepted = z.object({ workflowId: z.string(), feedId: z.string(), lines: z.number(), new: z.boolean() });
 const SupplierParams = z.object({ supplierId: SupplierId });
@@ -30,7 +28,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
       access: 'upstream',
       params: SupplierParams,
       query: z.object({ feedId: FeedId.optional().describe('the feed id for a CSV feed; default: a hash of the content') }),
-      bodyLimit: deps.feedBodyLimitBytes ?? DEFAULT_FEED_BODY_LIMIT,
+      bodyLimit: deps.feedBodyLimitBytes,
       responses: {
         202: { description: 'stored and being ingested (new: false when the same feed was received before)', schema: FeedAccepted },
         400: { description: 'not a feed: bad JSON, no CSV header', schema: ErrorBody },
@@ -43,7 +41,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const format = contentType === 'text/csv' ? 'csv' : contentType === 'application/json' ? 'json' : undefined;
       if (!format) throw new HttpError(415, { error: 'unsupported_media_type', message: 'send the feed as application/json or text/csv' });
       try {
-        const submitted = await submitFeed(deps.database.db, deps.client, deps.taskQueue, deps.feedRules ?? FeedRules.parse({}), {
+        const submitted = await submitFeed(deps.database.db, deps.client, deps.taskQueue, deps.feedRules, {
           supplierId: params.supplierId,
           format,
           body: request.rawBody ?? '',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { deliverOrderEvent } from '../../services/orders';
 import { findOrders, markOrderEventDelivered, recordOrderEvent, type OrderRecord } from '../../db/orders';
 import { OwnerId } from '../../schemas/ownership';
-import { ChannelId, OrderEvent, OrderId, OrderLookup, OrderWindows } from '../../schemas/orders';
+import { ChannelId, OrderEvent, OrderId, OrderLookup } from '../../schemas/orders';
 import { workflowIds } from '../../domain/keys';
 import { retryFulfilmentSignal } from '../../workflows/order-messages';
 import { ErrorBody, fieldError, HttpError } from '../errors';
@@ -54,8 +54,6 @@ function view({ order, transitions, events, reservations }: OrderRecord): z.infe
 }
 
 export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const windows = deps.orderWindows ?? OrderWindows.parse({});
-
   route(
     app,
     {
@@ -75,7 +73,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { isNew, delivered } = await recordOrderEvent(deps.database.db, event);
       if (!isNew && delivered) return reply.status(200).send({ new: false, workflowId: workflowIds.order(event.channel, event.orderId), delivered: true });
       // Delivered again when an earlier copy was stored but never reached Temporal; the workflow drops repeats by event id.
-      const delivery = await deliverOrderEvent(deps.client, deps.taskQueue, windows, event);
+      const delivery = await deliverOrderEvent(deps.client, deps.taskQueue, deps.orderWindows, event);
       await markOrderEventDelivered(deps.database.db, event);
       return reply.status(isNew ? 202 : 200).send({ new: isNew, ...delivery });
     },
