@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
@@ -15,6 +15,7 @@ import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal
 import { freePort } from '../runtime/wait';
 import { DEFAULT_CONFIG } from '../schemas/config';
 import { bundleWorkflows, createWorker } from '../workers/worker';
+import { RecordingLogger } from './log-recorder';
 
 /**
  * One Postgres server, one Temporal server, one workflow bundle for the whole test run. Each
@@ -38,6 +39,9 @@ interface Shared {
 /** What `buildApi` takes from an empty environment's configuration; tests override what they need. */
 export const defaultApiSettings = apiSettingsOf(DEFAULT_CONFIG);
 
+/** What the SDK and the test workers log: ERROR printed, every level recordable (workerLog.record). */
+export const workerLog = new RecordingLogger();
+
 let shared: Shared | undefined;
 const log = (line: string) => console.log(`  [harness] ${line}`);
 
@@ -49,8 +53,8 @@ export function infra(): Shared {
 export async function startInfra(): Promise<void> {
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-test-'));
   const runId = randomUUID().slice(0, 8);
-  // Activity refusals are expected in tests; WARN would print each one.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // Retries are expected in tests; WARN would print each one. Tests read WARN and below from workerLog.
+  Runtime.install({ logger: workerLog });
   const [pg, temporal, bundle] = await Promise.all([startPostgres(scratchDir), startTemporal(), bundleWorkflows()]);
   const templateDb = `stockflow_template_${runId}`;
   const templateUrl = await ensureDatabase(pg.adminUrl, templateDb);
