@@ -4,6 +4,8 @@ import { resultWithin } from '../../services/outcome';
 import { startReconciliationNow } from '../../services/reconciliation';
 import { getRun, importSnapshot, listRuns } from '../../db/reconciliation';
 import { SnapshotCsvQuery, SnapshotImport, type ReconciliationReport } from '../../schemas/reconciliation';
+import { CsvFormatError } from '../../domain/csv';
+import { snapshotLinesFromCsv } from '../../domain/snapshot-csv';
 import { ErrorBody, fieldError, HttpError, invalidRequest } from '../errors';
 import { route } from '../route';
 import type { ApiDeps } from '../server';
@@ -18,26 +20,13 @@ const Report = z.object({
   ranAt: z.string(),
 });
 
-const CSV_COLUMNS = ['sku', 'location', 'on_hand'] as const;
-
-/**
- * The lines of a CSV snapshot with a `sku,location,on_hand` header. SKUs and location codes cannot
- * contain commas or quotes, so a plain split is exact; quotes around a field are dropped.
- */
-function csvLines(text: string): Record<string, unknown>[] {
-  const rows = text
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== '')
-    .map((line) => line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1')));
-  const header = (rows[0] ?? []).map((h) => h.toLowerCase());
-  const missing = CSV_COLUMNS.filter((c) => !header.includes(c));
-  if (missing.length > 0) {
-    throw new HttpError(400, { error: 'invalid_snapshot', message: `the CSV header lacks ${missing.join(', ')}: expected "sku,location,on_hand"` });
+function csvSnapshotLines(text: string): Record<string, unknown>[] {
+  try {
+    return snapshotLinesFromCsv(text);
+  } catch (error) {
+    if (error instanceof CsvFormatError) throw new HttpError(400, { error: 'invalid_snapshot', message: error.message });
+    throw error;
   }
-  return rows.slice(1).map((row) => {
-    const cell = (column: (typeof CSV_COLUMNS)[number]) => row[header.indexOf(column)];
-    return { sku: cell('sku'), location: cell('location'), onHand: /^-?\d+$/.test(cell('on_hand') ?? '') ? Number(cell('on_hand')) : cell('on_hand') };
-  });
 }
 
 export function registerReconciliationRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -60,7 +49,7 @@ export function registerReconciliationRoutes(app: FastifyInstance, deps: ApiDeps
       const isCsv = (request.headers['content-type'] ?? '').split(';')[0].trim() === 'text/csv';
       let snapshot = body;
       if (isCsv) {
-        const parsed = SnapshotImport.safeParse({ ...query, lines: csvLines(request.rawBody ?? '') });
+        const parsed = SnapshotImport.safeParse({ ...query, lines: csvSnapshotLines(request.rawBody ?? '') });
         if (!parsed.success) throw invalidRequest(parsed.error, 'body');
         snapshot = parsed.data;
       }
