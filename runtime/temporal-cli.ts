@@ -1,8 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { isAlive } from './processes';
+import { removeDeadStaging } from './processes';
 
 /** The newest tag `go install` accepts; later tags carry a `replace` directive it refuses. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -89,7 +89,7 @@ export async function findOrBuildTemporalCli(
  */
 export async function buildWithGo(go: string, targetDir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<string> {
   mkdirSync(targetDir, { recursive: true });
-  removeDeadStaging(targetDir);
+  removeDeadStaging(targetDir, STAGING_PREFIX);
   const staging = mkdtempSync(path.join(targetDir, `${STAGING_PREFIX}${process.pid}-`));
   const { stdout } = await promisify(execFile)(go, ['version'], { env });
   log(`building the Temporal CLI (${TEMPORAL_CLI_MODULE}) with ${stdout.trim()} into ${targetDir}: several minutes, once per machine and user`);
@@ -125,12 +125,4 @@ function goInstall(go: string, env: NodeJS.ProcessEnv): Promise<void> {
 function goDirsWithoutHome(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (env.HOME) return {};
   return { GOPATH: env.GOPATH ?? path.join(PROJECT_ROOT, '.tools', 'go'), GOCACHE: env.GOCACHE ?? path.join(PROJECT_ROOT, '.tools', 'go-build') };
-}
-
-function removeDeadStaging(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(STAGING_PREFIX)) continue;
-    const pid = Number(name.slice(STAGING_PREFIX.length).split('-')[0]);
-    if (!Number.isInteger(pid) || !isAlive(pid)) rmSync(path.join(dir, name), { recursive: true, force: true });
-  }
 }
