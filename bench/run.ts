@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import { connect } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../runtime/postgres';
+import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
 import { benchFeeds } from './feeds';
 import { benchLoad } from './load';
@@ -49,7 +50,10 @@ async function startServer(): Promise<PostgresServer> {
   const external = process.env.DATABASE_URL;
   if (external) return { adminUrl: external, stop: async () => undefined };
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-bench-'));
-  const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
+  const removeScratch = () => {
+    removeDataDir(path.join(scratchDir, 'pg'));
+    rmSync(scratchDir, { recursive: true, force: true });
+  };
   try {
     const server = await startEmbeddedPostgres({
       dataDir: path.join(scratchDir, 'pg'),

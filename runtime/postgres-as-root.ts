@@ -11,7 +11,7 @@ import { isAlive, removeDeadStaging } from './processes';
  * SERVICE_ROOT instead; nobody's home or project folder has its permissions changed.
  */
 const SERVICE_USER = 'postgres';
-export const SERVICE_ROOT = '/var/lib/stockflow';
+const SERVICE_ROOT = '/var/lib/stockflow';
 /** A relocated data directory whose link is gone is removed once it is this old and no server runs in it. */
 const ORPHAN_AGE_MS = 10 * 60_000;
 
@@ -38,7 +38,7 @@ export function serviceUser(): ServiceUser | undefined {
 }
 
 /** Whether `user` may search (x) `target`: every folder on the way must let it through. */
-export function canReach(user: ServiceUser, target: string): boolean {
+function canReach(user: ServiceUser, target: string): boolean {
   try {
     execFileSync('test', ['-x', target], { ...user, cwd: '/', stdio: 'ignore' });
     return true;
@@ -106,6 +106,15 @@ export function reachableDataDir(dataDir: string, user: ServiceUser, log?: (line
   symlinkSync(target, dataDir);
   log?.(`the ${SERVICE_USER} user cannot reach ${parent}: PostgreSQL keeps its data in ${target} (${dataDir} links to it)`);
   return target;
+}
+
+/** Removes a data directory for good, with the folder under SERVICE_ROOT it links to when it was relocated. */
+export function removeDataDir(dataDir: string): void {
+  if (isLink(dataDir)) {
+    const target = readlinkSync(dataDir);
+    if (target.startsWith(path.join(SERVICE_ROOT, 'postgres') + path.sep)) rmSync(path.dirname(target), { recursive: true, force: true });
+  }
+  rmSync(dataDir, { recursive: true, force: true });
 }
 
 function isLink(file: string): boolean {

@@ -10,6 +10,7 @@ import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { apiSettingsOf } from '../runtime/composition';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
+import { removeDataDir } from '../runtime/postgres-as-root';
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
@@ -86,6 +87,7 @@ export async function stopInfra(): Promise<void> {
   await s.nativeConnection.close();
   await s.temporal?.stop();
   await s.postgres?.stop();
+  removeDataDir(path.join(s.scratchDir, 'pg'));
   rmSync(s.scratchDir, { recursive: true, force: true });
 }
 
