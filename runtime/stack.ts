@@ -94,7 +94,7 @@ async function startTemporal(config: EnvConfig, dataDir: string, log: Log): Prom
     log(`using Temporal at ${config.TEMPORAL_ADDRESS}`);
     return { address: config.TEMPORAL_ADDRESS };
   }
-  const cli = await findOrBuildTemporalCli(log, config.TEMPORAL_CLI_PATH);
+  const cli = await findOrBuildTemporalCli(log, { cliPath: config.TEMPORAL_CLI_PATH });
   if (!cli) {
     log('no Temporal CLI and no Go: downloading a dev server through @temporalio/testing');
     const server = await startSdkTestServer(config.TEMPORAL_NAMESPACE);

@@ -60,14 +60,13 @@ function isWritableDir(dir: string): boolean {
 }
 
 /**
- * Finds the `temporal` binary: TEMPORAL_CLI_PATH, then PATH, then `.tools/bin`, then the per-user
+ * Finds the `temporal` binary: `cliPath` (TEMPORAL_CLI_PATH by default), then PATH, then `.tools/bin`, then the per-user
  * cache; else builds it with Go into the cache (or `.tools/bin` without a usable home). Returns
  * undefined when there is neither a binary nor Go, and the caller falls back to the SDK's download.
  */
 export async function findOrBuildTemporalCli(
   log: (line: string) => void,
-  cliPath = process.env.TEMPORAL_CLI_PATH,
-  places: CliPlaces = DEFAULT_PLACES,
+  { cliPath, places = DEFAULT_PLACES }: { cliPath?: string; places?: CliPlaces } = { cliPath: process.env.TEMPORAL_CLI_PATH },
 ): Promise<string | undefined> {
   if (cliPath) {
     if (!isExecutable(cliPath)) throw new Error(`TEMPORAL_CLI_PATH=${cliPath} is not an executable file`);

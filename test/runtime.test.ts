@@ -53,13 +53,13 @@ describe('runtime', () => {
       const env = { PATH: path.join(scratch, 'path'), XDG_CACHE_HOME: path.join(scratch, 'xdg') };
       const explicit = executable(path.join(scratch, 'explicit'), 'echo explicit');
 
-      assert.equal(await findOrBuildTemporalCli(quiet, explicit, places(env)), explicit);
-      assert.equal(await findOrBuildTemporalCli(quiet, undefined, places(env)), onPath);
+      assert.equal(await findOrBuildTemporalCli(quiet, { cliPath: explicit, places: places(env) }), explicit);
+      assert.equal(await findOrBuildTemporalCli(quiet, { places: places(env) }), onPath);
       rmSync(onPath);
-      assert.equal(await findOrBuildTemporalCli(quiet, undefined, places(env)), local);
+      assert.equal(await findOrBuildTemporalCli(quiet, { places: places(env) }), local);
       rmSync(local);
-      assert.equal(await findOrBuildTemporalCli(quiet, undefined, places(env)), cache);
-      await assert.rejects(findOrBuildTemporalCli(quiet, path.join(scratch, 'missing'), places(env)), /TEMPORAL_CLI_PATH=.*missing is not an executable file/);
+      assert.equal(await findOrBuildTemporalCli(quiet, { places: places(env) }), cache);
+      await assert.rejects(findOrBuildTemporalCli(quiet, { cliPath: path.join(scratch, 'missing'), places: places(env) }), /TEMPORAL_CLI_PATH=.*missing is not an executable file/);
     });
 
     it('caches per user and version under XDG_CACHE_HOME, else ~/.cache', () => {
@@ -77,27 +77,27 @@ describe('runtime', () => {
       // A staging folder left by a build that was killed (its pid is gone).
       mkdirSync(path.join(cacheDir, '.build-999999999-x'), { recursive: true });
 
-      const built = await Promise.all([findOrBuildTemporalCli(quiet, undefined, places(env)), findOrBuildTemporalCli(quiet, undefined, places(env))]);
+      const built = await Promise.all([findOrBuildTemporalCli(quiet, { places: places(env) }), findOrBuildTemporalCli(quiet, { places: places(env) })]);
       assert.deepEqual(built, [path.join(cacheDir, 'temporal'), path.join(cacheDir, 'temporal')]);
       assert.equal(readFileSync(path.join(cacheDir, 'temporal'), 'utf8'), '#!/bin/sh\necho built\n');
       assert.deepEqual(readdirSync(cacheDir), ['temporal']);
       // A second clone (another .tools/bin) finds it without building.
       rmSync(path.join(bin, 'go'));
-      assert.equal(await findOrBuildTemporalCli(quiet, undefined, { env, localBin: path.join(scratch, 'clone2', '.tools', 'bin') }), path.join(cacheDir, 'temporal'));
+      assert.equal(await findOrBuildTemporalCli(quiet, { places: { env, localBin: path.join(scratch, 'clone2', '.tools', 'bin') } }), path.join(cacheDir, 'temporal'));
     });
 
     it('leaves no binary when the build fails', async () => {
       const bin = path.join(scratch, 'bin');
       fakeGo(bin, { fail: true });
       const env = { PATH: bin, HOME: path.join(scratch, 'home') };
-      await assert.rejects(findOrBuildTemporalCli(quiet, undefined, places(env)), /go install github.com\/temporalio\/cli\/cmd\/temporal@v1.5.1 failed \(exit 1\):\nbuild failed/);
+      await assert.rejects(findOrBuildTemporalCli(quiet, { places: places(env) }), /go install github.com\/temporalio\/cli\/cmd\/temporal@v1.5.1 failed \(exit 1\):\nbuild failed/);
       assert.deepEqual(readdirSync(temporalCliCacheDir(env) as string), []);
     });
 
     it('is built into .tools/bin when there is no home to cache it in', async () => {
       const bin = path.join(scratch, 'bin');
       fakeGo(bin);
-      assert.equal(await findOrBuildTemporalCli(quiet, undefined, places({ PATH: bin })), path.join(scratch, 'clone', '.tools', 'bin', 'temporal'));
+      assert.equal(await findOrBuildTemporalCli(quiet, { places: places({ PATH: bin }) }), path.join(scratch, 'clone', '.tools', 'bin', 'temporal'));
     });
   });
 
