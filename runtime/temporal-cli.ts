@@ -60,9 +60,10 @@ function isWritableDir(dir: string): boolean {
 }
 
 /**
- * Finds the `temporal` binary: `cliPath` (TEMPORAL_CLI_PATH by default), then PATH, then `.tools/bin`, then the per-user
- * cache; else builds it with Go into the cache (or `.tools/bin` without a usable home). Returns
- * undefined when there is neither a binary nor Go, and the caller falls back to the SDK's download.
+ * Finds the `temporal` binary: `cliPath` (TEMPORAL_CLI_PATH by default), then PATH, then
+ * `.tools/bin`, then the per-user cache; else builds it with Go into the cache (or `.tools/bin`
+ * without a usable home). Returns undefined when there is neither a binary nor Go, and the caller
+ * falls back to the SDK's download.
  */
 export async function findOrBuildTemporalCli(
   log: (line: string) => void,
@@ -86,11 +87,11 @@ export async function findOrBuildTemporalCli(
  * rename is atomic, so a concurrent build or one killed half-way never leaves a broken binary where
  * the look-up finds it. Staging folders of builds that died are removed.
  */
-export async function buildWithGo(go: string, targetDir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<string> {
+async function buildWithGo(go: string, targetDir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<string> {
+  const { stdout } = await promisify(execFile)(go, ['version'], { env });
   mkdirSync(targetDir, { recursive: true });
   removeDeadStaging(targetDir, STAGING_PREFIX);
   const staging = mkdtempSync(path.join(targetDir, `${STAGING_PREFIX}${process.pid}-`));
-  const { stdout } = await promisify(execFile)(go, ['version'], { env });
   log(`building the Temporal CLI (${TEMPORAL_CLI_MODULE}) with ${stdout.trim()} into ${targetDir}: several minutes, once per machine and user`);
   const started = Date.now();
   const ticker = setInterval(() => log(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)}s)…`), 30_000);
