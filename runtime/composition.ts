@@ -100,11 +100,10 @@ function activityDepsOf(
 
 /** The Postgres and Temporal a process joins when it starts neither itself (`stockflow worker`). */
 export function configuredEndpoints(config: EnvConfig, who: string): Endpoints {
-  const missing = [config.DATABASE_URL ? undefined : 'DATABASE_URL', config.TEMPORAL_ADDRESS ? undefined : 'TEMPORAL_ADDRESS'].filter(Boolean);
-  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) {
-    throw new Error(
-      `${who} joins a running stack and needs ${missing.join(' and ')}: set ${missing.length === 1 ? 'it' : 'them'} to the Postgres and Temporal that stack uses (npm start prints both)`,
-    );
-  }
-  return { databaseUrl: config.DATABASE_URL, temporalAddress: config.TEMPORAL_ADDRESS };
+  const { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress } = config;
+  if (databaseUrl && temporalAddress) return { databaseUrl, temporalAddress };
+  const missing = [databaseUrl ? [] : ['DATABASE_URL'], temporalAddress ? [] : ['TEMPORAL_ADDRESS']].flat();
+  throw new Error(
+    `${who} joins a running stack and needs ${missing.join(' and ')}: set ${missing.length === 1 ? 'it' : 'them'} to the Postgres and Temporal that stack uses (npm start prints both)`,
+  );
 }
