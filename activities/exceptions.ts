@@ -4,7 +4,6 @@ import { openException as recordOpened, recordExceptionEvent as recordEvent, typ
 import { findOwner, resolveResponsibility } from '../db/ownership';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
 import type { Owner, Responsibility } from '../schemas/ownership';
-import { parseInput } from './failures';
 
 export interface OpenedException {
   exceptionId: number;
@@ -16,7 +15,7 @@ export function createExceptionActivities(db: Db) {
   return {
     /** Picks the owner from the ownership rules and records the exception for this workflow run. */
     async openException(input: RaiseExceptionInput): Promise<OpenedException> {
-      const raise = parseInput(RaiseException, input);
+      const raise = RaiseException.parse(input);
       const { workflowId, runId } = Context.current().info.workflowExecution ?? {};
       if (!workflowId || !runId) throw new Error('openException runs only as an activity of a workflow');
       const responsibility = await resolveResponsibility(db, {

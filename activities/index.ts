@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection';
 import { createExceptionActivities } from './exceptions';
+import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
 import { createNotifyActivities, type NotifierConfig } from './notify';
 import { createOrderActivities, type FulfilmentConfig } from './orders';
@@ -16,9 +17,12 @@ export interface ActivityDeps {
   fulfilment?: FulfilmentConfig;
 }
 
-/** Every activity the worker registers, built over its dependencies (one database pool per worker). */
+/**
+ * Every activity the worker registers, built over its dependencies (one database pool per worker),
+ * each failing by the one failure rule of activities/failures.ts.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withFailureRule({
     ...createStockActivities(deps.db),
     ...createExceptionActivities(deps.db),
     ...createNotifyActivities(deps.db, deps.notifier ?? { namespace: 'default' }),
@@ -26,7 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps.db, deps.fulfilment ?? {}),
     ...createReconciliationActivities(deps.db),
     ...createFeedActivities(deps.db),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { raiseException as startOrJoin } from '../services/exceptions';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
-import { parseInput } from './failures';
 
 export interface TemporalDeps {
   client: Client;
@@ -17,7 +16,7 @@ export function createRaiseActivities(temporal: TemporalDeps | undefined) {
   return {
     async raiseException(input: RaiseExceptionInput): Promise<{ workflowId: string }> {
       if (!temporal) throw new Error('this worker has no Temporal client for raising exceptions');
-      const handle = await startOrJoin(temporal, parseInput(RaiseException, input));
+      const handle = await startOrJoin(temporal, RaiseException.parse(input));
       return { workflowId: handle.workflowId };
     },
   };

@@ -2,11 +2,12 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { recordAudit } from '../db/audit';
 import type { Database } from '../db/connection';
-import { FeedRules } from '../schemas/feeds';
-import { OrderWindows } from '../schemas/orders';
+import type { FeedRules } from '../schemas/feeds';
+import type { OrderWindows } from '../schemas/orders';
 import type { Services } from '../services/context';
 import { signatureProblem, tokenProblem } from './auth';
-import { fieldError, HttpError, Refusal, refusalResponse } from './errors';
+import { ZodError } from 'zod';
+import { fieldError, HttpError, invalidRequest, Refusal, refusalResponse } from './errors';
 import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
@@ -25,11 +26,12 @@ export interface ApiDeps {
   /** How long a request that starts a workflow waits for its outcome before answering 202. */
   workflowWaitMs?: number;
   bodyLimitBytes?: number;
-  /** Feed rule thresholds; the defaults of schemas/feeds.ts when unset. */
-  feedRules?: FeedRules;
-  feedBodyLimitBytes?: number;
-  /** Payment and fulfilment windows given to each new order workflow; the defaults of schemas/orders.ts when unset. */
-  orderWindows?: OrderWindows;
+  /** Feed rule thresholds (configuration: schemas/config.ts). */
+  feedRules: FeedRules;
+  /** Largest feed body accepted (configuration: schemas/config.ts). */
+  feedBodyLimitBytes: number;
+  /** Payment and fulfilment windows given to each new order workflow (configuration: schemas/config.ts). */
+  orderWindows: OrderWindows;
 }
 
 /** The service layer's view of the API's dependencies. */
@@ -38,8 +40,8 @@ export function services(deps: ApiDeps): Services {
     db: deps.database.db,
     client: deps.client,
     taskQueue: deps.taskQueue,
-    orderWindows: deps.orderWindows ?? OrderWindows.parse({}),
-    feedRules: deps.feedRules ?? FeedRules.parse({}),
+    orderWindows: deps.orderWindows,
+    feedRules: deps.feedRules,
   };
 }
 
@@ -85,8 +87,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     throw new HttpError(401, { error: 'unauthorized', message: problem });
   });
 
-  app.setErrorHandler((thrown: FastifyError | HttpError | Refusal, request, reply) => {
-    const error = thrown instanceof Refusal ? refusalResponse(thrown) : thrown;
+  app.setErrorHandler((thrown: FastifyError | HttpError | Refusal | ZodError, request, reply) => {
+    const error = thrown instanceof Refusal ? refusalResponse(thrown) : thrown instanceof ZodError ? invalidRequest(thrown, 'body') : thrown;
     if (error instanceof HttpError) return reply.status(error.statusCode).send(error.body);
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

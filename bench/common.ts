@@ -1,6 +1,8 @@
+import { composeApp, type App } from '../runtime/composition';
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
+import { DEFAULT_CONFIG } from '../schemas/config';
 
 /** A headless, in-memory Temporal dev server of the benchmark's own, on free ports. */
 export async function startBenchTemporal(namespace?: string): Promise<TemporalServer> {
@@ -8,6 +10,32 @@ export async function startBenchTemporal(namespace?: string): Promise<TemporalSe
   const cli = await findOrBuildTemporalCli(log);
   if (!cli) throw new Error('no Temporal CLI and no Go to build one: set TEMPORAL_CLI_PATH');
   return startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true, namespace, log });
+}
+
+/**
+ * A benchmark's own Temporal server and the app composed over it and the benchmark's database, as
+ * `npm start` composes it, configured with the defaults (not the caller's environment) and silent.
+ */
+export async function startBenchApp(
+  databaseUrl: string,
+  options: { taskQueue: string; namespace?: string; poolSize?: number },
+): Promise<{ temporal: TemporalServer; app: App; stop(): Promise<void> }> {
+  const temporal = await startBenchTemporal(options.namespace);
+  const config = { ...DEFAULT_CONFIG, STOCKFLOW_TASK_QUEUE: options.taskQueue, TEMPORAL_NAMESPACE: options.namespace ?? DEFAULT_CONFIG.TEMPORAL_NAMESPACE };
+  try {
+    const app = await composeApp(config, { databaseUrl, temporalAddress: temporal.address }, { poolSize: options.poolSize, log: () => undefined });
+    return {
+      temporal,
+      app,
+      stop: async () => {
+        await app.close();
+        await temporal.stop();
+      },
+    };
+  } catch (error) {
+    await temporal.stop();
+    throw error;
+  }
 }
 
 export function median(values: number[]): number {
@@ -24,4 +52,14 @@ export function percentile(values: number[], q: number): number {
 /** A whole number with thousands separators, as the figures are printed. */
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/** The benchmarks named on the command line, in the order named; all of them when none is. */
+export function selectBenchmarks<B extends { name: string }>(all: readonly B[], names: readonly string[]): B[] {
+  const unknown = names.filter((name) => !all.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    const listed = unknown.map((name) => `"${name}"`).join(', ');
+    throw new Error(`unknown benchmark${unknown.length === 1 ? '' : 's'} ${listed}: choose from ${all.map((b) => b.name).join(', ')}`);
+  }
+  return names.length === 0 ? [...all] : [...new Set(names)].map((name) => all.find((b) => b.name === name) as B);
 }

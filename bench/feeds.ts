@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type postgres from 'postgres';
 import { buildApi } from '../api/server';
@@ -13,13 +13,12 @@ import { mapSupplierSkus, registerSupplier } from '../db/suppliers';
 import { replaceOwnership } from '../db/ownership';
 import { stopProcess } from '../runtime/processes';
 import { PROJECT_ROOT } from '../runtime/temporal-cli';
-import type { TemporalServer } from '../runtime/temporal-server';
 import { waitFor } from '../runtime/wait';
-import { FeedRules } from '../schemas/feeds';
+import { DEFAULT_CONFIG } from '../schemas/config';
 import type { FeedSummary } from '../workflows/supplier-feed-ingest';
 import { bundleWorkflowsOutOfProcess } from '../workers/worker';
 import type { FromWorker, ToWorker } from './feed-worker';
-import { fmt, median, startBenchTemporal } from './common';
+import { fmt, median, startBenchApp } from './common';
 import { idempotencyKeys, workflowIds } from '../domain/keys';
 
 /** The worker's Node flags in production (package.json `worker` script). */
@@ -30,8 +29,8 @@ const LINES = 100_000;
 const WARM_UP_LINES = 10_000;
 /** Full-size runs per path, alternating; the summary gives medians. */
 const MEASURED_RUNS = 3;
-/** The chunk size of the measured runs (the default of schemas/feeds.ts)… */
-const CHUNK_SIZE = FeedRules.parse({}).chunkSize;
+/** The chunk size of the measured runs (the configured default)… */
+const CHUNK_SIZE = DEFAULT_CONFIG.STOCKFLOW_FEED_CHUNK_SIZE;
 /** …and other values tried once each, full size, to show how the knob matters. */
 const OTHER_CHUNK_SIZES = [500, 5_000];
 /** Lines per transaction of the baseline. */
@@ -109,24 +108,23 @@ const ourSku = (i: number) => `FEED-${String(i).padStart(5, '0')}`;
  */
 export async function benchFeeds(databaseUrl: string): Promise<boolean> {
   const control = connect(databaseUrl, { max: 4 });
-  const apiDatabase = connect(databaseUrl, { max: 10 });
   const baselineDatabase = connect(databaseUrl, { max: 2 });
-  let temporal: TemporalServer | undefined;
-  let connection: Connection | undefined;
+  let bench: Awaited<ReturnType<typeof startBenchApp>> | undefined;
   let worker: WorkerProcess | undefined;
   const apps = new Map<number, FastifyInstance>();
   try {
     await seed(control);
-    temporal = await startBenchTemporal(NAMESPACE);
-    connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection, namespace: NAMESPACE });
+    bench = await startBenchApp(databaseUrl, { taskQueue: TASK_QUEUE, namespace: NAMESPACE, poolSize: 10 });
+    const { temporal, app: composed } = bench;
+    const { client } = composed;
     // As `npm run worker` runs it: workflow code bundled out of process, heap capped.
     worker = await startWorker(databaseUrl, temporal.address, (await bundleWorkflowsOutOfProcess()).codePath, PRODUCTION_NODE_ARGS);
     const startup = worker.peakSinceReset();
     const appFor = async (chunkSize: number) => {
       let app = apps.get(chunkSize);
       if (!app) {
-        app = await buildApi({ database: apiDatabase, client, taskQueue: TASK_QUEUE, feedRules: FeedRules.parse({ chunkSize }) });
+        const deps = composed.apiDeps();
+        app = await buildApi({ ...deps, feedRules: { ...deps.feedRules, chunkSize } });
         apps.set(chunkSize, app);
       }
       return app;
@@ -193,9 +191,8 @@ export async function benchFeeds(databaseUrl: string): Promise<boolean> {
   } finally {
     for (const app of apps.values()) await app.close();
     await worker?.stop();
-    await connection?.close();
-    await temporal?.stop();
-    await Promise.all([control.close(), apiDatabase.close(), baselineDatabase.close()]);
+    await bench?.stop();
+    await Promise.all([control.close(), baselineDatabase.close()]);
   }
 }
 
@@ -277,12 +274,13 @@ interface WorkerProcess {
 async function startWorker(databaseUrl: string, temporalAddress: string, workflowBundlePath: string | undefined, nodeArgs: string[]): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'feed-worker.ts')], {
     cwd: PROJECT_ROOT,
+    // Configured as an operator configures `stockflow worker`.
     env: {
       ...process.env,
-      BENCH_DATABASE_URL: databaseUrl,
-      BENCH_TEMPORAL_ADDRESS: temporalAddress,
-      BENCH_TEMPORAL_NAMESPACE: NAMESPACE,
-      BENCH_TASK_QUEUE: TASK_QUEUE,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: NAMESPACE,
+      STOCKFLOW_TASK_QUEUE: TASK_QUEUE,
       ...(workflowBundlePath ? { BENCH_WORKFLOW_BUNDLE: workflowBundlePath } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

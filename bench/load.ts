@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { decideException, raiseException } from '../services/exceptions';
@@ -12,17 +12,16 @@ import { connect, type Database } from '../db/connection';
 import { mapSupplierSkus, registerSupplier } from '../db/suppliers';
 import { replaceOwnership } from '../db/ownership';
 import { applyStockOperation } from '../db/stock';
-import type { TemporalServer } from '../runtime/temporal-server';
+import type { App } from '../runtime/composition';
 import { RaiseException } from '../schemas/exceptions';
-import { FeedRules } from '../schemas/feeds';
-import { OrderWindows } from '../schemas/orders';
+import { DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
 import { spawnWorker, type WorkerProcess } from '../test/faults/processes';
 import type { ExceptionOutcome } from '../workflows/exception-hold';
 import { workflowIds } from '../domain/keys';
 import type { OrderOutcome } from '../workflows/order-reconciliation';
 import type { MovementOutcome } from '../workflows/stock-movement';
 import type { FeedSummary } from '../workflows/supplier-feed-ingest';
-import { fmt, percentile, startBenchTemporal } from './common';
+import { fmt, percentile, startBenchApp } from './common';
 
 /** Seconds of measured load per configuration (LOAD_SECONDS), after a short warm-up that is not counted. */
 const LOAD_SECONDS = positiveNumber(process.env.LOAD_SECONDS, 45);
@@ -136,14 +135,12 @@ interface Figures {
  */
 export async function benchLoad(databaseUrl: string): Promise<boolean> {
   const control = connect(databaseUrl, { max: 4 });
-  const apiDatabase = connect(databaseUrl, { max: 12 });
-  let temporal: TemporalServer | undefined;
-  let connection: Connection | undefined;
+  let bench: Awaited<ReturnType<typeof startBenchApp>> | undefined;
   try {
     await seedOwnership(control);
-    temporal = await startBenchTemporal();
-    connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection, namespace: NAMESPACE });
+    // The API's; each configuration's workers get a task queue of their own.
+    bench = await startBenchApp(databaseUrl, { taskQueue: 'bench-load', namespace: NAMESPACE, poolSize: 12 });
+    const { temporal, app } = bench;
     const temporalPid = childPidListeningOn(temporal.address);
     console.log(
       `${LOAD_SECONDS} s measured per configuration after a ${WARM_UP_SECONDS} s warm-up; lanes: ${LANES.movement} stock movements ` +
@@ -154,14 +151,13 @@ export async function benchLoad(databaseUrl: string): Promise<boolean> {
     const results: Figures[] = [];
     for (const workers of WORKER_COUNTS) {
       const configuration = await prepare(control, workers);
-      results.push(await runConfiguration(configuration, databaseUrl, temporal.address, temporalPid, client, apiDatabase, control));
+      results.push(await runConfiguration(configuration, databaseUrl, temporal.address, temporalPid, app, control));
     }
     printScaling(results);
     return results.every((r) => r.errorCount === 0 && failedChecks(r.checks).length === 0 && !isGrowing(r.rss));
   } finally {
-    await connection?.close();
-    await temporal?.stop();
-    await Promise.all([control.close(), apiDatabase.close()]);
+    await bench?.stop();
+    await control.close();
   }
 }
 
@@ -211,10 +207,10 @@ async function runConfiguration(
   databaseUrl: string,
   temporalAddress: string,
   temporalPid: number | undefined,
-  client: Client,
-  apiDatabase: Database,
+  app: App,
   control: Database,
 ): Promise<Figures> {
+  const { client, database: apiDatabase } = app;
   const { workers: count, taskQueue } = configuration;
   const workers: WorkerProcess[] = [];
   let api: FastifyInstance | undefined;
@@ -223,7 +219,7 @@ async function runConfiguration(
     for (const s of spawned) if (s.status === 'fulfilled') workers.push(s.value);
     const failed = spawned.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
-    api = await buildApi({ database: apiDatabase, client, taskQueue, orderWindows: OrderWindows.parse({}) });
+    api = await buildApi({ ...app.apiDeps(), taskQueue });
     const pids = workers.map((w) => w.child.pid as number);
     console.log(`\n${count} worker process${count === 1 ? '' : 'es'} (pid ${pids.join(', ')}) on task queue ${taskQueue}`);
 
@@ -288,7 +284,7 @@ class LoadRun {
   started = 0;
   finished = 0;
   private sequence = 0;
-  private readonly feedRules = FeedRules.parse({});
+  private readonly feedRules = feedRulesOf(DEFAULT_CONFIG);
 
   constructor(
     private readonly c: Configuration,
@@ -425,7 +421,7 @@ class LoadRun {
     await this.flow('feed', async () => {
       const quantities = this.c.feedSkus.map((_, i) => feedQuantity(i, round));
       const body = `sku,quantity,sequence\n${quantities.map((q, i) => `${supplierSku(i)},${q},${round}`).join('\n')}\n`;
-      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: OrderWindows.parse({}) }, {
+      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: orderWindowsOf(DEFAULT_CONFIG) }, {
         supplierId: this.c.supplierId,
         format: 'csv',
         body,

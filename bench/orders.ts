@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
@@ -9,10 +9,9 @@ import { replaceOwnership } from '../db/ownership';
 import { reconcile } from '../db/reconciliation';
 import { applyStockOperation } from '../db/stock';
 import { waitFor } from '../runtime/wait';
-import { OrderWindows } from '../schemas/orders';
 import { StockOperation } from '../schemas/stock';
 import { bundleWorkflows, createWorker, quietBundlerLogger } from '../workers/worker';
-import { startBenchTemporal } from './common';
+import { startBenchApp } from './common';
 
 const ORDERS = 300;
 /** Orders (or baseline workflows) in flight at once, like that many shoppers checking out together. */
@@ -30,26 +29,25 @@ const BASELINE_QUEUE = 'bench-noop';
  * order closed and the ledger held.
  */
 export async function benchOrders(databaseUrl: string): Promise<boolean> {
-  const temporal = await startBenchTemporal();
-  const database = connect(databaseUrl, { max: 20 });
+  const bench = await startBenchApp(databaseUrl, { taskQueue: ORDER_QUEUE });
+  const { database, client } = bench.app;
   let api: FastifyInstance | undefined;
   const workers: Worker[] = [];
   const runs: Promise<void>[] = [];
   try {
     await seed(databaseUrl);
     Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const native = await NativeConnection.connect({ address: temporal.address });
-    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const workerOptions = await bench.app.workerOptions();
     const [orderBundle, noopBundle] = await Promise.all([
       bundleWorkflows(),
       bundleWorkflowCode({ workflowsPath: path.join(__dirname, 'noop-workflow.ts'), logger: quietBundlerLogger }),
     ]);
     workers.push(
-      await createWorker({ connection: native, namespace: 'default', taskQueue: ORDER_QUEUE, workflowBundle: orderBundle, db: database.db, temporal: { client, taskQueue: ORDER_QUEUE }, fulfilment: { log: () => undefined }, notifier: { namespace: 'default', log: () => undefined } }),
-      await Worker.create({ connection: native, taskQueue: BASELINE_QUEUE, workflowBundle: noopBundle, activities: { noop: async () => undefined } }),
+      await createWorker({ ...workerOptions, workflowBundle: orderBundle }),
+      await Worker.create({ connection: workerOptions.connection, taskQueue: BASELINE_QUEUE, workflowBundle: noopBundle, activities: { noop: async () => undefined } }),
     );
     runs.push(...workers.map((w) => w.run()));
-    api = await buildApi({ database, client, taskQueue: ORDER_QUEUE, orderWindows: OrderWindows.parse({}) });
+    api = await buildApi(bench.app.apiDeps());
 
     const calls = await activitiesPerOrder(api, client, database);
     console.log(`${ORDERS} orders of one line over ${SKUS} SKUs, ${CLIENTS} in flight; baseline: ${ORDERS} workflows of ${calls} no-op activity calls, ${CLIENTS} in flight`);
@@ -71,8 +69,7 @@ export async function benchOrders(databaseUrl: string): Promise<boolean> {
     await api?.close();
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.all(runs);
-    await database.close();
-    await temporal.stop();
+    await bench.stop();
   }
 }
 

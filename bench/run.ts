@@ -6,32 +6,36 @@ import postgres from 'postgres';
 import { connect } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../runtime/postgres';
+import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
 import { benchFeeds } from './feeds';
 import { benchLoad } from './load';
 import { benchOrders } from './orders';
 import { benchReservations } from './reservations';
+import { selectBenchmarks } from './common';
 
 /** A benchmark gets a fresh, migrated database of its own and says whether its correctness checks held. */
 interface Benchmark {
+  /** What `npm run bench -- <name>` calls it. */
   name: string;
+  title: string;
   run(databaseUrl: string): Promise<boolean>;
 }
 
 /** Run in this order; add new benchmarks here. */
 const BENCHMARKS: Benchmark[] = [
-  { name: 'reservation throughput', run: benchReservations },
-  { name: 'orders end to end', run: benchOrders },
-  { name: 'supplier feed ingest', run: benchFeeds },
-  { name: 'sustained mixed load', run: benchLoad },
+  { name: 'reservations', title: 'reservation throughput', run: benchReservations },
+  { name: 'orders', title: 'orders end to end', run: benchOrders },
+  { name: 'feeds', title: 'supplier feed ingest', run: benchFeeds },
+  { name: 'load', title: 'sustained mixed load', run: benchLoad },
 ];
 
-async function main(): Promise<number> {
+async function main(selected: Benchmark[]): Promise<number> {
   const server = await startServer();
   try {
     let allHeld = true;
-    for (const benchmark of BENCHMARKS) {
-      console.log(`\n=== ${benchmark.name} ===`);
+    for (const benchmark of selected) {
+      console.log(`\n=== ${benchmark.title} (${benchmark.name}) ===`);
       const held = await runInFreshDatabase(server.adminUrl, benchmark);
       allHeld &&= held;
     }
@@ -46,7 +50,10 @@ async function startServer(): Promise<PostgresServer> {
   const external = process.env.DATABASE_URL;
   if (external) return { adminUrl: external, stop: async () => undefined };
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-bench-'));
-  const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
+  const removeScratch = () => {
+    removeDataDir(path.join(scratchDir, 'pg'));
+    rmSync(scratchDir, { recursive: true, force: true });
+  };
   try {
     const server = await startEmbeddedPostgres({
       dataDir: path.join(scratchDir, 'pg'),
@@ -96,7 +103,16 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
-main().then(
+function benchmarksAsked(): Benchmark[] {
+  try {
+    return selectBenchmarks(BENCHMARKS, process.argv.slice(2));
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  }
+}
+
+main(benchmarksAsked()).then(
   (code) => {
     process.exitCode = code;
   },

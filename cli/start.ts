@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../runtime/config';
+import type { EnvConfig } from '../schemas/config';
 import { startStack, type Stack } from '../runtime/stack';
 
 /** `stockflow start`: the whole stack in the foreground until Ctrl-C. */
@@ -47,9 +48,17 @@ export async function startCommand(): Promise<void> {
       `  Temporal       ${stack.temporalAddress}`,
       `  Temporal UI    ${stack.temporalUiUrl ?? '(not started here)'}`,
       `  Task queue     ${config.STOCKFLOW_TASK_QUEUE}`,
+      `  More workers   ${moreWorkersCommand(config, stack)}`,
       '',
       'Try it: `npm run demo` in another terminal, then open the Temporal UI. Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
+}
+
+/** How to join another worker to this stack: the variables it needs that the environment does not already set. */
+function moreWorkersCommand(config: EnvConfig, stack: Stack): string {
+  const databaseUrl = config.DATABASE_URL ? '' : `DATABASE_URL=${stack.databaseUrl} `;
+  const temporalAddress = config.TEMPORAL_ADDRESS ? '' : `TEMPORAL_ADDRESS=${stack.temporalAddress} `;
+  return `${databaseUrl}${temporalAddress}npm run worker`;
 }

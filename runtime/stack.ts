@@ -1,26 +1,23 @@
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { ensureSchedules } from '../services/schedules';
 import { addToCatalogue, isCatalogueEmpty } from '../db/catalogue';
-import { connect, type Database } from '../db/connection';
+import type { Database } from '../db/connection';
 import { DEMO_CATALOGUE } from '../db/demo-catalogue';
 import { runMigrations } from '../db/migrate';
 import { loadOwnershipIfEmpty } from '../db/ownership';
 import type { EnvConfig } from '../schemas/config';
-import { OrderWindows } from '../schemas/orders';
-import { activityDepsFromConfig } from './activity-deps';
-import { feedRulesOf } from './config';
 import { createWorker } from '../workers/worker';
+import { composeApp } from './composition';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from './postgres';
 import { findOrBuildTemporalCli, PROJECT_ROOT } from './temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from './temporal-server';
 import { readOwnershipFile } from './ownership-file';
 import { startSdkTestServer } from './temporal-fallback';
 
-export const DATABASE_NAME = 'stockflow';
+const DATABASE_NAME = 'stockflow';
 
 export interface Stack {
   apiUrl: string;
@@ -48,47 +45,24 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
     if (postgres.server) stops.push(() => postgres.server!.stop());
     if (temporal.server) stops.push(() => temporal.server!.stop());
 
-    const database = connect(postgres.url, { max: 20 });
-    stops.push(() => database.close());
-    await runMigrations(database);
-    await seedIfEmpty(database, log);
+    const app = await composeApp(config, { databaseUrl: postgres.url, temporalAddress: temporal.address, temporalUiUrl: temporal.server?.uiUrl }, { log });
+    stops.push(() => app.close());
+    await runMigrations(app.database);
+    await seedIfEmpty(app.database, log);
     const ownershipFile = path.resolve(PROJECT_ROOT, config.STOCKFLOW_OWNERSHIP_FILE);
-    if (await loadOwnershipIfEmpty(database.db, readOwnershipFile(ownershipFile))) log(`loaded owners and ownership rules from ${ownershipFile}`);
-
-    const connection = await Connection.connect({ address: temporal.address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    if (await loadOwnershipIfEmpty(app.database.db, readOwnershipFile(ownershipFile))) log(`loaded owners and ownership rules from ${ownershipFile}`);
 
     log('bundling workflow code and starting the worker');
-    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    stops.push(() => nativeConnection.close());
-    const worker = await createWorker({
-      connection: nativeConnection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.STOCKFLOW_TASK_QUEUE,
-      ...activityDepsFromConfig(config, { db: database.db, client, temporalUiUrl: temporal.server?.uiUrl, log }),
-    });
+    const worker = await createWorker(await app.workerOptions());
     const running = runWorker(worker, log);
-    const scheduled = await ensureSchedules(client, config.STOCKFLOW_TASK_QUEUE);
+    const scheduled = await ensureSchedules(app.client, config.STOCKFLOW_TASK_QUEUE);
     if (scheduled.length > 0) log(`created schedules ${scheduled.join(', ')}`);
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
 
-    const api = await buildApi({
-      database,
-      client,
-      taskQueue: config.STOCKFLOW_TASK_QUEUE,
-      webhookSecret: config.STOCKFLOW_WEBHOOK_SECRET,
-      apiToken: config.STOCKFLOW_API_TOKEN,
-      feedRules: feedRulesOf(config),
-      feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
-      orderWindows: OrderWindows.parse({
-        paymentWindow: config.STOCKFLOW_ORDER_PAYMENT_WINDOW,
-        fulfilmentWindow: config.STOCKFLOW_ORDER_FULFILMENT_WINDOW,
-      }),
-    });
+    const api = await buildApi(app.apiDeps());
     const apiUrl = await listen(api, config);
     stops.push(() => api.close());
 
@@ -120,7 +94,7 @@ async function startTemporal(config: EnvConfig, dataDir: string, log: Log): Prom
     log(`using Temporal at ${config.TEMPORAL_ADDRESS}`);
     return { address: config.TEMPORAL_ADDRESS };
   }
-  const cli = await findOrBuildTemporalCli(log, config.TEMPORAL_CLI_PATH);
+  const cli = await findOrBuildTemporalCli(log, { cliPath: config.TEMPORAL_CLI_PATH });
   if (!cli) {
     log('no Temporal CLI and no Go: downloading a dev server through @temporalio/testing');
     const server = await startSdkTestServer(config.TEMPORAL_NAMESPACE);

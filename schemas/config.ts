@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DurationSeconds } from './duration';
+import { FeedRules } from './feeds';
+import { OrderWindows } from './orders';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
 const optionalText = z
@@ -7,7 +8,13 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
-/** Every setting Stockflow reads from the environment. Unset means "start it myself locally". */
+/** A number from an environment variable, held to the rule's own constraints. */
+const fromText = (rule: z.ZodNumber) => z.coerce.number().pipe(rule);
+
+/**
+ * Every setting Stockflow reads from the environment, and the one place their defaults live.
+ * Unset means "start it myself locally" for the servers, and the default for everything else.
+ */
 export const EnvConfig = z.object({
   DATABASE_URL: optionalText.pipe(z.url({ error: 'must be a postgres:// URL' }).optional()),
   TEMPORAL_ADDRESS: optionalText,
@@ -26,20 +33,45 @@ export const EnvConfig = z.object({
   TEMPORAL_UI_URL: optionalText,
   /** Owners and ownership rules, loaded into Postgres on first start. */
   STOCKFLOW_OWNERSHIP_FILE: z.string().min(1).default('config/ownership.json'),
-  /** Slack-compatible webhook that exception notifications are posted to; unset means log only. */
   /** Largest supplier feed the API accepts, in bytes (larger: 413). */
   STOCKFLOW_FEED_MAX_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
-  STOCKFLOW_FEED_SPIKE_ABSOLUTE: z.coerce.number().int().positive().optional(),
-  STOCKFLOW_FEED_SPIKE_RELATIVE: z.coerce.number().positive().optional(),
-  STOCKFLOW_FEED_QUARANTINE_SHARE: z.coerce.number().gt(0).max(1).optional(),
-  STOCKFLOW_FEED_QUARANTINE_MIN_LINES: z.coerce.number().int().positive().optional(),
-  STOCKFLOW_FEED_CHUNK_SIZE: z.coerce.number().int().positive().max(20_000).optional(),
+  STOCKFLOW_FEED_SPIKE_ABSOLUTE: fromText(FeedRules.shape.spikeAbsolute).default(50),
+  STOCKFLOW_FEED_SPIKE_RELATIVE: fromText(FeedRules.shape.spikeRelative).default(0.5),
+  STOCKFLOW_FEED_QUARANTINE_SHARE: fromText(FeedRules.shape.quarantineShare).default(0.2),
+  STOCKFLOW_FEED_QUARANTINE_MIN_LINES: fromText(FeedRules.shape.quarantineMinLines).default(10),
+  STOCKFLOW_FEED_CHUNK_SIZE: fromText(FeedRules.shape.chunkSize).default(2000),
+  /** Slack-compatible webhook that exception notifications are posted to; unset means log only. */
   STOCKFLOW_NOTIFY_WEBHOOK_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
   /** Where paid orders are handed to the warehouse (POST of JSON); unset means the hand-off is only logged. */
   STOCKFLOW_FULFILMENT_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
   /** How long a reserved order waits for payment before its reservation expires. */
-  STOCKFLOW_ORDER_PAYMENT_WINDOW: DurationSeconds.default(30 * 60),
+  STOCKFLOW_ORDER_PAYMENT_WINDOW: OrderWindows.shape.paymentWindow.default(30 * 60),
   /** How long a handed-off order waits for the warehouse before an exception is opened. */
-  STOCKFLOW_ORDER_FULFILMENT_WINDOW: DurationSeconds.default(2 * 3600),
+  STOCKFLOW_ORDER_FULFILMENT_WINDOW: OrderWindows.shape.fulfilmentWindow.default(2 * 3600),
+  /** How long past both windows a reservation is kept before the sweep may release it. */
+  STOCKFLOW_ORDER_RESERVATION_GRACE: OrderWindows.shape.reservationGrace.default(24 * 3600),
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;
+
+/** The configuration of an empty environment: every default. */
+export const DEFAULT_CONFIG: EnvConfig = EnvConfig.parse({});
+
+/** The feed rule thresholds the configuration sets. */
+export function feedRulesOf(config: EnvConfig): FeedRules {
+  return {
+    spikeAbsolute: config.STOCKFLOW_FEED_SPIKE_ABSOLUTE,
+    spikeRelative: config.STOCKFLOW_FEED_SPIKE_RELATIVE,
+    quarantineShare: config.STOCKFLOW_FEED_QUARANTINE_SHARE,
+    quarantineMinLines: config.STOCKFLOW_FEED_QUARANTINE_MIN_LINES,
+    chunkSize: config.STOCKFLOW_FEED_CHUNK_SIZE,
+  };
+}
+
+/** The payment and fulfilment windows the configuration gives each new order. */
+export function orderWindowsOf(config: EnvConfig): OrderWindows {
+  return {
+    paymentWindow: config.STOCKFLOW_ORDER_PAYMENT_WINDOW,
+    fulfilmentWindow: config.STOCKFLOW_ORDER_FULFILMENT_WINDOW,
+    reservationGrace: config.STOCKFLOW_ORDER_RESERVATION_GRACE,
+  };
+}

@@ -39,18 +39,18 @@ export const FeedDocument = z.object({
   lines: z.array(z.unknown(), { error: 'must be an array of lines' }).max(1_000_000, 'must have at most 1,000,000 lines'),
 });
 
-/** Thresholds of the rules a feed line must pass before it may change stock. */
+/** Thresholds of the rules a feed line must pass before it may change stock; their defaults are configuration (schemas/config.ts). */
 export const FeedRules = z.object({
   /** A change is a spike when it is at least this many units… */
-  spikeAbsolute: z.number().int().positive().default(50),
+  spikeAbsolute: z.number().int().positive(),
   /** …and more than this share of the last known quantity (0.5 = 50%). */
-  spikeRelative: z.number().positive().default(0.5),
+  spikeRelative: z.number().positive(),
   /** The whole feed is quarantined when more than this share of its lines is negative or spiking… */
-  quarantineShare: z.number().gt(0).max(1).default(0.2),
+  quarantineShare: z.number().gt(0).max(1),
   /** …and it has at least this many lines (a tiny feed with one bad line is not "broken"). */
-  quarantineMinLines: z.number().int().positive().default(10),
+  quarantineMinLines: z.number().int().positive(),
   /** Lines per activity call. */
-  chunkSize: z.number().int().positive().max(20_000).default(2000),
+  chunkSize: z.number().int().positive().max(20_000),
 });
 export type FeedRules = z.infer<typeof FeedRules>;
 

@@ -71,12 +71,12 @@ export type OrderState = z.infer<typeof OrderState>;
 
 export const FINAL_STATES: readonly OrderState[] = ['closed', 'rejected', 'cancelled', 'expired', 'failed'];
 
-/** How long an order may wait for each step; seconds or text like "30m". */
+/** How long an order may wait for each step; seconds or text like "30m". Defaults are configuration (schemas/config.ts). */
 export const OrderWindows = z.object({
-  paymentWindow: DurationSeconds.default(30 * 60),
-  fulfilmentWindow: DurationSeconds.default(2 * 3600),
+  paymentWindow: DurationSeconds,
+  fulfilmentWindow: DurationSeconds,
   /** Added to the reservation's expiry beyond the two windows, so the sweep only takes what no workflow will. */
-  reservationGrace: DurationSeconds.default(24 * 3600),
+  reservationGrace: DurationSeconds,
 });
 export type OrderWindows = z.infer<typeof OrderWindows>;
 export type OrderWindowsInput = z.input<typeof OrderWindows>;

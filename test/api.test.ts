@@ -4,7 +4,7 @@ import { signedHeaders } from '../api/auth';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
-import { createTestDatabase, infra, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, startTestWorker, type RunningWorker } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
 import { waitFor } from '../runtime/wait';
 
@@ -37,7 +37,7 @@ describe('HTTP API', () => {
       items: [{ name: 'Gadget', skus: ['G-1', 'G-2'] }],
     });
     worker = await startTestWorker(database, 'api');
-    app = await buildApi({ database, client: infra().client, taskQueue: worker.taskQueue, webhookSecret: SECRET, apiToken: TOKEN });
+    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, webhookSecret: SECRET, apiToken: TOKEN });
   });
 
   after(async () => {

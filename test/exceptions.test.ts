@@ -11,7 +11,7 @@ import { waitFor } from '../runtime/wait';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
 import type { OwnershipConfigInput } from '../schemas/ownership';
 import { approveSignal } from '../workflows/exception-messages';
-import { createTestDatabase, infra, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 
@@ -319,7 +319,7 @@ describe('exceptions: hold, decide, escalate', () => {
     const headers = { authorization: `Bearer ${TOKEN}` };
 
     before(async () => {
-      app = await buildApi({ database, client: infra().client, taskQueue: worker.taskQueue, apiToken: TOKEN });
+      app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: TOKEN });
     });
 
     after(async () => {

@@ -10,7 +10,7 @@ import { replaceOwnership } from '../db/ownership';
 import { waitFor } from '../runtime/wait';
 import { FeedRules } from '../schemas/feeds';
 import { feedProgressQuery, type FeedSummary } from '../workflows/supplier-feed-ingest';
-import { createTestDatabase, infra, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
 
 const TOKEN = 'feeds-token';
@@ -59,7 +59,7 @@ describe('supplier feed ingest', () => {
       ],
     });
     worker = await startTestWorker(database, 'feeds');
-    app = await buildApi({ database, client: infra().client, taskQueue: worker.taskQueue, apiToken: TOKEN, feedRules: RULES, feedBodyLimitBytes: 200_000 });
+    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: TOKEN, feedRules: RULES, feedBodyLimitBytes: 200_000 });
   });
 
   after(async () => {
@@ -245,7 +245,7 @@ describe('supplier feed ingest', () => {
     const lines = Array.from({ length: 3000 }, (_, i) => ({ sku: `AK-${100 + (i % 100)}`, quantity: ((i * 7) % 40) + 1, sequence: Math.floor(i / 100) + 1 }));
     const expected = new Map<string, number>();
     for (const line of lines) expected.set(`K-${line.sku.slice(3)}`, line.quantity);
-    const bigApp = await buildApi({ database, client: infra().client, taskQueue, apiToken: TOKEN, feedRules: { ...RULES, chunkSize: 50 } });
+    const bigApp = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue, apiToken: TOKEN, feedRules: { ...RULES, chunkSize: 50 } });
     let running = await startTestWorker(database, 'feed-restart', { taskQueue });
     try {
       const response = await bigApp.inject({ method: 'POST', url: '/v1/suppliers/acme/feeds', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ feedId: 'big-1', lines }) });

@@ -3,19 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
+import { apiSettingsOf } from '../runtime/composition';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
+import { removeDataDir } from '../runtime/postgres-as-root';
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
-import { FeedRules } from '../schemas/feeds';
-import { OrderWindows } from '../schemas/orders';
+import { DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
 import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
+import { RecordingLogger } from './log-recorder';
 
 /**
  * One Postgres server, one Temporal server, one workflow bundle for the whole test run. Each
@@ -36,6 +38,12 @@ interface Shared {
   scratchDir: string;
 }
 
+/** What `buildApi` takes from an empty environment's configuration; tests override what they need. */
+export const defaultApiSettings = apiSettingsOf(DEFAULT_CONFIG);
+
+/** What the SDK and the test workers log: ERROR printed, every level recordable (workerLog.record). */
+export const workerLog = new RecordingLogger();
+
 let shared: Shared | undefined;
 const log = (line: string) => console.log(`  [harness] ${line}`);
 
@@ -47,8 +55,8 @@ export function infra(): Shared {
 export async function startInfra(): Promise<void> {
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-test-'));
   const runId = randomUUID().slice(0, 8);
-  // Activity refusals are expected in tests; WARN would print each one.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // Retries are expected in tests; WARN would print each one. Tests read WARN and below from workerLog.
+  Runtime.install({ logger: workerLog });
   const [pg, temporal, bundle] = await Promise.all([startPostgres(scratchDir), startTemporal(), bundleWorkflows()]);
   const templateDb = `stockflow_template_${runId}`;
   const templateUrl = await ensureDatabase(pg.adminUrl, templateDb);
@@ -80,6 +88,7 @@ export async function stopInfra(): Promise<void> {
   await s.nativeConnection.close();
   await s.temporal?.stop();
   await s.postgres?.stop();
+  removeDataDir(path.join(s.scratchDir, 'pg'));
   rmSync(s.scratchDir, { recursive: true, force: true });
 }
 
@@ -146,7 +155,7 @@ export async function startTestWorker(
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */
 export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
-  return { db: database.db, client: infra().client, taskQueue, orderWindows: OrderWindows.parse({}), feedRules: FeedRules.parse({}), ...overrides };
+  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), ...overrides };
 }
 
 export { withDatabase };

@@ -6,7 +6,7 @@ import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
 import { registerSupplier } from '../db/suppliers';
-import { createTestDatabase, infra } from './harness';
+import { createTestDatabase, defaultApiSettings, infra } from './harness';
 
 const SECRET = 'fuzz-secret';
 const TOKEN = 'fuzz-token';
@@ -125,7 +125,7 @@ describe('hostile input', () => {
     await addToCatalogue(database.db, { locations: [{ code: 'WH1', name: 'Warehouse 1' }], items: [{ name: 'Widget', skus: ['W-1'] }] });
     await registerSupplier(database.db, { id: 'acme', name: 'Acme', location: 'WH1' });
     // No worker serves this task queue and no request waits for a workflow: only the door is tested.
-    app = await buildApi({ database, client: infra().client, taskQueue: 'fuzz-no-worker', webhookSecret: SECRET, apiToken: TOKEN, workflowWaitMs: 0, feedBodyLimitBytes: 512 * 1024 });
+    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: 'fuzz-no-worker', webhookSecret: SECRET, apiToken: TOKEN, workflowWaitMs: 0, feedBodyLimitBytes: 512 * 1024 });
   });
 
   after(async () => {

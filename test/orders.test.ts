@@ -13,7 +13,7 @@ import { waitFor } from '../runtime/wait';
 import { OrderWindows, type OrderState } from '../schemas/orders';
 import { StockOperation } from '../schemas/stock';
 import { OrderId, StockflowFlow } from '../workflows/search-attributes';
-import { createTestDatabase, infra, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, startTestWorker, type RunningWorker } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
 
 const SECRET = 'orders-webhook-secret';
@@ -73,8 +73,8 @@ describe('orders: trigger to outcome', () => {
       fulfilment: { url: `http://127.0.0.1:${(warehouse.address() as AddressInfo).port}/handoff`, log: () => undefined },
     });
     const deps = { database, client: infra().client, taskQueue: worker.taskQueue, webhookSecret: SECRET, apiToken: TOKEN };
-    api = await buildApi({ ...deps, orderWindows: OrderWindows.parse({ paymentWindow: '1h', fulfilmentWindow: '1h' }) });
-    hurried = await buildApi({ ...deps, orderWindows: OrderWindows.parse({ paymentWindow: 2, fulfilmentWindow: 2, reservationGrace: 60 }) });
+    api = await buildApi({ ...defaultApiSettings, ...deps, orderWindows: OrderWindows.parse({ ...defaultApiSettings.orderWindows, paymentWindow: '1h', fulfilmentWindow: '1h' }) });
+    hurried = await buildApi({ ...defaultApiSettings, ...deps, orderWindows: OrderWindows.parse({ paymentWindow: 2, fulfilmentWindow: 2, reservationGrace: 60 }) });
   });
 
   after(async () => {

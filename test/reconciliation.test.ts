@@ -11,7 +11,7 @@ import { applyStockOperation } from '../db/stock';
 import { waitFor } from '../runtime/wait';
 import { StockOperation, type StockOperationInput } from '../schemas/stock';
 import type { reservationSweep } from '../workflows/reservation-sweep';
-import { createTestDatabase, infra, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, startTestWorker, type RunningWorker } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
 import { scheduleIds } from '../domain/keys';
 
@@ -42,7 +42,7 @@ describe('daily reconciliation and the reservation sweep', () => {
     await addToCatalogue(database.db, { locations: [{ code: 'WH1', name: 'Warehouse 1' }], items: [{ name: 'Kept', skus: ['REC-1', 'REC-2', 'REC-3', 'REC-4'] }] });
     for (const sku of ['REC-1', 'REC-2', 'REC-3', 'REC-4']) await apply({ kind: 'receive', idempotencyKey: `seed/${sku}`, sku, location: 'WH1', quantity: 10 });
     worker = await startTestWorker(database, 'reconcile');
-    api = await buildApi({ database, client: infra().client, taskQueue: worker.taskQueue, webhookSecret: SECRET, apiToken: TOKEN });
+    api = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, webhookSecret: SECRET, apiToken: TOKEN });
   });
 
   after(async () => {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
-import { createTestDatabase, infra, uniqueTaskQueue } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, uniqueTaskQueue } from './harness';
 
 const TOKEN = 'suppliers-token';
 const operator = { authorization: `Bearer ${TOKEN}` };
@@ -22,7 +22,7 @@ describe('suppliers: archive and restore', () => {
   before(async () => {
     database = await createTestDatabase();
     await addToCatalogue(database.db, { locations: [{ code: 'DS', name: 'Drop-ship' }], items: [{ name: 'Item', skus: ['S-1'] }] });
-    app = await buildApi({ database, client: infra().client, taskQueue: uniqueTaskQueue('suppliers'), apiToken: TOKEN });
+    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: uniqueTaskQueue('suppliers'), apiToken: TOKEN });
     await app.listen({ host: '127.0.0.1', port: 0 });
     baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const put = await app.inject({ method: 'PUT', url: '/v1/suppliers/oldco', headers: operator, payload: { name: 'Old Co', location: 'DS' } });

@@ -9,8 +9,6 @@ import { ErrorBody } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
 
-export const DEFAULT_FEED_BODY_LIMIT = 64 * 1024 * 1024;
-
 const FeedAccepted = z.object({ workflowId: z.string(), feedId: z.string(), lines: z.number(), new: z.boolean() });
 const SupplierParams = z.object({ supplierId: SupplierId });
 const SupplierStatus = z.object({ supplierId: z.string(), archivedAt: z.string().nullable(), changed: z.boolean() });
@@ -26,7 +24,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
       access: 'upstream',
       params: SupplierParams,
       query: z.object({ feedId: FeedId.optional().describe('the feed id for a CSV feed; default: a hash of the content') }),
-      bodyLimit: deps.feedBodyLimitBytes ?? DEFAULT_FEED_BODY_LIMIT,
+      bodyLimit: deps.feedBodyLimitBytes,
       responses: {
         202: { description: 'stored and being ingested (new: false when the same feed was received before)', schema: FeedAccepted },
         400: { description: 'not a feed: bad JSON, no CSV header', schema: ErrorBody },

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { runReconciliationNow } from '../../services/reconciliation';
-import { getRun, importSnapshot, listRuns } from '../../db/reconciliation';
+import { getRun, listRuns } from '../../db/reconciliation';
+import { Refusal } from '../../domain/refusal';
+import { importSystemSnapshot, runReconciliationNow, type SnapshotUpload } from '../../services/reconciliation';
 import { SnapshotCsvQuery, SnapshotImport } from '../../schemas/reconciliation';
-import { ErrorBody, fieldError, HttpError, invalidRequest } from '../errors';
+import { ErrorBody, fieldError } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
 
@@ -16,28 +17,6 @@ const Report = z.object({
   deltas: z.array(z.record(z.string(), z.unknown())),
   ranAt: z.string(),
 });
-
-const CSV_COLUMNS = ['sku', 'location', 'on_hand'] as const;
-
-/**
- * The lines of a CSV snapshot with a `sku,location,on_hand` header. SKUs and location codes cannot
- * contain commas or quotes, so a plain split is exact; quotes around a field are dropped.
- */
-function csvLines(text: string): Record<string, unknown>[] {
-  const rows = text
-    .split(/\r?\n/)
-    .filter((line) => line.trim() !== '')
-    .map((line) => line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1')));
-  const header = (rows[0] ?? []).map((h) => h.toLowerCase());
-  const missing = CSV_COLUMNS.filter((c) => !header.includes(c));
-  if (missing.length > 0) {
-    throw new HttpError(400, { error: 'invalid_snapshot', message: `the CSV header lacks ${missing.join(', ')}: expected "sku,location,on_hand"` });
-  }
-  return rows.slice(1).map((row) => {
-    const cell = (column: (typeof CSV_COLUMNS)[number]) => row[header.indexOf(column)];
-    return { sku: cell('sku'), location: cell('location'), onHand: /^-?\d+$/.test(cell('on_hand') ?? '') ? Number(cell('on_hand')) : cell('on_hand') };
-  });
-}
 
 export function registerReconciliationRoutes(app: FastifyInstance, deps: ApiDeps): void {
   route(
@@ -57,14 +36,9 @@ export function registerReconciliationRoutes(app: FastifyInstance, deps: ApiDeps
     },
     async ({ query, body, request, reply }) => {
       const isCsv = (request.headers['content-type'] ?? '').split(';')[0].trim() === 'text/csv';
-      let snapshot = body;
-      if (isCsv) {
-        const parsed = SnapshotImport.safeParse({ ...query, lines: csvLines(request.rawBody ?? '') });
-        if (!parsed.success) throw invalidRequest(parsed.error, 'body');
-        snapshot = parsed.data;
-      }
-      if (!snapshot) throw new HttpError(400, { error: 'invalid_snapshot', message: 'send the snapshot as application/json or text/csv' });
-      return reply.status(201).send(await importSnapshot(deps.database.db, snapshot, isCsv ? 'csv' : 'json'));
+      if (!isCsv && !body) throw new Refusal('invalid_snapshot', 'send the snapshot as application/json or text/csv');
+      const upload: SnapshotUpload = isCsv ? { format: 'csv', text: request.rawBody ?? '', ...query } : { format: 'json', snapshot: body as SnapshotImport };
+      return reply.status(201).send(await importSystemSnapshot(services(deps), upload));
     },
   );
 

@@ -19,13 +19,13 @@ import { findOrBuildTemporalCli } from '../../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../../runtime/temporal-server';
 import { freePort, waitFor } from '../../runtime/wait';
 import { RaiseException } from '../../schemas/exceptions';
-import { FeedRules } from '../../schemas/feeds';
 import { StockOperation } from '../../schemas/stock';
 import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
 import { createWorker } from '../../workers/worker';
 import { createTestDatabase, infra, servicesFor, uniqueTaskQueue } from '../harness';
 import { assertLedgerMatchesBalances } from '../ledger-assertions';
 import { spawnWorker, type WorkerProcess } from './processes';
+import { DEFAULT_CONFIG, feedRulesOf } from '../../schemas/config';
 
 async function seed(database: Database): Promise<void> {
   await addToCatalogue(database.db, {
@@ -86,7 +86,7 @@ describe('fault: Postgres restarts in the middle of a wave', () => {
       // A worker process, as in production: its connections are the ones Postgres drops.
       worker = await spawnWorker({ temporalAddress: infra().temporalAddress, databaseUrl, taskQueue });
       const lines = feedLines(5000);
-      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: FeedRules.parse({ chunkSize: 250 }) }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'pg-wave', lines }) });
+      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 250 } }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'pg-wave', lines }) });
       const movements = await receipts(infra().client, taskQueue, 200);
       const feedHandle = infra().client.workflow.getHandle(feed.workflowId);
       await waitFor('the feed to be under way', async () => (((await feedHandle.query(feedProgressQuery).catch(() => undefined))?.nextLine ?? 0) > 500 ? true : undefined), { timeoutMs: 120_000 });
@@ -136,7 +136,7 @@ describe('fault: the Temporal server restarts while exceptions wait on SLA timer
       await Promise.all(raised.map((h) => waitFor('the exception to open', () => exceptionState(client, h.workflowId).catch(() => undefined))));
       const movements = await receipts(client, taskQueue, 100);
       const lines = feedLines(2000);
-      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: FeedRules.parse({ chunkSize: 200 }) }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'temporal-wave', lines }) });
+      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 200 } }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'temporal-wave', lines }) });
 
       await temporal.stop();
       temporal = undefined;

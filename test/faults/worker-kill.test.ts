@@ -10,12 +10,12 @@ import { replaceOwnership } from '../../db/ownership';
 import { applyStockOperation } from '../../db/stock';
 import { OrderEvent, OrderWindows } from '../../schemas/orders';
 import { waitFor } from '../../runtime/wait';
-import { FeedRules } from '../../schemas/feeds';
 import { StockOperation } from '../../schemas/stock';
 import { feedProgressQuery } from '../../workflows/supplier-feed-ingest';
 import { createTestDatabase, infra, servicesFor, uniqueTaskQueue } from '../harness';
 import { assertLedgerMatchesBalances } from '../ledger-assertions';
 import { spawnWorker, type WorkerProcess } from './processes';
+import { DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../../schemas/config';
 
 const FEED_LINES = Number(process.env.FAULT_FEED_LINES ?? 20_000);
 const MOVEMENTS = Number(process.env.FAULT_MOVEMENTS ?? 500);
@@ -48,13 +48,13 @@ describe('fault: the worker is killed with SIGKILL in the middle of a wave', () 
       worker = await spawnWorker(env);
 
       const lines = Array.from({ length: FEED_LINES }, (_, i) => ({ sku: `AK-${i % SKUS}`, quantity: ((i * 7) % 40) + 1, sequence: Math.floor(i / SKUS) + 1 }));
-      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: FeedRules.parse({ chunkSize: 500 }) }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'wave', lines }) });
+      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 500 } }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'wave', lines }) });
       const movements: WorkflowHandle[] = await Promise.all(
         Array.from({ length: MOVEMENTS }, (_, i) =>
           startStockMovement(infra().client, taskQueue, StockOperation.parse({ kind: 'receive', idempotencyKey: `wave/receive/${i}`, sku: 'R-1', location: 'WH1', quantity: 1 })),
         ),
       );
-      const windows = OrderWindows.parse({ paymentWindow: '1h', fulfilmentWindow: '1h' });
+      const windows = OrderWindows.parse({ ...orderWindowsOf(DEFAULT_CONFIG), paymentWindow: '1h', fulfilmentWindow: '1h' });
       const orders = await Promise.all(
         Array.from({ length: ORDERS }, (_, i) =>
           receiveOrderEvent(servicesFor(database, taskQueue, { orderWindows: windows }), OrderEvent.parse({ type: 'order.placed', eventId: `wave-${i}`, orderId: `wave-${i}`, channel: 'shop', location: 'WH1', lines: [{ sku: 'O-1', quantity: 1 }] })),

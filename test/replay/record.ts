@@ -13,17 +13,17 @@ import { receiveOrderEvent, retryFulfilment } from '../../services/orders';
 import { startReconciliationNow } from '../../services/reconciliation';
 import { importSnapshot } from '../../db/reconciliation';
 import { applyStockOperation } from '../../db/stock';
-import { OrderWindows, type OrderEvent } from '../../schemas/orders';
+import type { OrderEvent } from '../../schemas/orders';
 import { orderQuery } from '../../workflows/order-messages';
 import { submitFeed } from '../../services/feeds';
 import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
-import { FeedRules } from '../../schemas/feeds';
 import { replaceOwnership } from '../../db/ownership';
 import { waitFor } from '../../runtime/wait';
 import { RaiseException } from '../../schemas/exceptions';
 import { StockOperation } from '../../schemas/stock';
 import { workflowIds } from '../../domain/keys';
 import { createTestDatabase, infra, servicesFor, startInfra, startTestWorker, stopInfra } from '../harness';
+import { DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../../schemas/config';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -51,7 +51,7 @@ async function record(): Promise<void> {
       rules: [{ owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 1, resolutionSla: '1h' }],
     });
     const client = infra().client;
-    const orderEvent = (event: OrderEvent, windows = OrderWindows.parse({})) => receiveOrderEvent(servicesFor(database, worker.taskQueue, { orderWindows: windows }), event);
+    const orderEvent = (event: OrderEvent, windows = orderWindowsOf(DEFAULT_CONFIG)) => receiveOrderEvent(servicesFor(database, worker.taskQueue, { orderWindows: windows }), event);
     const orderState = (workflowId: string, state: string) =>
       waitFor(`${workflowId} to be ${state}`, async () => ((await client.workflow.getHandle(workflowId).query(orderQuery).catch(() => undefined))?.state === state ? true : undefined));
     const scenarios: Record<string, () => Promise<{ workflowId: string }>> = {
@@ -83,7 +83,7 @@ async function record(): Promise<void> {
       'ownerEscalation-escalated-then-resolved': async () => ({ workflowId: workflowIds.slaClock(workflowIds.exception('record_check', 'T-1')) }),
       'supplierFeedIngest-quarantined-then-approved': async () => {
         const lines = Array.from({ length: 10 }, (_, i) => ({ sku: `R${i}`, quantity: i < 5 ? -1 : 5, sequence: 1 }));
-        const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: FeedRules.parse({ chunkSize: 4 }) }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });
+        const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 4 } }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });
         const quarantine = workflowIds.exception('supplier_feed_quarantine', 'rec/rec-q');
         await waitFor('the quarantine', async () => ((await exceptionState(client, quarantine).catch(() => undefined))?.status === 'open' ? true : undefined));
         await decideException(client, quarantine, { action: 'approve', by: 'alice', reason: 'confirmed with the supplier' });
@@ -92,7 +92,7 @@ async function record(): Promise<void> {
       },
       'supplierFeedIngest-held-and-unmapped': async () => {
         const lines = [{ sku: 'R6', quantity: 500, sequence: 2 }, { sku: 'R7', quantity: 6, sequence: 2 }, { sku: 'NOPE', quantity: 1, sequence: 1 }, { sku: 'R8', quantity: 'x', sequence: 2 }];
-        const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: FeedRules.parse({ chunkSize: 2 }) }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-h', lines }) });
+        const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 2 } }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-h', lines }) });
         await client.workflow.getHandle(feed.workflowId).result();
         return feed;
       },
@@ -114,7 +114,7 @@ async function record(): Promise<void> {
       },
       'orderReconciliation-unacknowledged-then-cancelled': async () => {
         const order = { orderId: 'rec-2', channel: 'shop' };
-        const windows = OrderWindows.parse({ fulfilmentWindow: 1 });
+        const windows = { ...orderWindowsOf(DEFAULT_CONFIG), fulfilmentWindow: 1 };
         const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-2/placed', ...order, location: 'WH1', lines: [{ sku: 'T-1', quantity: 1 }] }, windows);
         await orderEvent({ type: 'order.paid', eventId: 'rec-2/paid', ...order }, windows);
         const handoff = workflowIds.exception('order_fulfilment', 'shop/rec-2/handoff');
@@ -126,7 +126,7 @@ async function record(): Promise<void> {
       'orderReconciliation-fulfilment-retried': async () => {
         const order = { orderId: 'rec-3', channel: 'shop' };
         await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/rec-3-stock', sku: 'T-1', location: 'WH1', quantity: 1 }));
-        const windows = OrderWindows.parse({ fulfilmentWindow: 1 });
+        const windows = { ...orderWindowsOf(DEFAULT_CONFIG), fulfilmentWindow: 1 };
         const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-3/placed', ...order, location: 'WH1', lines: [{ sku: 'T-1', quantity: 1 }] }, windows);
         await orderEvent({ type: 'order.paid', eventId: 'rec-3/paid', ...order }, windows);
         const handoff = workflowIds.exception('order_fulfilment', 'shop/rec-3/handoff');
