@@ -29,7 +29,7 @@ const OWNERSHIP: OwnershipConfigInput = {
     { match: { exceptionType: 'supplier_feed_line' }, owner: 'erin', backup: 'alice', escalation: 'carol', ackSla: '1h', resolutionSla: '1d' },
     { match: { exceptionType: 'supplier_feed_line', supplierId: 'acme' }, owner: 'frank', backup: 'alice', escalation: 'carol', ackSla: '1h', resolutionSla: '1d' },
     { match: { exceptionType: 'ack_race' }, owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 2, resolutionSla: '1h' },
-    { match: { exceptionType: 'slow_fix' }, owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 2, resolutionSla: 4 },
+    { match: { exceptionType: 'slow_fix' }, owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 5, resolutionSla: 10 },
     { match: { exceptionType: 'visibility_check', supplierId: 'acme' }, owner: 'erin', backup: 'bob', escalation: 'carol', ackSla: '1h', resolutionSla: '1d' },
     { match: { exceptionType: 'restart' }, owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 3, resolutionSla: '1h' },
   ],
@@ -262,8 +262,8 @@ describe('exceptions: hold, decide, escalate', () => {
     assert.equal(state.status, 'acknowledged');
     assert.equal(state.assigneeId, 'bob');
     const [escalation] = (await events(handle.workflowId)).filter((r) => r.action === 'escalate');
-    assert.equal(escalation.reason, 'not resolved within 4s');
-    assert.ok(escalation.after_seconds >= 4, `escalated after ${escalation.after_seconds}s, resolution SLA 4s (ack SLA 2s must not fire)`);
+    assert.equal(escalation.reason, 'not resolved within 10s');
+    assert.ok(escalation.after_seconds >= 10, `escalated after ${escalation.after_seconds}s, resolution SLA 10s (ack SLA 5s must not fire)`);
   });
 
   it('still escalates on time when the worker restarts in the middle of the wait', async () => {
