@@ -17,6 +17,8 @@ export interface Operation {
   path: string;
   parameters: Parameter[];
   body?: JsonSchema;
+  /** Answers 202: it accepts work that goes on after the answer. */
+  accepts: boolean;
 }
 
 /** How a route takes a body the OpenAPI document does not describe, or a CSV form of its JSON body. */
@@ -35,7 +37,7 @@ export interface HostileRequest {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
+  paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { content: Record<string, { schema: JsonSchema }> }; responses: Record<string, unknown> }>>;
 }
 
 export function operationsOf(document: OpenApiDocument): Operation[] {
@@ -45,6 +47,7 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
       path,
       parameters: operation.parameters ?? [],
       body: operation.requestBody?.content['application/json']?.schema,
+      accepts: '202' in operation.responses,
     })),
   );
 }

@@ -29,7 +29,10 @@ export const WORLD = {
     { id: 'ops', name: 'Operations', contact: 'ops@example.com', roles: ['approver' as const] },
     { id: 'buyer', name: 'Buyer', contact: 'buyer@example.com', roles: [] },
   ],
-  /** Every balance starts near the top of a 32-bit integer, where a receipt of the largest valid quantity no longer fits. */
+  /**
+   * Every SKU starts with two receipts of the largest valid quantity in every warehouse: 2,000,000,000
+   * on hand, near the top of a 32-bit integer, where one more large receipt no longer fits.
+   */
   openingReceipts: [1_000_000_000, 1_000_000_000],
   defaultRule: { owner: 'ops', backup: 'buyer', escalation: 'ops', ackSla: '1h', resolutionSla: '1d' },
   feedLineRule: { match: { exceptionType: 'supplier_feed_line' }, owner: 'buyer', backup: 'ops', escalation: 'ops', ackSla: '1h', resolutionSla: '1d' },
