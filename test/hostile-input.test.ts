@@ -7,7 +7,7 @@ import { ErrorBody } from '../api/errors';
 import { registeredRoutes } from '../api/route';
 import { FeedDocument, FeedLine } from '../schemas/feeds';
 import { activitiesRetryingForever, feedsWithoutOutcome, type PendingActivity } from './fuzz/outcomes';
-import { describeOperation, operationsOf, requestsFor, type BodyForm, type HostileRequest, type Operation, type Vocabularies } from './fuzz/requests';
+import { describeOperation, numericEdgeSweep, operationsOf, requestsFor, type BodyForm, type HostileRequest, type Operation, type Vocabularies } from './fuzz/requests';
 import type { JsonSchema, Vocabulary } from './fuzz/schema-values';
 import { SECRET, startStand, TOKEN, WORLD, type Stand } from './fuzz/stand';
 import { infra } from './harness';
@@ -15,7 +15,7 @@ import { assertLedgerMatchesBalances } from './ledger-assertions';
 
 /** Replay a run with the same FUZZ_SEED (and FUZZ_CASES): the requests are generated from it alone. */
 const SEED = Number(process.env.FUZZ_SEED ?? 17);
-/** Requests over all routes together, shared out by how many fields each route takes (see `shareOf`). */
+/** Random requests over all routes together, shared out by how many fields each route takes (see `shareOf`), after a sweep of numeric edges. */
 const CASES = Number(process.env.FUZZ_CASES ?? 1000);
 /** `npx mocha <file>` runs every suite (the config lists them all); --grep picks this one. */
 const REPLAY = `FUZZ_SEED=${SEED} FUZZ_CASES=${CASES} npx mocha --grep 'hostile input'`;
@@ -57,6 +57,7 @@ const VOCABULARIES: Vocabularies = {
     orderId: ['1001', '1002', '1003'],
     source: ['erp'],
   },
+  distinct: ['idempotencyKey', 'eventId', 'feedId', 'subject'],
 };
 
 /** Bodies the OpenAPI document does not describe (a feed is read by its service), and CSV forms. */
@@ -103,6 +104,9 @@ class Violation extends Error {
     super(message);
   }
 }
+
+/** `/v1/suppliers/:supplierId` as the OpenAPI document writes it. */
+const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 
 const elided = (text: string, length: number) => (text.length > length ? `${text.slice(0, length)}… (${text.length} chars)` : text);
 
@@ -183,22 +187,24 @@ describe('hostile input', () => {
 
   it('fuzzes every route of /openapi.json, and /openapi.json lists every registered route', () => {
     const documented = operations.map(describeOperation).sort();
-    const registered = registeredRoutes(stand.app).map((r) => describeOperation({ method: r.method, path: r.url.replace(/:(\w+)/g, '{$1}') })).sort();
+    const registered = registeredRoutes(stand.app).map((r) => describeOperation({ method: r.method, path: openApiPath(r.url) })).sort();
     assert.deepEqual(documented, registered);
     for (const key of Object.keys(BODY_FORMS)) assert.ok(documented.includes(key), `BODY_FORMS names ${key}, which is not a route`);
   });
 
-  it(`answers ${CASES} generated requests (seed ${SEED}) without a 5xx; every 4xx names the problem and changes nothing`, async function () {
+  it(`answers ${CASES} random requests and a sweep of numeric edges (seed ${SEED}) without a 5xx; every 4xx names the problem and changes nothing`, async function () {
     this.timeout(20 * 60_000);
     const shares = operations.map((op) => shareOf(op, BODY_FORMS[describeOperation(op)]?.form.json));
     const totalShares = shares.reduce((a, b) => a + b, 0);
     const failures: string[] = [];
     const tallies: string[] = [];
     const neverPastTheParser: string[] = [];
+    let swept = 0;
     for (const [i, operation] of operations.entries()) {
       const route = describeOperation(operation);
       const extra = BODY_FORMS[route];
-      const requests = requestsFor(operation, { ...VOCABULARIES, body: { ...VOCABULARIES.body, ...extra?.vocabulary } }, extra?.form);
+      const vocabularies = { ...VOCABULARIES, body: { ...VOCABULARIES.body, ...extra?.vocabulary } };
+      const requests = requestsFor(operation, vocabularies, extra?.form);
       const statuses = new Map<number, number>();
       // Each way of failing is reported once, shrunk; the run goes on (with the next seed) to find the others.
       const known = new Set<string>();
@@ -207,20 +213,26 @@ describe('hostile input', () => {
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (violation && !known.has(violation.signature)) throw violation;
       });
-      let remaining = Math.max(10, Math.round((CASES * shares[i]) / totalShares));
+      // The edge sweep runs first (fast-check's examples), then the route's share of random requests.
+      const spec = registeredRoutes(stand.app).find((r) => r.method === operation.method && openApiPath(r.url) === operation.path);
+      const parses = (body: unknown) => spec?.body?.safeParse(body).success ?? true;
+      let examples = numericEdgeSweep(operation, vocabularies, SEED, extra?.form, parses).map((request): [HostileRequest] => [request]);
+      swept += examples.length;
+      let remaining = examples.length + Math.max(10, Math.round((CASES * shares[i]) / totalShares));
       for (let attempt = 0; remaining > 0 && known.size < MAX_FAILURES_PER_ROUTE; attempt++) {
-        const details = await fc.check(property, { seed: SEED + attempt, numRuns: remaining });
+        const details = await fc.check(property, { seed: SEED + attempt, numRuns: remaining, examples });
         if (!details.failed) break;
         const error = details.errorInstance;
         const signature = error instanceof Violation ? error.signature : String(error);
         known.add(signature);
         failures.push(`${route} (seed ${details.seed}, run ${details.numRuns}, shrunk ${details.numShrinks}×): ${error instanceof Error ? error.message : String(error)}\n    ${describeRequest(details.counterexample?.[0] as HostileRequest)}`);
         remaining -= details.numRuns;
+        examples = examples.slice(details.numRuns);
       }
       tallies.push(`${route}: ${[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`);
       if ([...statuses.keys()].every((status) => status === 400)) neverPastTheParser.push(route);
     }
-    console.log(`  [hostile input] answers per route:\n    ${tallies.join('\n    ')}`);
+    console.log(`  [hostile input] ${swept} numeric-edge requests and about ${CASES} random ones; answers per route:\n    ${tallies.join('\n    ')}`);
     assert.deepEqual(failures, [], `${failures.length} failure(s); replay with ${REPLAY}:\n\n${failures.join('\n\n')}`);
     assert.deepEqual(neverPastTheParser, [], 'routes whose every request was refused as malformed: the generator does not reach their services');
   });

@@ -90,21 +90,31 @@ function pathsOf(value: unknown, prefix: Path = []): Path[] {
   return entries.flatMap(([key, child]) => [[...prefix, key], ...pathsOf(child, [...prefix, key])]);
 }
 
-/**
- * The value with the field at `pick` (modulo the number of fields, nested ones included) replaced,
- * or left out when the replacement is OMITTED. A value without fields gets an unexpected one.
- */
-export function withOneFieldMutated(value: unknown, pick: number, replacement: unknown): unknown {
+const at = (value: unknown, path: Path): unknown => path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], value);
+
+/** Where a value holds numbers, nested ones included. */
+export function numericPathsOf(value: unknown): Path[] {
+  return pathsOf(value).filter((path) => typeof at(value, path) === 'number');
+}
+
+/** A copy of the value with the field at `path` set to `replacement`, or left out when it is OMITTED. */
+export function withFieldSet(value: unknown, path: Path, replacement: unknown): unknown {
   const copy = structuredClone(value);
-  const paths = pathsOf(copy);
-  if (paths.length === 0) {
-    return copy !== null && typeof copy === 'object' ? { ...copy, unexpected: replacement === OMITTED ? null : replacement } : replacement === OMITTED ? undefined : replacement;
-  }
-  const path = paths[pick % paths.length];
-  const parent = path.slice(0, -1).reduce<Record<string | number, unknown>>((node, key) => node[key] as Record<string | number, unknown>, copy as Record<string | number, unknown>);
+  const parent = at(copy, path.slice(0, -1)) as Record<string | number, unknown>;
   const key = path[path.length - 1];
   if (replacement !== OMITTED) parent[key] = replacement;
   else if (Array.isArray(parent)) parent.splice(key as number, 1);
   else delete parent[key];
   return copy;
+}
+
+/**
+ * The value with the field at `pick` (modulo the number of fields, nested ones included) replaced,
+ * or left out when the replacement is OMITTED. A value without fields gets an unexpected one.
+ */
+export function withOneFieldMutated(value: unknown, pick: number, replacement: unknown): unknown {
+  const paths = pathsOf(value);
+  if (paths.length > 0) return withFieldSet(value, paths[pick % paths.length], replacement);
+  if (value !== null && typeof value === 'object') return { ...value, unexpected: replacement === OMITTED ? null : replacement };
+  return replacement === OMITTED ? undefined : replacement;
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fieldReplacement, hostileBody, hostileSegment, withOneFieldMutated } from './hostile';
+import { fieldReplacement, hostileBody, hostileSegment, numericPathsOf, withFieldSet, withOneFieldMutated } from './hostile';
 import { schemaValues, type JsonSchema, type Vocabulary } from './schema-values';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -103,20 +103,70 @@ function bodies(schema: JsonSchema, form: BodyForm | undefined, vocabulary: Voca
 export interface Vocabularies {
   parameters: Vocabulary;
   body: Vocabulary;
+  /** Body fields that name a request (idempotency keys, event ids): each swept request gets its own, or all would replay the first. */
+  distinct: readonly string[];
+}
+
+/** The value with every string field named in `names` made distinct by a suffix. */
+function distinguished(value: unknown, names: readonly string[], suffix: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => distinguished(item, names, suffix));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [key, names.includes(key) && typeof field === 'string' ? `${field}.${suffix}` : distinguished(field, names, suffix)]),
+  );
+}
+
+const pathParametersOf = (operation: Operation) => operation.parameters.filter((p) => p.in === 'path');
+const isNumeric = (schema: JsonSchema) => schema.type === 'integer' || schema.type === 'number';
+
+function urlOf(operation: Operation, segments: readonly string[], query: string): string {
+  let url = operation.path;
+  pathParametersOf(operation).forEach((p, i) => {
+    url = url.replace(`{${p.name}}`, segments[i]);
+  });
+  return url + query;
 }
 
 /** Requests for one route: its path parameters, query and body, each valid-looking or hostile. */
 export function requestsFor(operation: Operation, vocabularies: Vocabularies, form?: BodyForm): fc.Arbitrary<HostileRequest> {
-  const pathParameters = operation.parameters.filter((p) => p.in === 'path');
-  const segments = fc.tuple(...pathParameters.map((p) => parameterText(p, vocabularies.parameters)));
+  const segments = fc.tuple(...pathParametersOf(operation).map((p) => parameterText(p, vocabularies.parameters)));
   const query = queryString(operation.parameters.filter((p) => p.in === 'query'), vocabularies.parameters);
   const schema = form?.json ?? operation.body;
   const body = schema ? bodies(schema, form, vocabularies.body) : fc.constant(undefined);
-  return fc.record({ segments, query, body }).map(({ segments: texts, query, body: sent }) => {
-    let url = operation.path;
-    pathParameters.forEach((p, i) => {
-      url = url.replace(`{${p.name}}`, texts[i]);
-    });
-    return { method: operation.method, url: url + query, ...(sent ?? {}) };
+  return fc.record({ segments, query, body }).map(({ segments: texts, query: text, body: sent }) => ({ method: operation.method, url: urlOf(operation, texts, text), ...(sent ?? {}) }));
+}
+
+/** The edges every numeric field meets: of 32- and 53-bit integers, of our 1,000,000,000 cap, the largest double, a fraction. */
+const EDGES = [0, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 53, 1e308, 1_000_000_000, 1_000_000_001, 1.5];
+/** Candidates drawn for each base of a sweep, of which the first the route's parser accepts is kept. */
+const BASE_CANDIDATES = 20;
+
+/**
+ * Requests that differ from a valid one in one numeric field only, set to each numeric edge in
+ * turn: every number in the body (of a valid body for each alternative, such as each kind of
+ * movement), every numeric path parameter and every numeric query parameter. Random generation
+ * reaches these edges too; the sweep makes sure every numeric field meets all of them.
+ */
+export function numericEdgeSweep(operation: Operation, vocabularies: Vocabularies, seed: number, form?: BodyForm, parses: (body: unknown) => boolean = () => true): HostileRequest[] {
+  const pathParameters = pathParametersOf(operation);
+  const [segments] = fc.sample(fc.tuple(...pathParameters.map((p) => schemaValues(p.schema, vocabularies.parameters, p.name).map((v) => encodeURIComponent(String(v))))), { seed, numRuns: 1 });
+  const schema = form?.json ?? operation.body;
+  // Bases the route's own parser accepts (refinements JSON Schema cannot say included), so each edge is the only fault.
+  // A seed of its own per alternative: bases that name different balances do not undo each other's edges.
+  const base = (alternative: JsonSchema, i: number) => {
+    const candidates = fc.sample(schemaValues(alternative, vocabularies.body), { seed: seed + i, numRuns: BASE_CANDIDATES });
+    return candidates.find(parses) ?? candidates[0];
+  };
+  const bases = schema ? (schema.oneOf ?? schema.anyOf ?? [schema]).map(base) : [undefined];
+  let swept = 0;
+  const request = (texts: readonly string[], query: string, body: unknown): HostileRequest => ({
+    method: operation.method,
+    url: urlOf(operation, texts, query),
+    ...(body === undefined ? {} : { contentType: 'application/json', payload: JSON.stringify(distinguished(body, vocabularies.distinct, `e${(swept += 1)}`)) }),
   });
+  return [
+    ...bases.flatMap((body) => numericPathsOf(body).flatMap((path) => EDGES.map((edge) => request(segments, '', withFieldSet(body, path, edge))))),
+    ...pathParameters.flatMap((p, i) => (isNumeric(p.schema) ? EDGES.map((edge) => request(segments.map((s, j) => (j === i ? String(edge) : s)), '', bases[0])) : [])),
+    ...operation.parameters.filter((p) => p.in === 'query' && isNumeric(p.schema)).flatMap((p) => EDGES.map((edge) => request(segments, `?${p.name}=${edge}`, bases[0]))),
+  ];
 }

@@ -34,8 +34,8 @@ export const WORLD = {
    * on hand, near the top of a 32-bit integer, where one more large receipt no longer fits.
    */
   openingReceipts: [1_000_000_000, 1_000_000_000],
-  defaultRule: { owner: 'ops', backup: 'buyer', escalation: 'ops', ackSla: '1h', resolutionSla: '1d' },
-  feedLineRule: { match: { exceptionType: 'supplier_feed_line' }, owner: 'buyer', backup: 'ops', escalation: 'ops', ackSla: '1h', resolutionSla: '1d' },
+  defaultRule: { owner: 'ops', backup: 'buyer', escalation: 'ops', ackSla: 3600, resolutionSla: 86_400 },
+  feedLineRule: { match: { exceptionType: 'supplier_feed_line' }, owner: 'buyer', backup: 'ops', escalation: 'ops', ackSla: 3600, resolutionSla: 86_400 },
 } as const;
 
 const API_APPLICATION = 'stockflow-hostile-api';
