@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { recordAudit } from '../db/audit';
 import type { Database } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
@@ -45,6 +45,14 @@ export function services(deps: ApiDeps): Services {
   };
 }
 
+function routerRefusal(error: FastifyError, reply: FastifyReply): void {
+  const message = error.code === 'FST_ERR_BAD_URL' ? 'the path is not validly percent-encoded UTF-8' : error.message;
+  reply.status(400).send({ error: 'invalid_request', message });
+}
+
+/** Longer than any id a route takes, so an over-long one is refused by its schema, naming the limit. */
+const MAX_PATH_PARAM_LENGTH = 2048;
+
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: string;
@@ -52,7 +60,14 @@ declare module 'fastify' {
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    // Long ids reach the route's own schema, which says what the limit is.
+    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    // The router's own refusals (a badly encoded path) answer in our error shape, like every other 4xx.
+    frameworkErrors: (error, _request, reply) => routerRefusal(error, reply as FastifyReply),
+  });
   const parseJson = app.getDefaultJsonParser('error', 'error');
 
   // Keep the raw body: webhook signatures are computed over the exact bytes that were sent.
@@ -66,6 +81,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       done(null, value);
     });
   });
+
+  // Only JSON and CSV are read; any other body is refused before a signature is checked against it.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', (_request, _payload, done) =>
+    done(new HttpError(415, { error: 'unsupported_media_type', message: 'send the body as application/json (or text/csv where a route takes CSV)' }), undefined),
+  );
 
   // CSV feeds are stored as sent; they are split into lines by the workflow's activities.
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (request, body, done) => {
