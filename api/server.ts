@@ -64,7 +64,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     // Long ids reach the route's own schema, which says what the limit is.
-    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // The router's own refusals (a badly encoded path) answer in our error shape, like every other 4xx.
     frameworkErrors: (error, _request, reply) => routerRefusal(error, reply as FastifyReply),
   });
