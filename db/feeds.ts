@@ -6,7 +6,7 @@ import { sha256 } from './canonical';
 import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
 import { StockRefusal, pgErrorOf } from './errors';
-import { applyStockOperations } from './ledger-batch';
+import { applyStockOperations, type BatchOperation } from './ledger-batch';
 import { feedLines, locations, supplierFeeds, supplierSkuMap, suppliers, variants } from './schema';
 
 export async function registerSupplier(db: Db, supplier: { id: string; name: string; location: string }): Promise<void> {
@@ -206,24 +206,26 @@ async function chunkRecorded(tx: Sql, feedPk: number, fromLine: number, toLine: 
 async function applyLines(tx: Sql, feed: FeedRecord, planned: PlannedLine[]): Promise<PlannedLine[]> {
   const applied = planned.filter((p) => p.outcome === 'applied');
   if (applied.length === 0) return planned;
-  const outcomes = await applyStockOperations(
-    tx,
-    applied.map((line) => ({
-      kind: 'set_on_hand',
-      idempotencyKey: idempotencyKeys.feedLine(feed.supplierId, feed.feedId, line.lineNo),
-      actor: `supplier:${feed.supplierId}`,
-      sourceRef: feed.feedId,
-      sku: line.sku as string,
-      location: feed.locationCode,
-      quantity: line.quantity as number,
-    })),
-  );
+  const outcomes = await applyStockOperations(tx, applied.map((line) => lineOperation(feed, line)));
   const refused = new Map<number, string>();
   outcomes.forEach((outcome, i) => {
     if ('refusal' in outcome) refused.set(applied[i].lineNo, outcome.refusal.message);
   });
   if (refused.size === 0) return planned;
   return planned.map((p) => (refused.has(p.lineNo) ? { ...p, outcome: 'rejected', reason: refused.get(p.lineNo) } : p));
+}
+
+/** What an applied line asks of the ledger: on hand at the supplier's location set to its quantity, keyed by the line. */
+export function lineOperation(feed: Pick<FeedRecord, 'supplierId' | 'feedId' | 'locationCode'>, line: PlannedLine): BatchOperation {
+  return {
+    kind: 'set_on_hand',
+    idempotencyKey: idempotencyKeys.feedLine(feed.supplierId, feed.feedId, line.lineNo),
+    actor: `supplier:${feed.supplierId}`,
+    sourceRef: feed.feedId,
+    sku: line.sku as string,
+    location: feed.locationCode,
+    quantity: line.quantity as number,
+  };
 }
 
 /**
