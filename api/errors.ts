@@ -59,6 +59,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   event_conflict: 409,
   supplier_archived: 409,
   unsupported_media_type: 415,
+  quantity_out_of_range: 422,
 };
 
 /** A refusal a workflow reported with a code of its own (a data error its activity could not get past) is unprocessable. */

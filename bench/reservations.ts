@@ -1,8 +1,9 @@
 import type postgres from 'postgres';
 import { createActivities } from '../activities';
-import { canonicalJson, sha256 } from '../db/canonical';
 import { addToCatalogue } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
+import { reserveStatement } from '../db/ledger';
+import { keyed } from '../db/ledger-requests';
 import { applyStockOperation } from '../db/stock';
 import { fmt, median } from './common';
 
@@ -104,54 +105,16 @@ function rawSqlPath(sql: postgres.Sql): ReservationPath {
 }
 
 /**
- * The baseline: what applyStockOperation sends for a reserve (db/stock.ts), written out by hand:
- * the same single statement (no explicit transaction), the same parameters, the same canonical
- * request JSON and hash. Only the layers above the SQL are left out: the activity's input parsing
- * and our code around the statement.
+ * The baseline: the statement applyStockOperation sends for a reserve, sent straight to the pool
+ * with nothing around it. It is imported from the ledger (db/ledger.ts reserveStatement), not
+ * written out here: a copy drifted from the ledger without anything noticing, while an import is
+ * the same SQL, parameters and request hash by construction, and a test comparing two texts
+ * would only catch the drift afterwards. What the baseline leaves out is what the figures are
+ * about: the activity's input parsing, and our code around the statement (refusals, replays).
  */
 async function reserveInSql(sql: postgres.Sql, idempotencyKey: string, sku: string): Promise<unknown> {
-  const quantity = 1;
-  const request = canonicalJson({ kind: 'reserve', idempotencyKey, sku, location: LOCATION, quantity, ttlSeconds: TTL_SECONDS });
-  const requestHash = sha256(request);
-  const [reserved] = await sql<{ result: unknown }[]>`
-    WITH place AS (
-      SELECT v.id AS variant_id, v.allow_negative, l.id AS location_id
-      FROM variants v, locations l
-      WHERE v.sku = ${sku} AND l.code = ${LOCATION}
-        AND NOT EXISTS (SELECT FROM stock_operations WHERE idempotency_key = ${idempotencyKey})
-    ), taken AS (
-      UPDATE stock_balances b
-      SET reserved = b.reserved + ${quantity}, updated_at = now()
-      FROM place p
-      WHERE b.variant_id = p.variant_id AND b.location_id = p.location_id
-        AND (p.allow_negative OR b.available >= ${quantity})
-      RETURNING b.variant_id, b.location_id, jsonb_build_object(
-        'sku', ${sku}::text, 'location', ${LOCATION}::text, 'onHand', on_hand, 'reserved', reserved, 'committed', committed,
-        'incoming', incoming, 'available', available, 'countStatus', count_status) AS balance
-    ), reservation AS (
-      INSERT INTO reservations (idempotency_key, variant_id, location_id, quantity, order_ref, expires_at)
-      SELECT ${idempotencyKey}, variant_id, location_id, ${quantity}, ${null}, now() + make_interval(secs => ${TTL_SECONDS})
-      FROM taken
-      RETURNING status, quantity, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS expires_at
-    ), operation AS (
-      INSERT INTO stock_operations (idempotency_key, kind, request_hash, actor, result)
-      SELECT ${idempotencyKey}, 'reserve', ${requestHash}, ${ACTOR}, jsonb_build_object(
-        'idempotencyKey', ${idempotencyKey}::text, 'kind', 'reserve', 'replayed', false, 'movements', 1,
-        'balances', jsonb_build_array(t.balance),
-        'reservation', jsonb_build_object('key', ${idempotencyKey}::text, 'status', r.status, 'quantity', r.quantity, 'expiresAt', r.expires_at))
-      FROM taken t, reservation r
-      RETURNING id, result
-    ), movement AS (
-      INSERT INTO stock_movements (operation_id, idempotency_key, variant_id, location_id, kind, delta_reserved, source_ref, actor)
-      SELECT o.id, ${idempotencyKey}, t.variant_id, t.location_id, 'reserve', ${quantity}, ${null}, ${ACTOR}
-      FROM operation o, taken t
-    ), audit AS (
-      INSERT INTO audit_log (actor, action, subject_type, subject_id, idempotency_key, details)
-      SELECT ${ACTOR}, ${'stock.reserve'}, 'stock_operation', ${idempotencyKey}, ${idempotencyKey},
-             jsonb_build_object('request', ${request}::jsonb, 'movements', result->'movements', 'balances', result->'balances')
-      FROM operation
-    )
-    SELECT result FROM operation`;
+  const op = { kind: 'reserve', idempotencyKey, sku, location: LOCATION, quantity: 1, actor: ACTOR, ttlSeconds: TTL_SECONDS } as const;
+  const [reserved] = await reserveStatement(sql, keyed(op));
   // Every attempt has a fresh key and a SKU with stock to spare, so nothing reserved is a fault in the benchmark.
   if (!reserved) throw new Error(`nothing reserved for ${idempotencyKey} (${sku})`);
   return reserved.result;

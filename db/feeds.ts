@@ -1,24 +1,14 @@
 import { idempotencyKeys } from '../domain/keys';
-import { and, between, eq, sql } from 'drizzle-orm';
-import { planLines, type LastApplied, type PlannedLine, type SkuMapping } from '../domain/feed-rules';
-import { emptyCounts, type FeedCounts, type FeedRules, type LineOutcome } from '../schemas/feeds';
-import { canonicalJson, sha256 } from './canonical';
-import type { Db, Tx } from './connection';
+import { and, eq, sql } from 'drizzle-orm';
+import { heldRuleOf, planLines, type LastApplied, type PlannedLine, type SkuMapping } from '../domain/feed-rules';
 import { Refusal } from '../domain/refusal';
+import { emptyCounts, type FeedCounts, type FeedRules, type LineOutcome } from '../schemas/feeds';
+import { sha256 } from './canonical';
+import { clientOf, type Sql } from './client';
+import type { Db } from './connection';
+import { applyStockOperations, type BatchOperation } from './ledger-batch';
+import { feedLines, locations, supplierFeeds, suppliers } from './schema';
 import { requireActiveSupplier } from './suppliers';
-import {
-  auditLog,
-  feedLines,
-  feedSequences,
-  locations,
-  stockBalances,
-  stockMovements,
-  stockOperations,
-  supplierFeeds,
-  supplierSkuMap,
-  suppliers,
-  variants,
-} from './schema';
 
 export interface StoredFeed {
   feedPk: number;
@@ -98,26 +88,33 @@ export async function loadFeed(db: Db, feedPk: number): Promise<FeedRecord> {
   return { feedPk, ...row, format: row.format as 'csv' | 'json' };
 }
 
-export async function loadMappings(db: Db | Tx, supplierId: string, supplierSkus: string[]): Promise<Map<string, SkuMapping>> {
-  if (supplierSkus.length === 0) return new Map();
-  const rows = await db
-    .select({ supplierSku: supplierSkuMap.supplierSku, variantId: variants.id, sku: variants.sku, unitFactor: supplierSkuMap.unitFactor, allowNegative: variants.allowNegative })
-    .from(supplierSkuMap)
-    .innerJoin(variants, eq(variants.id, supplierSkuMap.variantId))
-    .where(and(eq(supplierSkuMap.supplierId, supplierId), sql`${supplierSkuMap.supplierSku} = ANY(${textArray(supplierSkus)})`));
-  return new Map(rows.map((r) => [r.supplierSku, { variantId: r.variantId, sku: r.sku, unitFactor: r.unitFactor, allowNegative: r.allowNegative }]));
+export function loadMappings(db: Db, supplierId: string, supplierSkus: string[]): Promise<Map<string, SkuMapping>> {
+  return mappingsIn(clientOf(db), supplierId, supplierSkus);
 }
 
-/** The last applied sequence per variant; `lock` takes the rows so two feeds of one supplier apply in turn. */
-export async function loadLastApplied(db: Db | Tx, supplierId: string, variantIds: number[], lock = false): Promise<Map<number, LastApplied>> {
+/** The last applied sequence per variant. */
+export function loadLastApplied(db: Db, supplierId: string, variantIds: number[]): Promise<Map<number, LastApplied>> {
+  return lastAppliedIn(clientOf(db), supplierId, variantIds, false);
+}
+
+async function mappingsIn(sql: Sql, supplierId: string, supplierSkus: string[]): Promise<Map<string, SkuMapping>> {
+  if (supplierSkus.length === 0) return new Map();
+  const rows = await sql<(SkuMapping & { supplierSku: string })[]>`
+    SELECT m.supplier_sku AS "supplierSku", v.id AS "variantId", v.sku, m.unit_factor AS "unitFactor", v.allow_negative AS "allowNegative"
+    FROM supplier_sku_map m JOIN variants v ON v.id = m.variant_id
+    WHERE m.supplier_id = ${supplierId} AND m.supplier_sku = ANY(${supplierSkus}::text[])`;
+  return new Map(rows.map(({ supplierSku, ...mapping }) => [supplierSku, mapping]));
+}
+
+/** `lock` takes the rows, so two feeds of one supplier apply in turn. */
+async function lastAppliedIn(sql: Sql, supplierId: string, variantIds: number[], lock: boolean): Promise<Map<number, LastApplied>> {
   if (variantIds.length === 0) return new Map();
-  const query = db
-    .select({ variantId: feedSequences.variantId, sequence: feedSequences.lastSequence, quantity: feedSequences.lastQuantity })
-    .from(feedSequences)
-    .where(and(eq(feedSequences.supplierId, supplierId), sql`${feedSequences.variantId} = ANY(${intArray(variantIds)})`))
-    .orderBy(feedSequences.variantId);
-  const rows = lock ? await query.for('update') : await query;
-  return new Map(rows.map((r) => [r.variantId, { sequence: r.sequence, quantity: r.quantity }]));
+  const rows = await sql<{ variantId: number; sequence: string; quantity: number }[]>`
+    SELECT variant_id AS "variantId", last_sequence AS sequence, last_quantity AS quantity
+    FROM feed_sequences WHERE supplier_id = ${supplierId} AND variant_id = ANY(${variantIds}::int[])
+    ORDER BY variant_id ${lock ? sql`FOR UPDATE` : sql``}`;
+  // Sequences are bigint, which the driver returns as text; they are at most Number.MAX_SAFE_INTEGER (schemas/feeds.ts).
+  return new Map(rows.map((r) => [r.variantId, { sequence: Number(r.sequence), quantity: r.quantity }]));
 }
 
 export function supplierSkusOf(lines: { raw: unknown }[]): string[] {
@@ -138,18 +135,10 @@ export interface ChunkResult {
 }
 
 /**
- * A whole column as one array parameter, for `= ANY(…)` and `unnest(…)`: one bind value however
- * long the list, where inArray and multi-row VALUES send one per element.
- */
-const intArray = (values: readonly (number | null)[]) => sql`${sql.param(values)}::int[]`;
-const bigintArray = (values: readonly (number | null)[]) => sql`${sql.param(values)}::bigint[]`;
-const textArray = (values: readonly (string | null)[]) => sql`${sql.param(values)}::text[]`;
-
-/**
  * Applies lines [fromLine, toLine] of a feed in one transaction: each line's outcome is recorded
- * in feed_lines, each applied line sets on-hand at the supplier's location through a ledger
- * movement keyed by the line, and the last applied sequence moves forward. A chunk that was
- * already recorded is reported, not applied again.
+ * in feed_lines, each applied line sets on-hand at the supplier's location through the ledger's
+ * batch (a set_on_hand operation keyed by the line), and the last applied sequence moves forward.
+ * A chunk that was already recorded is reported, not applied again.
  */
 export async function applyFeedChunk(
   db: Db,
@@ -160,127 +149,107 @@ export async function applyFeedChunk(
 ): Promise<ChunkResult> {
   const fromLine = lines[0].lineNo;
   const toLine = lines[lines.length - 1].lineNo;
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`feed:${feed.feedPk}`}))`);
-    const recorded = await chunkRecorded(tx, feed.feedPk, fromLine, toLine);
+  return clientOf(db).begin(async (tx) => {
+    const [, recorded] = await Promise.all([
+      tx`SELECT pg_advisory_xact_lock(hashtext(${`feed:${feed.feedPk}`}))`,
+      // Sent behind the lock on the same connection: it reads what the lock's last holder committed.
+      chunkRecorded(tx, feed.feedPk, fromLine, toLine),
+    ]);
     if (recorded) return recorded;
 
-    const mappings = await loadMappings(tx, feed.supplierId, supplierSkusOf(lines));
+    const mappings = await mappingsIn(tx, feed.supplierId, supplierSkusOf(lines));
     const variantIds = [...new Set([...mappings.values()].map((m) => m.variantId))].sort((a, b) => a - b);
-    const lastApplied = await loadLastApplied(tx, feed.supplierId, variantIds, true);
-    const planned = planLines(lines, mappings, lastApplied, rules, override);
-    const applied = planned.filter((p) => p.outcome === 'applied');
-
-    if (applied.length > 0) await applyLines(tx, feed, applied, mappings);
-    await recordLines(tx, feed, planned, lastApplied);
-    await tx.insert(auditLog).values({
-      actor: `supplier:${feed.supplierId}`,
-      action: 'feed.chunk',
-      subjectType: 'supplier_feed',
-      subjectId: `${feed.supplierId}/${feed.feedId}`,
-      details: { fromLine, toLine, counts: countOutcomes(planned), override },
-    });
+    const lastApplied = await lastAppliedIn(tx, feed.supplierId, variantIds, true);
+    const planned = await applyLines(tx, feed, planLines(lines, mappings, lastApplied, rules, override));
+    await recordChunk(tx, feed, planned, override);
     return { counts: countOutcomes(planned), held: planned.filter((p) => p.outcome === 'held'), unmappedSkus: unmappedOf(planned), replayed: false };
   });
 }
 
-async function chunkRecorded(tx: Tx, feedPk: number, fromLine: number, toLine: number): Promise<ChunkResult | undefined> {
-  const rows = await tx
-    .select({ lineNo: feedLines.lineNo, outcome: feedLines.outcome, reason: feedLines.reason, supplierSku: feedLines.supplierSku, variantId: feedLines.variantId, sku: variants.sku, sequence: feedLines.sequence, quantity: feedLines.quantity })
-    .from(feedLines)
-    .leftJoin(variants, eq(variants.id, feedLines.variantId))
-    .where(and(eq(feedLines.feedPk, feedPk), between(feedLines.lineNo, fromLine, toLine)));
+async function chunkRecorded(tx: Sql, feedPk: number, fromLine: number, toLine: number): Promise<ChunkResult | undefined> {
+  const rows = await tx<{ lineNo: number; outcome: LineOutcome; reason: string | null; supplierSku: string | null; variantId: number | null; sku: string | null; sequence: string | null; quantity: number | null }[]>`
+    SELECT l.line_no AS "lineNo", l.outcome, l.reason, l.supplier_sku AS "supplierSku", l.variant_id AS "variantId", v.sku, l.sequence, l.quantity
+    FROM feed_lines l LEFT JOIN variants v ON v.id = l.variant_id
+    WHERE l.feed_pk = ${feedPk} AND l.line_no BETWEEN ${fromLine} AND ${toLine}
+    ORDER BY l.line_no`;
   if (rows.length === 0) return undefined;
   const planned: PlannedLine[] = rows.map((r) => ({
     lineNo: r.lineNo,
-    outcome: r.outcome as LineOutcome,
+    outcome: r.outcome,
     reason: r.reason ?? undefined,
     supplierSku: r.supplierSku ?? undefined,
     variantId: r.variantId ?? undefined,
     sku: r.sku ?? undefined,
-    sequence: r.sequence ?? undefined,
+    sequence: r.sequence === null ? undefined : Number(r.sequence),
     quantity: r.quantity ?? undefined,
-    rule: r.reason?.startsWith('negative') ? 'negative' : r.outcome === 'held' ? 'spike' : undefined,
+    rule: r.outcome === 'held' && r.quantity !== null ? heldRuleOf(r.quantity) : undefined,
   }));
   return { counts: countOutcomes(planned), held: planned.filter((p) => p.outcome === 'held'), unmappedSkus: unmappedOf(planned), replayed: true };
 }
 
-/** Sets on-hand line by line in feed order, one ledger movement per line that changes it. */
-async function applyLines(tx: Tx, feed: FeedRecord, applied: PlannedLine[], mappings: Map<string, SkuMapping>): Promise<void> {
-  const variantIds = [...new Set(applied.map((p) => p.variantId as number))].sort((a, b) => a - b);
-  const allowNegative = new Map([...mappings.values()].map((m) => [m.variantId, m.allowNegative]));
-  await tx.execute(sql`
-    INSERT INTO ${stockBalances} (variant_id, location_id, allow_negative)
-    SELECT t.variant_id, ${feed.locationId}::int, t.allow_negative = 1
-    FROM unnest(${intArray(variantIds)}, ${intArray(variantIds.map((id) => (allowNegative.get(id) ? 1 : 0)))}) AS t(variant_id, allow_negative)
-    ON CONFLICT (variant_id, location_id) DO NOTHING`);
-  const balances = await tx
-    .select({ variantId: stockBalances.variantId, onHand: stockBalances.onHand })
-    .from(stockBalances)
-    .where(and(eq(stockBalances.locationId, feed.locationId), sql`${stockBalances.variantId} = ANY(${intArray(variantIds)})`))
-    .orderBy(stockBalances.variantId)
-    .for('update');
-  const onHand = new Map(balances.map((b) => [b.variantId, b.onHand]));
-
-  const keys: string[] = [];
-  const requestHashes: string[] = [];
-  const results: string[] = [];
-  const movedVariants: number[] = [];
-  const deltas: number[] = [];
-  for (const line of applied) {
-    const variantId = line.variantId as number;
-    const delta = (line.quantity as number) - (onHand.get(variantId) ?? 0);
-    onHand.set(variantId, line.quantity as number);
-    if (delta === 0) continue;
-    keys.push(idempotencyKeys.feedLine(feed.supplierId, feed.feedId, line.lineNo));
-    requestHashes.push(sha256(canonicalJson({ feed: feed.feedId, line: line.lineNo, sku: line.sku, quantity: line.quantity, sequence: line.sequence })));
-    results.push(JSON.stringify({ quantity: line.quantity, delta, sequence: line.sequence }));
-    movedVariants.push(variantId);
-    deltas.push(delta);
-  }
-  if (keys.length > 0) {
-    const actor = `supplier:${feed.supplierId}`;
-    // One statement per chunk, whole columns as array parameters: a multi-row VALUES list costs
-    // a bind parameter (and Drizzle's building of it) per cell, which dominated large feeds.
-    await tx.execute(sql`
-      WITH operations AS (
-        INSERT INTO ${stockOperations} (idempotency_key, kind, request_hash, actor, result)
-        SELECT o.key, 'supplier_feed', o.request_hash, ${actor}::text, o.result::jsonb
-        FROM unnest(${textArray(keys)}, ${textArray(requestHashes)}, ${textArray(results)}) WITH ORDINALITY AS o(key, request_hash, result, n)
-        ORDER BY o.n
-        RETURNING id, idempotency_key
-      )
-      INSERT INTO ${stockMovements} (operation_id, idempotency_key, variant_id, location_id, kind, delta_on_hand, reason_code, source_ref, actor)
-      SELECT op.id, m.key, m.variant_id, ${feed.locationId}::int, 'supplier_feed', m.delta, 'supplier_feed', ${feed.feedId}::text, ${actor}::text
-      FROM unnest(${textArray(keys)}, ${intArray(movedVariants)}, ${intArray(deltas)}) WITH ORDINALITY AS m(key, variant_id, delta, n)
-      JOIN operations op ON op.idempotency_key = m.key
-      ORDER BY m.n`);
-  }
-  const finals = [...onHand.keys()];
-  await tx.execute(sql`
-    UPDATE ${stockBalances} AS b SET on_hand = f.on_hand, updated_at = now()
-    FROM unnest(${intArray(finals)}, ${intArray(finals.map((id) => onHand.get(id) as number))}) AS f(variant_id, on_hand)
-    WHERE b.variant_id = f.variant_id AND b.location_id = ${feed.locationId}`);
+/**
+ * Sets on-hand for the applied lines, in feed order, through the ledger's batch; one movement per
+ * line that changes it. A line the ledger refuses (its change would leave the range of a balance)
+ * is rejected with the refusal's reason instead.
+ */
+async function applyLines(tx: Sql, feed: FeedRecord, planned: PlannedLine[]): Promise<PlannedLine[]> {
+  const applied = planned.filter((p) => p.outcome === 'applied');
+  if (applied.length === 0) return planned;
+  const outcomes = await applyStockOperations(tx, applied.map((line) => lineOperation(feed, line)));
+  const refused = new Map<number, string>();
+  outcomes.forEach((outcome, i) => {
+    if ('refusal' in outcome) refused.set(applied[i].lineNo, outcome.refusal.message);
+  });
+  if (refused.size === 0) return planned;
+  return planned.map((p) => (refused.has(p.lineNo) ? { ...p, outcome: 'rejected', reason: refused.get(p.lineNo) } : p));
 }
 
-async function recordLines(tx: Tx, feed: FeedRecord, planned: PlannedLine[], lastApplied: Map<number, LastApplied>): Promise<void> {
+/** What an applied line asks of the ledger: on hand at the supplier's location set to its quantity, keyed by the line. */
+export function lineOperation(feed: Pick<FeedRecord, 'supplierId' | 'feedId' | 'locationCode'>, line: PlannedLine): BatchOperation {
+  return {
+    kind: 'set_on_hand',
+    idempotencyKey: idempotencyKeys.feedLine(feed.supplierId, feed.feedId, line.lineNo),
+    actor: `supplier:${feed.supplierId}`,
+    sourceRef: feed.feedId,
+    sku: line.sku as string,
+    location: feed.locationCode,
+    quantity: line.quantity as number,
+  };
+}
+
+/**
+ * Writes what became of a chunk's lines: one outcome row per line, the last applied sequence and
+ * quantity per variant, and the chunk's audit row. (The feed benchmark's baseline writes a feed's
+ * lines through this too.)
+ */
+export async function recordChunk(tx: Sql, feed: Pick<FeedRecord, 'feedPk' | 'supplierId' | 'feedId'>, planned: readonly PlannedLine[], override: boolean): Promise<void> {
   const column = <T>(of: (p: PlannedLine) => T | undefined) => planned.map((p) => of(p) ?? null);
-  await tx.execute(sql`
-    INSERT INTO ${feedLines} (feed_pk, line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason)
-    SELECT ${feed.feedPk}::bigint, l.line_no, l.supplier_sku, l.variant_id, l.sequence, l.quantity, l.outcome, l.reason
-    FROM unnest(${intArray(column((p) => p.lineNo))}, ${textArray(column((p) => p.supplierSku))}, ${intArray(column((p) => p.variantId))},
-                ${bigintArray(column((p) => p.sequence))}, ${intArray(column((p) => p.quantity))}, ${textArray(column((p) => p.outcome))},
-                ${textArray(column((p) => p.reason))}) WITH ORDINALITY AS l(line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason, n)
-    ORDER BY l.n`);
-  const advanced = [...new Set(planned.filter((p) => p.outcome === 'applied').map((p) => p.variantId as number))];
-  if (advanced.length === 0) return;
-  const last = advanced.map((variantId) => lastApplied.get(variantId) as LastApplied);
-  await tx.execute(sql`
-    INSERT INTO ${feedSequences} (supplier_id, variant_id, last_sequence, last_quantity)
-    SELECT ${feed.supplierId}::text, s.variant_id, s.last_sequence, s.last_quantity
-    FROM unnest(${intArray(advanced)}, ${bigintArray(last.map((l) => l.sequence))}, ${intArray(last.map((l) => l.quantity))}) WITH ORDINALITY AS s(variant_id, last_sequence, last_quantity, n)
-    ORDER BY s.n
-    ON CONFLICT (supplier_id, variant_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_quantity = excluded.last_quantity, updated_at = now()`);
+  const last = new Map<number, LastApplied>();
+  for (const p of planned) if (p.outcome === 'applied') last.set(p.variantId as number, { sequence: p.sequence as number, quantity: p.quantity as number });
+  const advanced = [...last.keys()];
+  const fromLine = planned[0].lineNo;
+  const toLine = planned[planned.length - 1].lineNo;
+  await Promise.all([
+    tx`
+      INSERT INTO feed_lines (feed_pk, line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason)
+      SELECT ${feed.feedPk}, l.line_no, l.supplier_sku, l.variant_id, l.sequence, l.quantity, l.outcome, l.reason
+      FROM unnest(${column((p) => p.lineNo)}::int[], ${column((p) => p.supplierSku)}::text[], ${column((p) => p.variantId)}::int[],
+                  ${column((p) => p.sequence)}::bigint[], ${column((p) => p.quantity)}::int[], ${column((p) => p.outcome)}::text[],
+                  ${column((p) => p.reason)}::text[]) WITH ORDINALITY AS l(line_no, supplier_sku, variant_id, sequence, quantity, outcome, reason, n)
+      ORDER BY l.n`,
+    advanced.length > 0 &&
+      tx`
+        INSERT INTO feed_sequences (supplier_id, variant_id, last_sequence, last_quantity)
+        SELECT ${feed.supplierId}, s.variant_id, s.last_sequence, s.last_quantity
+        FROM unnest(${advanced}::int[], ${advanced.map((id) => last.get(id)?.sequence as number)}::bigint[],
+                    ${advanced.map((id) => last.get(id)?.quantity as number)}::int[]) WITH ORDINALITY AS s(variant_id, last_sequence, last_quantity, n)
+        ORDER BY s.n
+        ON CONFLICT (supplier_id, variant_id) DO UPDATE SET last_sequence = excluded.last_sequence, last_quantity = excluded.last_quantity, updated_at = now()`,
+    tx`
+      INSERT INTO audit_log (actor, action, subject_type, subject_id, details)
+      VALUES (${`supplier:${feed.supplierId}`}, 'feed.chunk', 'supplier_feed', ${`${feed.supplierId}/${feed.feedId}`},
+              ${JSON.stringify({ fromLine, toLine, counts: countOutcomes(planned), override })}::jsonb)`,
+  ]);
 }
 
 function countOutcomes(planned: readonly PlannedLine[]): FeedCounts {

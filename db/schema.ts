@@ -211,7 +211,8 @@ export const cycleCounts = pgTable(
     expected: integer('expected').notNull(),
     counted: integer('counted').notNull(),
     variance: integer('variance').notNull(),
-    variancePct: numeric('variance_pct', { precision: 9, scale: 2, mode: 'number' }).notNull(),
+    /** Up to 99,999,999,900% (a count of 1,000,000,000 where 1 was expected): 12 digits before the point. */
+    variancePct: numeric('variance_pct', { precision: 14, scale: 2, mode: 'number' }).notNull(),
     outcome: text('outcome').notNull(),
     actor: text('actor').notNull(),
     createdAt: createdAt(),

@@ -1,5 +1,6 @@
 import { FeedLine, type FeedCounts, type FeedRules, type LineOutcome } from '../schemas/feeds';
 import { formatIssues } from '../schemas/issues';
+import { MOVEMENT_LIMIT } from './balance';
 
 export interface SkuMapping {
   variantId: number;
@@ -25,8 +26,18 @@ export interface PlannedLine {
   /** In our base units, after the unit factor. */
   quantity?: number;
   /** For held lines: which rule held it, and the last known quantity it was compared with. */
-  rule?: 'negative' | 'spike';
+  rule?: HeldRule;
   lastQuantity?: number;
+}
+
+export type HeldRule = 'negative' | 'spike';
+
+/**
+ * Which rule holds a line, from its quantity alone: a negative figure is held as negative, any
+ * other held line is a spike. A line recorded as held says its rule through this, not its reason text.
+ */
+export function heldRuleOf(quantity: number): HeldRule {
+  return quantity < 0 ? 'negative' : 'spike';
 }
 
 /**
@@ -48,7 +59,10 @@ export function planLines(
     const line = parsed.data;
     const mapping = mappings.get(line.sku);
     if (!mapping) return { lineNo, outcome: 'unmapped', supplierSku: line.sku, reason: `no mapping for supplier SKU "${line.sku}"` };
-    const base = { lineNo, supplierSku: line.sku, variantId: mapping.variantId, sku: mapping.sku, sequence: line.sequence, quantity: line.quantity * mapping.unitFactor };
+    const mapped = { lineNo, supplierSku: line.sku, variantId: mapping.variantId, sku: mapping.sku, sequence: line.sequence };
+    const outOfRange = beyondLimit(line.quantity, mapping.unitFactor);
+    if (outOfRange) return { ...mapped, outcome: 'rejected', reason: outOfRange };
+    const base = { ...mapped, quantity: line.quantity * mapping.unitFactor };
     const last = lastApplied.get(mapping.variantId);
     if (last && line.sequence < last.sequence) {
       return { ...base, outcome: 'stale', reason: `sequence ${line.sequence} is older than ${last.sequence}, already applied` };
@@ -66,12 +80,26 @@ export function planLines(
   });
 }
 
-function heldBy(quantity: number, last: LastApplied | undefined, rules: Pick<FeedRules, 'spikeAbsolute' | 'spikeRelative'>): { rule: 'negative' | 'spike'; reason: string } | undefined {
-  if (quantity < 0) return { rule: 'negative', reason: `negative quantity ${quantity}` };
+/**
+ * Why a line's quantity in our base units is beyond what one operation may set, if it is. Such a
+ * figure can never be applied, whoever approved it: the line is rejected like a quantity over the
+ * limit sent in base units, with the figures that make it so. (Within the limit the product is
+ * exact; beyond it, it is printed exact from BigInts.)
+ */
+function beyondLimit(quantity: number, unitFactor: number): string | undefined {
+  if (Math.abs(quantity * unitFactor) <= MOVEMENT_LIMIT) return undefined;
+  const fmt = (n: number | bigint) => n.toLocaleString('en-US');
+  const units = BigInt(quantity) * BigInt(unitFactor);
+  return `quantity ${fmt(quantity)} × unit factor ${fmt(unitFactor)} = ${fmt(units)} base units, beyond ±${fmt(MOVEMENT_LIMIT)}, the most one line may set`;
+}
+
+function heldBy(quantity: number, last: LastApplied | undefined, rules: Pick<FeedRules, 'spikeAbsolute' | 'spikeRelative'>): { rule: HeldRule; reason: string } | undefined {
+  const rule = heldRuleOf(quantity);
+  if (rule === 'negative') return { rule, reason: `negative quantity ${quantity}` };
   if (!last) return undefined;
   const change = Math.abs(quantity - last.quantity);
   if (change >= rules.spikeAbsolute && change > rules.spikeRelative * Math.abs(last.quantity)) {
-    return { rule: 'spike', reason: `jump from ${last.quantity} to ${quantity} (over ${Math.round(rules.spikeRelative * 100)}% and at least ${rules.spikeAbsolute} units)` };
+    return { rule, reason: `jump from ${last.quantity} to ${quantity} (over ${Math.round(rules.spikeRelative * 100)}% and at least ${rules.spikeAbsolute} units)` };
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { notPlaceholder, PLACEHOLDER_REASON } from './common';
+import { MOVEMENT_LIMIT } from '../domain/balance';
 
 export const SupplierId = z
   .string()
@@ -28,7 +29,9 @@ const wholeNumber = (what: string) =>
  */
 export const FeedLine = z.object({
   sku: z.string({ error: 'must be the supplier SKU' }).trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),
-  quantity: wholeNumber('quantity').pipe(z.number().min(-1_000_000_000).max(1_000_000_000, 'must be at most 1,000,000,000')),
+  quantity: wholeNumber('quantity').pipe(
+    z.number().min(-MOVEMENT_LIMIT, 'must be at least -1,000,000,000').max(MOVEMENT_LIMIT, 'must be at most 1,000,000,000'),
+  ),
   sequence: wholeNumber('sequence').pipe(z.number().min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER)),
 });
 export type FeedLine = z.infer<typeof FeedLine>;

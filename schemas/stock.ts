@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MOVEMENT_LIMIT } from '../domain/balance';
 import { Actor, IdempotencyKey, LocationCode, NonNegativeQuantity, Quantity, Sku } from './common';
 
 /** Why a quantity was corrected by hand. The database keeps the same list in `reason_codes`. */
@@ -53,8 +54,9 @@ export const AdjustOp = z.object({
   delta: z
     .number({ error: 'must be a number' })
     .int('must be a whole number of base units')
-    .refine((d) => d !== 0, 'must not be 0')
-    .refine((d) => Math.abs(d) <= 1_000_000_000, 'must be within ±1,000,000,000'),
+    .min(-MOVEMENT_LIMIT, 'must be within ±1,000,000,000')
+    .max(MOVEMENT_LIMIT, 'must be within ±1,000,000,000')
+    .refine((d) => d !== 0, 'must not be 0'),
   reasonCode: ReasonCode,
   note: z.string().max(1000, 'must be at most 1000 characters').optional(),
   /** Evidence for a change that needed approval (photo link, count sheet, ticket). */
@@ -76,7 +78,11 @@ export const SetOnHandOp = z.object({
   kind: z.literal('set_on_hand'),
   ...envelope,
   ...at,
-  quantity: z.number({ error: 'must be a number' }).int('must be a whole number of base units').min(-1_000_000_000).max(1_000_000_000),
+  quantity: z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number of base units')
+    .min(-MOVEMENT_LIMIT, 'must be within ±1,000,000,000')
+    .max(MOVEMENT_LIMIT, 'must be within ±1,000,000,000'),
 });
 
 export const CycleCountOp = z.object({ kind: z.literal('cycle_count'), ...envelope, ...at, counted: NonNegativeQuantity });
@@ -157,6 +163,8 @@ export const StockRefusalCode = z.enum([
   'reservation_not_active',
   'reservation_not_committed',
   'idempotency_conflict',
+  /** A balance (or one movement's change of it) would leave the range it is kept in; see domain/balance.ts. */
+  'quantity_out_of_range',
 ]);
 export type StockRefusalCode = z.infer<typeof StockRefusalCode>;
 

@@ -2,19 +2,11 @@ import assert from 'node:assert/strict';
 import { unstorableTextPath } from '../api/storable-text';
 import { canonicalJson } from '../db/canonical';
 import { isClosedSocketWriteDefect } from '../db/driver-defects';
-import { countOutcome, variancePercent } from '../db/stock';
 import { parseCsvFeed } from '../domain/feed-parse';
 import { looksBroken, planLines, type LastApplied, type SkuMapping } from '../domain/feed-rules';
 import { DurationSeconds } from '../schemas/duration';
 
 describe('pure rules', () => {
-  it('measures cycle-count variance against the expected figure and grades it', () => {
-    assert.equal(variancePercent(100, 97), 3);
-    assert.equal(variancePercent(0, 0), 0);
-    assert.equal(variancePercent(0, 4), 100);
-    assert.deepEqual([5, 5.01, 10, 10.01].map(countOutcome), ['ok', 'investigate', 'investigate', 'blocked']);
-  });
-
   it('hashes requests independent of key order', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: undefined } }), '{"a":{"d":[1,{"e":3,"f":2}]},"b":1}');
   });

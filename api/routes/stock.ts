@@ -49,7 +49,7 @@ export function registerStockRoutes(app: FastifyInstance, deps: ApiDeps): void {
         200: { description: 'applied (or already applied with this key: result.replayed)', schema: MovementAccepted },
         202: { description: 'accepted; still running — look it up by workflowId', schema: MovementAccepted },
         400: { description: 'invalid request, unknown SKU or location', schema: ErrorBody },
-        409: { description: 'refused: not enough stock, negative not allowed, key reused for another request', schema: ErrorBody },
+        409: { description: 'refused: not enough stock, negative not allowed, a balance would leave its range, key reused for another request', schema: ErrorBody },
       },
     },
     async ({ body: op, query, reply }) => {

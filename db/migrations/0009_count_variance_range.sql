@@ -1,0 +1,1 @@
+ALTER TABLE "cycle_counts" ALTER COLUMN "variance_pct" SET DATA TYPE numeric(14, 2);

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { addToCatalogue } from '../db/catalogue';
+import type { Database } from '../db/connection';
+import { getStockLevels } from '../db/levels';
+import { applyStockOperations, type BatchOperation, type BatchOutcome } from '../db/ledger-batch';
+import { applyStockOperation, operationRequestHash } from '../db/stock';
+import { createTestDatabase } from './harness';
+import { assertLedgerMatchesBalances } from './ledger-assertions';
+
+/** The same operations for two places: one at a time at WH1 under `one/…`, as a batch at WH2 under `batch/…`. */
+function twins(prefix: 'one' | 'batch', location: string): BatchOperation[] {
+  const op = (n: number, fields: Omit<BatchOperation, 'idempotencyKey' | 'actor' | 'location'>) =>
+    ({ ...fields, idempotencyKey: `${prefix}/${n}`, actor: 'importer', location }) as BatchOperation;
+  return [
+    op(1, { kind: 'receive', sku: 'B-1', quantity: 10, sourceRef: 'PO-7' }),
+    op(2, { kind: 'set_on_hand', sku: 'B-1', quantity: 25, sourceRef: 'feed-1' }),
+    op(3, { kind: 'set_on_hand', sku: 'B-1', quantity: 25, sourceRef: 'feed-1' }),
+    op(4, { kind: 'set_incoming', sku: 'B-2', quantity: 40 }),
+    op(5, { kind: 'receive', sku: 'B-2', quantity: 5 }),
+    op(6, { kind: 'set_on_hand', sku: 'B-NEG', quantity: -3 }),
+    op(7, { kind: 'set_incoming', sku: 'B-2', quantity: 15 }),
+  ];
+}
+
+/** Rows and results of the batch at WH2 read as the one-at-a-time ones at WH1 would be. */
+const asTwin = (value: unknown) => JSON.parse(JSON.stringify(value).replaceAll('WH2', 'WH1').replaceAll('batch/', 'one/'));
+
+describe('ledger batch (db)', () => {
+  let database: Database;
+
+  before(async () => {
+    database = await createTestDatabase();
+    await addToCatalogue(database.db, {
+      locations: [
+        { code: 'WH1', name: 'Warehouse 1' },
+        { code: 'WH2', name: 'Warehouse 2' },
+      ],
+      items: [
+        { name: 'Batched', skus: ['B-1', 'B-2', 'B-3', 'B-BIG'] },
+        { name: 'Backorderable', allowNegative: true, skus: ['B-NEG'] },
+      ],
+    });
+  });
+
+  after(async () => {
+    await assertLedgerMatchesBalances(database);
+    await database.close();
+  });
+
+  function batch(ops: BatchOperation[]): Promise<BatchOutcome[]> {
+    return database.sql.begin((tx) => applyStockOperations(tx, ops));
+  }
+
+  async function ledgerRows(keyPrefix: string) {
+    const like = `${keyPrefix}/%`;
+    const [operations, movements, audits] = await Promise.all([
+      database.sql`SELECT idempotency_key, kind, actor, result FROM stock_operations WHERE idempotency_key LIKE ${like} ORDER BY id`,
+      database.sql`SELECT m.idempotency_key, m.kind, m.delta_on_hand, m.delta_reserved, m.delta_committed, m.delta_incoming, m.reason_code, m.source_ref, m.actor, l.code AS location
+                   FROM stock_movements m JOIN locations l ON l.id = m.location_id WHERE m.idempotency_key LIKE ${like} ORDER BY m.id`,
+      database.sql`SELECT actor, action, subject_type, subject_id, idempotency_key, details FROM audit_log WHERE idempotency_key LIKE ${like} ORDER BY id`,
+    ]);
+    return { operations: [...operations], movements: [...movements], audits: [...audits] };
+  }
+
+  it('records a batch exactly as the same operations applied one at a time: results, keys, movements, audit rows', async () => {
+    const single = [];
+    for (const op of twins('one', 'WH1')) single.push(await applyStockOperation(database.db, op));
+    const batched = await batch(twins('batch', 'WH2'));
+
+    assert.deepEqual(asTwin(batched.map((o) => ('result' in o ? o.result : o.refusal.message))), single);
+    assert.deepEqual(asTwin(await ledgerRows('batch')), await ledgerRows('one'));
+    const rows = await ledgerRows('batch');
+    const hashes = await database.sql`SELECT request_hash FROM stock_operations WHERE idempotency_key LIKE 'batch/%' ORDER BY id`;
+    assert.deepEqual(
+      hashes.map((o) => o.request_hash),
+      twins('batch', 'WH2').map(operationRequestHash),
+      'the request hash is the canonical JSON of the operation without its actor',
+    );
+    assert.equal(rows.audits.length, 7, 'one audit row per operation, changed or not');
+    assert.equal(rows.movements.length, 6, 'no movement for the set that changed nothing');
+    assert.deepEqual(
+      (await getStockLevels(database.db, 'B-2'))?.locations.map((l) => [l.location, l.onHand, l.incoming]),
+      [
+        ['WH1', 5, 15],
+        ['WH2', 5, 15],
+      ],
+    );
+  });
+
+  it('replays a batch sent again, through either entry point, and refuses a key reused for another request', async () => {
+    const before = await ledgerRows('batch');
+    const again = await batch(twins('batch', 'WH2'));
+    assert.ok(again.every((o) => 'result' in o && o.result.replayed));
+    assert.deepEqual(
+      again.map((o) => ('result' in o ? { ...o.result, replayed: false } : undefined)),
+      before.operations.map((o) => o.result),
+    );
+    const [firstOp] = twins('batch', 'WH2');
+    assert.deepEqual(await applyStockOperation(database.db, firstOp), { ...before.operations[0].result, replayed: true }, 'one operation replays what the batch recorded');
+    assert.deepEqual(await ledgerRows('batch'), before, 'nothing written twice');
+
+    const outcomes = await batch([
+      { ...firstOp, quantity: 11 },
+      { kind: 'receive', idempotencyKey: 'dup/1', actor: 'importer', sku: 'B-3', location: 'WH1', quantity: 4 },
+      { kind: 'receive', idempotencyKey: 'dup/1', actor: 'importer', sku: 'B-3', location: 'WH1', quantity: 4 },
+      { kind: 'receive', idempotencyKey: 'dup/1', actor: 'importer', sku: 'B-3', location: 'WH1', quantity: 5 },
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => ('result' in o ? (o.result.replayed ? 'replayed' : 'applied') : o.refusal.code)),
+      ['idempotency_conflict', 'applied', 'replayed', 'idempotency_conflict'],
+    );
+    assert.equal((await getStockLevels(database.db, 'B-3'))?.total.onHand, 4);
+  });
+
+  it('refuses one operation of a batch, writing nothing for it, and applies the others', async () => {
+    const receive = (n: number, sku: string, quantity: number, location = 'WH1'): BatchOperation => ({
+      kind: 'receive',
+      idempotencyKey: `mixed/${n}`,
+      actor: 'importer',
+      sku,
+      location,
+      quantity,
+    });
+    const outcomes = await batch([
+      receive(1, 'B-BIG', 1_000_000_000),
+      receive(2, 'B-BIG', 1_000_000_000),
+      receive(3, 'B-BIG', 1_000_000_000),
+      { kind: 'set_on_hand', idempotencyKey: 'mixed/4', actor: 'importer', sku: 'B-3', location: 'WH1', quantity: -5 },
+      receive(5, 'NOPE', 1),
+      receive(6, 'B-3', 1, 'NOWHERE'),
+      receive(7, 'B-BIG', 5),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => ('result' in o ? 'applied' : [o.refusal.code, o.refusal.field, o.refusal.message])),
+      [
+        'applied',
+        'applied',
+        [
+          'quantity_out_of_range',
+          'quantity',
+          'receive: on hand of B-BIG at WH1 would be 3,000,000,000, above 2,147,483,647, the most a stock balance can hold',
+        ],
+        ['negative_not_allowed', 'quantity', 'on-hand of B-3 would go below 0 and the item does not allow negative stock'],
+        ['unknown_sku', 'sku', 'unknown SKU "NOPE"'],
+        ['unknown_location', 'location', 'unknown location "NOWHERE"'],
+        'applied',
+      ],
+    );
+    assert.equal((await getStockLevels(database.db, 'B-BIG'))?.total.onHand, 2_000_000_005);
+    const claimed = await database.sql`SELECT idempotency_key FROM stock_operations WHERE idempotency_key LIKE 'mixed/%' ORDER BY id`;
+    assert.deepEqual(claimed.map((r) => r.idempotency_key), ['mixed/1', 'mixed/2', 'mixed/7']);
+  });
+});
