@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { heldRuleOf, planLines, type LastApplied, type SkuMapping } from '../domain/feed-rules';
-import { FeedRules } from '../schemas/feeds';
+import { DEFAULT_CONFIG, feedRulesOf } from '../schemas/config';
 
-const RULES = FeedRules.parse({ spikeAbsolute: 50, spikeRelative: 0.5 });
+const RULES = { ...feedRulesOf(DEFAULT_CONFIG), spikeAbsolute: 50, spikeRelative: 0.5 };
 
 describe('feed rules (domain)', () => {
   const mappings = new Map<string, SkuMapping>([
