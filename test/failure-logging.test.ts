@@ -3,7 +3,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { startStockMovement } from '../services/stock-movement';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
-import { applyStockOperation } from '../db/stock';
 import { StockOperation } from '../schemas/stock';
 import { createTestDatabase, infra, startTestWorker, workerLog, type RunningWorker } from './harness';
 import type { LogLine } from './log-recorder';
@@ -34,11 +33,9 @@ describe('what a worker logs when an activity fails', () => {
 
   before(async () => {
     database = await createTestDatabase();
-    await addToCatalogue(database.db, { locations: [{ code: 'WH1', name: 'Warehouse 1' }], items: [{ name: 'Thing', skus: ['T-1', 'BIG-1'] }] });
-    // Two receipts of the largest quantity allowed: a third overflows on_hand (integer, SQLSTATE 22003).
-    for (const n of [1, 2]) {
-      await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: `big/${n}`, sku: 'BIG-1', location: 'WH1', quantity: 1_000_000_000 }));
-    }
+    await addToCatalogue(database.db, { locations: [{ code: 'WH1', name: 'Warehouse 1' }], items: [{ name: 'Thing', skus: ['T-1'] }] });
+    // A reason code the schema knows and this database does not: using it breaks a foreign key (SQLSTATE 23503).
+    await database.sql`DELETE FROM reason_codes WHERE code = 'theft'`;
     worker = await startTestWorker(database, 'logging');
   });
 
@@ -51,10 +48,10 @@ describe('what a worker logs when an activity fails', () => {
     const client = infra().client;
     const { result: handles, lines } = await workerLog.record(async () => {
       const refused = await startStockMovement(client, worker.taskQueue, StockOperation.parse({ kind: 'issue', idempotencyKey: 'log/refused', sku: 'T-1', location: 'WH1', quantity: 5 }));
-      const overflow = await startStockMovement(client, worker.taskQueue, StockOperation.parse({ kind: 'receive', idempotencyKey: 'log/overflow', sku: 'BIG-1', location: 'WH1', quantity: 1_000_000_000 }));
+      const dataError = await startStockMovement(client, worker.taskQueue, StockOperation.parse({ kind: 'adjust', idempotencyKey: 'log/unknown-reason', sku: 'T-1', location: 'WH1', delta: 1, reasonCode: 'theft' }));
       // Both end: neither failure is retried for ever.
-      await Promise.all([refused.result(), overflow.result().catch(() => undefined)]);
-      return { refused, overflow };
+      await Promise.all([refused.result(), dataError.result().catch(() => undefined)]);
+      return { refused, dataError };
     });
     const about = (handle: WorkflowHandle) => lines.filter((l) => l.meta?.workflowId === handle.workflowId);
 
@@ -72,9 +69,9 @@ describe('what a worker logs when an activity fails', () => {
     const loud = lines.filter((l) => LOUD.has(l.level) && (l.meta?.workflowId === handles.refused.workflowId || textOf(l).includes('only 0 of T-1')));
     assert.deepEqual(loud.map(textOf), [], 'no WARN or ERROR line mentions the refusal');
 
-    assert.deepEqual(await activityFailures(handles.overflow), [{ type: 'postgres_data_exception_22003', nonRetryable: true, attempt: 1 }]);
-    const overflowLines = about(handles.overflow).filter((l) => LOUD.has(l.level) && l.message === 'Activity failed');
-    assert.equal(overflowLines.length, 1, `the data error is logged once at WARN or ERROR: ${about(handles.overflow).map(textOf).join(' | ')}`);
-    assert.match(textOf(overflowLines[0]), /SQLSTATE 22003: integer out of range/);
+    assert.deepEqual(await activityFailures(handles.dataError), [{ type: 'postgres_integrity_constraint_violation_23503', nonRetryable: true, attempt: 1 }]);
+    const dataErrorLines = about(handles.dataError).filter((l) => LOUD.has(l.level) && l.message === 'Activity failed');
+    assert.equal(dataErrorLines.length, 1, `the data error is logged once at WARN or ERROR: ${about(handles.dataError).map(textOf).join(' | ')}`);
+    assert.match(textOf(dataErrorLines[0]), /SQLSTATE 23503: insert or update on table "\w+" violates foreign key constraint/);
   });
 });
