@@ -97,9 +97,9 @@ export function loadLastApplied(db: Db, supplierId: string, variantIds: number[]
   return lastAppliedIn(clientOf(db), supplierId, variantIds, false);
 }
 
-async function mappingsIn(sql: Sql, supplierId: string, supplierSkus: string[]): Promise<Map<string, SkuMapping>> {
+async function mappingsIn(pg: Sql, supplierId: string, supplierSkus: string[]): Promise<Map<string, SkuMapping>> {
   if (supplierSkus.length === 0) return new Map();
-  const rows = await sql<(SkuMapping & { supplierSku: string })[]>`
+  const rows = await pg<(SkuMapping & { supplierSku: string })[]>`
     SELECT m.supplier_sku AS "supplierSku", v.id AS "variantId", v.sku, m.unit_factor AS "unitFactor", v.allow_negative AS "allowNegative"
     FROM supplier_sku_map m JOIN variants v ON v.id = m.variant_id
     WHERE m.supplier_id = ${supplierId} AND m.supplier_sku = ANY(${supplierSkus}::text[])`;
@@ -107,12 +107,12 @@ async function mappingsIn(sql: Sql, supplierId: string, supplierSkus: string[]):
 }
 
 /** `lock` takes the rows, so two feeds of one supplier apply in turn. */
-async function lastAppliedIn(sql: Sql, supplierId: string, variantIds: number[], lock: boolean): Promise<Map<number, LastApplied>> {
+async function lastAppliedIn(pg: Sql, supplierId: string, variantIds: number[], lock: boolean): Promise<Map<number, LastApplied>> {
   if (variantIds.length === 0) return new Map();
-  const rows = await sql<{ variantId: number; sequence: string; quantity: number }[]>`
+  const rows = await pg<{ variantId: number; sequence: string; quantity: number }[]>`
     SELECT variant_id AS "variantId", last_sequence AS sequence, last_quantity AS quantity
     FROM feed_sequences WHERE supplier_id = ${supplierId} AND variant_id = ANY(${variantIds}::int[])
-    ORDER BY variant_id ${lock ? sql`FOR UPDATE` : sql``}`;
+    ORDER BY variant_id ${lock ? pg`FOR UPDATE` : pg``}`;
   // Sequences are bigint, which the driver returns as text; they are at most Number.MAX_SAFE_INTEGER (schemas/feeds.ts).
   return new Map(rows.map((r) => [r.variantId, { sequence: Number(r.sequence), quantity: r.quantity }]));
 }
@@ -226,7 +226,8 @@ export async function recordChunk(tx: Sql, feed: Pick<FeedRecord, 'feedPk' | 'su
   const column = <T>(of: (p: PlannedLine) => T | undefined) => planned.map((p) => of(p) ?? null);
   const last = new Map<number, LastApplied>();
   for (const p of planned) if (p.outcome === 'applied') last.set(p.variantId as number, { sequence: p.sequence as number, quantity: p.quantity as number });
-  const advanced = [...last.keys()];
+  // In variant order, as lastAppliedIn locks them, so two feeds of one supplier meet in one order.
+  const advanced = [...last.keys()].sort((a, b) => a - b);
   const fromLine = planned[0].lineNo;
   const toLine = planned[planned.length - 1].lineNo;
   await Promise.all([

@@ -2,7 +2,7 @@ import { BALANCE_MAX, BALANCE_MIN, describeBreach, type RangeBreach } from '../d
 import type { StockOperation } from '../schemas/stock';
 import { StockRefusal } from './errors';
 
-/** The refusals both entry points of the ledger give in the same words. */
+// The refusals both entry points of the ledger give in the same words.
 
 /** The request field that carries an operation's figure. */
 function figureField(op: StockOperation): string {

@@ -4,12 +4,11 @@ import type { Sql } from './client';
 import type { Keyed } from './ledger-requests';
 import { StockRefusal } from './errors';
 
-/**
- * The ledger's writes: every statement that changes a stock balance, claims an operation's
- * idempotency key, writes a ledger movement or the audit row of a stock operation is here and
- * nowhere else. db/stock.ts (one operation) and db/ledger-batch.ts (many in one transaction) decide
- * what an operation does; these statements record it, the same way for both.
- */
+// The ledger's writes: every statement that changes a stock balance, claims an operation's
+// idempotency key, writes a ledger movement or the audit row of a stock operation is here and
+// nowhere else. db/stock.ts (one operation) and db/ledger-batch.ts (many in one transaction)
+// decide what an operation does; these statements record it: the same rows, the same request
+// hash, the same result and audit row for both.
 
 export interface Place {
   sku: string;
@@ -105,6 +104,8 @@ export function reserveStatement(sql: Sql, { op, request, requestHash }: Keyed<O
 /**
  * Claims the key with the operation and its result, and writes the movements and the audit row,
  * in one statement. A key used meanwhile fails it on the unique index, undoing the whole transaction.
+ * One operation keeps this statement rather than a batch of one (recordBatch): the larger batch
+ * statement made a single receipt about a quarter slower.
  */
 export async function record(tx: Sql, { op, request, requestHash }: Keyed, change: Change): Promise<OperationResult> {
   const { movements, ...reported } = change;
@@ -127,20 +128,23 @@ export async function record(tx: Sql, { op, request, requestHash }: Keyed, chang
 }
 
 function ledgerRows(movements: Movement[]): string {
-  return JSON.stringify(
-    movements.map(({ place, deltas, reasonCode }) => ({
-      variant_id: place.variantId,
-      location_id: place.locationId,
-      delta_on_hand: deltas.onHand ?? 0,
-      delta_reserved: deltas.reserved ?? 0,
-      delta_committed: deltas.committed ?? 0,
-      delta_incoming: deltas.incoming ?? 0,
-      reason_code: reasonCode ?? null,
-    })),
-  );
+  return JSON.stringify(movements.map(movementColumns));
 }
 
-/** The audit row, written from the `operation` row of the statement it is part of. */
+/** A movement as the columns of stock_movements it fills, besides those of its operation. */
+function movementColumns({ place, deltas, reasonCode }: Movement) {
+  return {
+    variant_id: place.variantId,
+    location_id: place.locationId,
+    delta_on_hand: deltas.onHand ?? 0,
+    delta_reserved: deltas.reserved ?? 0,
+    delta_committed: deltas.committed ?? 0,
+    delta_incoming: deltas.incoming ?? 0,
+    reason_code: reasonCode ?? null,
+  };
+}
+
+/** The audit row, written from the `operation` row of the statement it is part of (recordBatch builds the same). */
 function auditRow(sql: Sql, { op, request }: Pick<Keyed, 'op' | 'request'>) {
   return sql`
     INSERT INTO audit_log (actor, action, subject_type, subject_id, idempotency_key, details)
@@ -325,15 +329,7 @@ function batchDocument(records: readonly BatchRecord[]): string {
         source_ref: op.sourceRef,
         request,
         result,
-        ...(movement && {
-          variant_id: movement.place.variantId,
-          location_id: movement.place.locationId,
-          delta_on_hand: movement.deltas.onHand ?? 0,
-          delta_reserved: movement.deltas.reserved ?? 0,
-          delta_committed: movement.deltas.committed ?? 0,
-          delta_incoming: movement.deltas.incoming ?? 0,
-          reason_code: movement.reasonCode,
-        }),
+        ...(movement && movementColumns(movement)),
       };
     }),
   );
