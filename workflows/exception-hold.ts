@@ -5,6 +5,7 @@ import {
   type ChildWorkflowHandle,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -166,6 +167,16 @@ class ExceptionCase {
     });
   }
 
+  /**
+   * The SLA clock, once started: a decision can arrive while the child is still starting, and an
+   * acknowledgement or reassignment the clock never hears of would escalate anyway. Runs recorded
+   * before this wait replay without it.
+   */
+  private async startedClock(): Promise<ChildWorkflowHandle<typeof ownerEscalation> | undefined> {
+    if (patched('decisions-wait-for-sla-clock')) await condition(() => this.clock !== undefined);
+    return this.clock;
+  }
+
   /** Runs decisions one at a time, in arrival order, whatever channel they came through. */
   serially<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);
@@ -185,8 +196,8 @@ class ExceptionCase {
     const changes = this.changesFor(decision);
     Object.assign(state, changes);
     await this.record(seq, decision, 'accepted', changes);
-    if (decision.action === 'acknowledge') await this.clock?.signal(clockAcknowledgedSignal);
-    if (decision.action === 'reassign') await this.clock?.signal(clockReassignedSignal, { assigneeId: decision.to });
+    if (decision.action === 'acknowledge') await (await this.startedClock())?.signal(clockAcknowledgedSignal);
+    if (decision.action === 'reassign') await (await this.startedClock())?.signal(clockReassignedSignal, { assigneeId: decision.to });
     this.publish();
     if ((state.status === 'approved' || state.status === 'rejected') && this.raise.notifyWorkflowId) {
       await this.tellWaitingWorkflow(this.raise.notifyWorkflowId, { exceptionWorkflowId: state.workflowId, status: state.status, by: decision.by, reason: decision.reason });
