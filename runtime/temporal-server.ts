@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { stopLeftover, stopProcess } from './processes';
@@ -49,7 +50,11 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
   if (options.headless) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
-  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.dbFile) {
+    // Postgres may not have created the data folder yet: the two start side by side.
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   args.push(...searchAttributeFlags());
 
