@@ -80,6 +80,17 @@ async function record(): Promise<void> {
         await handle.result();
         return handle;
       },
+      'exceptionHold-acknowledged-then-reassigned': async () => {
+        const handle = await raiseException(
+          { client, taskQueue: worker.taskQueue },
+          RaiseException.parse({ type: 'record_ack', subject: 'T-1', summary: 'decided while its clock runs', source: 'record', sku: 'T-1' }),
+        );
+        await decideException(client, handle.workflowId, { action: 'acknowledge', by: 'alice' });
+        await decideException(client, handle.workflowId, { action: 'reassign', by: 'alice', reason: 'on leave', to: 'frank' });
+        await decideException(client, handle.workflowId, { action: 'reject', by: 'frank', reason: 'nothing to hold' });
+        await handle.result();
+        return handle;
+      },
       'ownerEscalation-escalated-then-resolved': async () => ({ workflowId: workflowIds.slaClock(workflowIds.exception('record_check', 'T-1')) }),
       'supplierFeedIngest-quarantined-then-approved': async () => {
         const lines = Array.from({ length: 10 }, (_, i) => ({ sku: `R${i}`, quantity: i < 5 ? -1 : 5, sequence: 1 }));
