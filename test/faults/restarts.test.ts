@@ -136,7 +136,7 @@ describe('fault: the Temporal server restarts while exceptions wait on SLA timer
       await Promise.all(raised.map((h) => waitFor('the exception to open', () => exceptionState(client, h.workflowId).catch(() => undefined))));
       const movements = await receipts(client, taskQueue, 100);
       const lines = feedLines(2000);
-      const feed = await submitFeed(servicesFor(database, taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 200 } }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'temporal-wave', lines }) });
+      const feed = await submitFeed(servicesFor(database, taskQueue, { client, feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 200 } }), { supplierId: 'acme', format: 'json', body: JSON.stringify({ feedId: 'temporal-wave', lines }) });
 
       await temporal.stop();
       temporal = undefined;
