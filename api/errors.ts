@@ -58,6 +58,10 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   feed_conflict: 409,
   event_conflict: 409,
   supplier_archived: 409,
+  sku_archived: 409,
+  archive_has_stock: 409,
+  import_conflict: 409,
+  invalid_import: 400,
   unsupported_media_type: 415,
   quantity_out_of_range: 422,
 };

@@ -10,6 +10,7 @@ import { ZodError } from 'zod';
 import { fieldError, HttpError, invalidRequest, Refusal, refusalResponse } from './errors';
 import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
+import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
@@ -32,6 +33,9 @@ export interface ApiDeps {
   feedBodyLimitBytes: number;
   /** Payment and fulfilment windows given to each new order workflow (configuration: schemas/config.ts). */
   orderWindows: OrderWindows;
+  /** Largest catalogue import accepted, and records per chunk (configuration: schemas/config.ts). */
+  importBodyLimitBytes: number;
+  importChunkSize: number;
 }
 
 /** The service layer's view of the API's dependencies. */
@@ -42,6 +46,7 @@ export function services(deps: ApiDeps): Services {
     taskQueue: deps.taskQueue,
     orderWindows: deps.orderWindows,
     feedRules: deps.feedRules,
+    importChunkSize: deps.importChunkSize,
   };
 }
 
@@ -130,6 +135,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerOrderRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
+  registerCatalogueRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }

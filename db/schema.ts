@@ -29,11 +29,18 @@ export const items = pgTable(
   'items',
   {
     id: serial('id').primaryKey(),
+    /** The shop's own key for the product (Shopify's handle); imports match items by it. */
+    handle: text('handle').unique(),
     name: text('name').notNull(),
+    vendor: text('vendor'),
     allowNegative: boolean('allow_negative').notNull().default(false),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** An item with ledger history is archived, never deleted. */
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
   },
-  (t) => [unique('items_id_policy').on(t.id, t.allowNegative)],
+  (t) => [unique('items_id_policy').on(t.id, t.allowNegative), index('items_tags_idx').using('gin', t.tags)],
 );
 
 export const variants = pgTable(
@@ -43,22 +50,67 @@ export const variants = pgTable(
     itemId: integer('item_id').notNull(),
     sku: text('sku').notNull().unique(),
     allowNegative: boolean('allow_negative').notNull().default(false),
+    barcode: text('barcode'),
+    /** Option name → value, e.g. `{"Size": "42", "Colour": "Black"}`. */
+    options: jsonb('options').notNull().default({}),
+    unitOfMeasure: text('unit_of_measure').notNull().default('each'),
+    /** Base units in one sellable pack. */
+    packSize: integer('pack_size').notNull().default(1),
     createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Archived variants keep their history; new reservations are refused (`sku_archived`). */
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
   },
   (t) => [
     unique('variants_id_policy').on(t.id, t.allowNegative),
+    index('variants_item_idx').on(t.itemId),
+    index('variants_sku_prefix_idx').using('btree', sql`${t.sku} text_pattern_ops`),
+    check('variants_pack_size_positive', sql`${t.packSize} > 0`),
     foreignKey({ name: 'variants_item_policy_fk', columns: [t.itemId, t.allowNegative], foreignColumns: [items.id, items.allowNegative] })
       .onUpdate('cascade')
       .onDelete('restrict'),
   ],
 );
 
-export const locations = pgTable('locations', {
-  id: serial('id').primaryKey(),
-  code: text('code').notNull().unique(),
-  name: text('name').notNull(),
-  createdAt: createdAt(),
-});
+export const locations = pgTable(
+  'locations',
+  {
+    id: serial('id').primaryKey(),
+    code: text('code').notNull().unique(),
+    name: text('name').notNull(),
+    /** warehouse | store | drop_ship | supplier_managed */
+    kind: text('kind').notNull().default('warehouse'),
+    /** The sales channels this location's stock is offered to (channel sync reads it). */
+    channels: text('channels').array().notNull().default(sql`'{}'::text[]`),
+    createdAt: createdAt(),
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
+  },
+  (t) => [check('locations_kind', sql`${t.kind} IN ('warehouse', 'store', 'drop_ship', 'supplier_managed')`)],
+);
+
+/**
+ * Price and cost history of a variant: a change appends a row (a trigger refuses rewrites), so a
+ * KPI over last quarter values stock at last quarter's cost. The current price is the latest row.
+ */
+export const variantPrices = pgTable(
+  'variant_prices',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    price: numeric('price', { precision: 14, scale: 4, mode: 'number' }),
+    cost: numeric('cost', { precision: 14, scale: 4, mode: 'number' }),
+    currency: text('currency').notNull(),
+    validFrom: timestamp('valid_from', { withTimezone: true }).notNull().defaultNow(),
+    source: text('source').notNull(),
+  },
+  (t) => [
+    index('variant_prices_latest_idx').on(t.variantId, t.validFrom.desc(), t.id.desc()),
+    check('variant_prices_nonnegative', sql`coalesce(${t.price}, 0) >= 0 AND coalesce(${t.cost}, 0) >= 0`),
+    check('variant_prices_currency', sql`${t.currency} ~ '^[A-Z]{3}$'`),
+  ],
+);
 
 export const stockBalances = pgTable(
   'stock_balances',
@@ -89,6 +141,10 @@ export const stockBalances = pgTable(
     check('stock_balances_committed_nonnegative', sql`${t.committed} >= 0`),
     check('stock_balances_incoming_nonnegative', sql`${t.incoming} >= 0`),
     check('stock_balances_count_status', sql`${t.countStatus} IN ('ok', 'investigate', 'blocked')`),
+    // GET /v1/stock pages by (variant, location): a location filter walks this index in that order.
+    index('stock_balances_location_idx').on(t.locationId, t.variantId),
+    index('stock_balances_blocked_idx').on(t.variantId, t.locationId).where(sql`${t.countStatus} = 'blocked'`),
+    index('stock_balances_negative_idx').on(t.variantId, t.locationId).where(sql`${t.onHand} < 0`),
   ],
 );
 
@@ -139,6 +195,8 @@ export const stockMovements = pgTable(
   (t) => [
     unique('stock_movements_one_per_key_and_balance').on(t.idempotencyKey, t.variantId, t.locationId),
     index('stock_movements_balance_idx').on(t.variantId, t.locationId),
+    // `asOf` sums a SKU's movements up to an instant.
+    index('stock_movements_variant_time_idx').on(t.variantId, t.createdAt),
     check(
       'stock_movements_changes_something',
       sql`${t.deltaOnHand} <> 0 OR ${t.deltaReserved} <> 0 OR ${t.deltaCommitted} <> 0 OR ${t.deltaIncoming} <> 0`,
@@ -376,7 +434,68 @@ export const suppliers = pgTable('suppliers', {
   createdAt: createdAt(),
   /** Archived suppliers keep their feeds, mappings and ledger references; new feeds are refused. */
   archivedAt: timestamp('archived_at', { withTimezone: true }),
+  leadTimeDays: integer('lead_time_days'),
+  /** Minimum order quantity, in base units. */
+  moq: integer('moq'),
+  /** Base units per case the supplier ships. */
+  packSize: integer('pack_size'),
+  currency: text('currency'),
 });
+
+/** Which variants a supplier supplies, at what cost per base unit. */
+export const supplierVariants = pgTable(
+  'supplier_variants',
+  {
+    supplierId: text('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    cost: numeric('cost', { precision: 14, scale: 4, mode: 'number' }),
+    currency: text('currency'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.supplierId, t.variantId] }), index('supplier_variants_variant_idx').on(t.variantId)],
+);
+
+/** A catalogue import as received, stored whole before its workflow starts; only its id travels through Temporal. */
+export const catalogueImports = pgTable(
+  'catalogue_imports',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    importId: text('import_id').notNull().unique(),
+    format: text('format').notNull(),
+    /** Hash of the body and the options: the same id with anything different is a conflict. */
+    contentHash: text('content_hash').notNull(),
+    body: text('body').notNull(),
+    options: jsonb('options').notNull(),
+    /** received → validating → applying → applied, or refused (a bad row and no skipInvalid). */
+    status: text('status').notNull().default('received'),
+    workflowId: text('workflow_id').notNull(),
+    report: jsonb('report'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('catalogue_imports_format', sql`${t.format} IN ('stockflow-json', 'stockflow-csv', 'shopify-products', 'shopify-inventory')`),
+    check('catalogue_imports_status', sql`${t.status} IN ('received', 'validating', 'applying', 'applied', 'refused')`),
+  ],
+);
+
+/** One row per applied chunk of an import, written in the chunk's transaction: a retried chunk finds it and applies nothing. */
+export const catalogueImportChunks = pgTable(
+  'catalogue_import_chunks',
+  {
+    importPk: bigint('import_pk', { mode: 'number' })
+      .notNull()
+      .references(() => catalogueImports.id),
+    chunkNo: integer('chunk_no').notNull(),
+    result: jsonb('result').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.importPk, t.chunkNo] })],
+);
 
 /** Supplier SKU → our variant, with how many base units one supplier unit holds. */
 export const supplierSkuMap = pgTable(

@@ -254,9 +254,11 @@ export function locate(db: Db, sku: string, location: string, locationField = 'l
 }
 
 async function takeRefusal(sql: Sql, place: Place, quantity: number): Promise<StockRefusal> {
-  const [current] = await sql<{ available: number; countStatus: string }[]>`
-    SELECT available, count_status AS "countStatus" FROM stock_balances
-    WHERE variant_id = ${place.variantId} AND location_id = ${place.locationId}`;
+  const [current] = await sql<{ available: number | null; countStatus: string | null; archived: boolean }[]>`
+    SELECT b.available, b.count_status AS "countStatus", v.archived_at IS NOT NULL AS archived
+    FROM variants v LEFT JOIN stock_balances b ON b.variant_id = v.id AND b.location_id = ${place.locationId}
+    WHERE v.id = ${place.variantId}`;
+  if (current?.archived) return new StockRefusal('sku_archived', `${place.sku} is archived: its history stays, nothing new may be taken from it; restore it first`, 'sku');
   if (current?.countStatus === 'blocked') {
     return new StockRefusal(
       'selling_blocked',

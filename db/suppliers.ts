@@ -1,5 +1,9 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { Refusal } from '../domain/refusal';
+import type { ListQuery } from '../schemas/catalogue';
+import { SupplierId } from '../schemas/feeds';
+import { clientOf, type Sql } from './client';
+import type { Page } from './catalogue';
 import type { Db } from './connection';
 import { StockRefusal } from './errors';
 import { auditLog, locations, supplierSkuMap, suppliers, variants } from './schema';
@@ -8,6 +12,10 @@ export interface SupplierEntry {
   id: string;
   name: string;
   location: string;
+  leadTimeDays?: number;
+  moq?: number;
+  packSize?: number;
+  currency?: string;
 }
 
 /** The supplier, refusing one that is unknown or archived: nothing new may be recorded for it. */
@@ -28,10 +36,11 @@ export async function registerSupplier(db: Db, supplier: SupplierEntry): Promise
   ]);
   if (!location) throw new StockRefusal('unknown_location', `unknown location "${supplier.location}"`, 'location');
   if (existing?.archivedAt) throw archivedRefusal(supplier.id, existing.archivedAt);
+  const terms = { leadTimeDays: supplier.leadTimeDays, moq: supplier.moq, packSize: supplier.packSize, currency: supplier.currency };
   await db
     .insert(suppliers)
-    .values({ id: supplier.id, name: supplier.name, locationId: location.id })
-    .onConflictDoUpdate({ target: suppliers.id, set: { name: supplier.name, locationId: location.id } });
+    .values({ id: supplier.id, name: supplier.name, locationId: location.id, ...terms })
+    .onConflictDoUpdate({ target: suppliers.id, set: { name: supplier.name, locationId: location.id, ...terms } });
 }
 
 export async function mapSupplierSkus(db: Db, supplierId: string, entries: { supplierSku: string; sku: string; unitFactor?: number }[]): Promise<void> {
@@ -81,4 +90,62 @@ export async function setSupplierArchived(db: Db, supplierId: string, archived: 
     });
     return { supplierId, archivedAt: updated.archivedAt?.toISOString() ?? null, changed: true };
   });
+}
+
+export interface SupplierView {
+  id: string;
+  name: string;
+  location: string;
+  leadTimeDays: number | null;
+  moq: number | null;
+  packSize: number | null;
+  currency: string | null;
+  archivedAt: string | null;
+}
+
+const supplierColumns = (pg: Sql) => pg`
+  s.id, s.name, l.code AS location, s.lead_time_days AS "leadTimeDays", s.moq, s.pack_size AS "packSize", s.currency,
+  to_char(s.archived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "archivedAt"`;
+
+export async function listSuppliers(db: Db, q: ListQuery): Promise<Page<SupplierView>> {
+  const pg = clientOf(db);
+  if (q.cursor !== undefined && !SupplierId.safeParse(q.cursor).success) throw new Refusal('not_found', 'cursor: not a cursor this list gave out', 'cursor');
+  const rows = await pg<SupplierView[]>`
+    SELECT ${supplierColumns(pg)} FROM suppliers s JOIN locations l ON l.id = s.location_id
+    WHERE s.id > ${q.cursor ?? ''}
+      ${q.archived === 'all' ? pg`` : q.archived === 'true' ? pg`AND s.archived_at IS NOT NULL` : pg`AND s.archived_at IS NULL`}
+      ${q.q ? pg`AND (s.id ILIKE ${`%${q.q}%`} OR s.name ILIKE ${`%${q.q}%`})` : pg``}
+      ${q.location ? pg`AND l.code = ${q.location}` : pg``}
+      ${q.tag ? pg`AND EXISTS (SELECT FROM supplier_variants sv JOIN variants v ON v.id = sv.variant_id JOIN items i ON i.id = v.item_id WHERE sv.supplier_id = s.id AND i.tags @> ARRAY[${q.tag}]::text[])` : pg``}
+    ORDER BY s.id LIMIT ${q.limit + 1}`;
+  const more = rows.length > q.limit;
+  const items = more ? rows.slice(0, q.limit) : [...rows];
+  return { items, nextCursor: more ? items[items.length - 1].id : null };
+}
+
+export async function getSupplier(db: Db, supplierId: string) {
+  const pg = clientOf(db);
+  const [supplier] = await pg<SupplierView[]>`SELECT ${supplierColumns(pg)} FROM suppliers s JOIN locations l ON l.id = s.location_id WHERE s.id = ${supplierId}`;
+  if (!supplier) return undefined;
+  const supplies = await pg<{ sku: string; cost: number | null; currency: string | null }[]>`
+    SELECT v.sku, sv.cost::float8 AS cost, sv.currency FROM supplier_variants sv JOIN variants v ON v.id = sv.variant_id
+    WHERE sv.supplier_id = ${supplierId} ORDER BY v.sku`;
+  return { ...supplier, variants: supplies };
+}
+
+/** Which variants a supplier supplies and at what cost; listed ones are added or updated, others kept. */
+export async function setSupplierVariants(db: Db, supplierId: string, entries: { sku: string; cost?: number; currency?: string }[]): Promise<{ supplierId: string; saved: number }> {
+  await requireActiveSupplier(db, supplierId);
+  const pg = clientOf(db);
+  const rows = await pg<{ sku: string; found: boolean }[]>`
+    SELECT e.sku, v.id IS NOT NULL AS found FROM unnest(${entries.map((e) => e.sku)}::text[]) AS e(sku) LEFT JOIN variants v ON v.sku = e.sku`;
+  const unknown = rows.filter((r) => !r.found).map((r) => r.sku);
+  if (unknown.length > 0) throw new StockRefusal('unknown_sku', `unknown SKU(s): ${unknown.join(', ')}`, 'sku');
+  await pg`
+    INSERT INTO supplier_variants (supplier_id, variant_id, cost, currency)
+    SELECT ${supplierId}, v.id, e.cost, e.currency
+    FROM unnest(${entries.map((e) => e.sku)}::text[], ${entries.map((e) => e.cost ?? null)}::numeric[], ${entries.map((e) => e.currency ?? null)}::text[]) AS e(sku, cost, currency)
+    JOIN variants v ON v.sku = e.sku
+    ON CONFLICT (supplier_id, variant_id) DO UPDATE SET cost = excluded.cost, currency = excluded.currency, updated_at = now()`;
+  return { supplierId, saved: entries.length };
 }

@@ -117,8 +117,8 @@ export function movementReason(op: MovingOperation | SettingOperation): string |
     case 'cycle_count':
       return 'count_variance';
     case 'set_on_hand':
-      // On hand is set from outside only by a supplier's figure (a feed line, or a held one approved).
-      return 'supplier_feed';
+      // On hand is set from outside by a supplier's figure (a feed line, or a held one approved) or an import's opening balance.
+      return op.reasonCode ?? 'supplier_feed';
     default:
       return undefined;
   }

@@ -15,6 +15,7 @@ export const workflowIds = {
   slaClock: (exceptionWorkflowId: string) => `${exceptionWorkflowId}/sla-clock`,
   order: (channel: string, orderId: string) => `order/${channel}/${orderId}`,
   feed: (supplierId: string, feedId: string) => `feed/${supplierId}/${feedId}`,
+  catalogueImport: (importId: string) => `catalogue-import/${importId}`,
   /** A reconciliation run on request; every request is a run of its own, so the id carries a nonce. */
   manualReconciliation: (at: Date, nonce: string) => `reconciliation/manual/${at.toISOString()}/${nonce}`,
 };
@@ -47,6 +48,8 @@ export const idempotencyKeys = {
   feedLine: (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}`,
   /** A held feed line applied on a person's approval. */
   approvedFeedLine: (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}/approved`,
+  /** The opening balance of one row of a catalogue import: a re-run chunk sets nothing twice. */
+  openingBalance: (importId: string, row: number) => `catalogue-import/${importId}/opening/${row}`,
   sweepRelease: (reservationId: number) => `sweep/${reservationId}`,
   reconciliationRelease: (reservationId: number) => `reconciliation/release/${reservationId}`,
   reconciliationCorrection: (runKey: string, sku: string, location: string) => `${runKey}/correct/${sku}@${location}`,

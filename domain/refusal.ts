@@ -12,7 +12,10 @@ export type ServiceRefusalCode =
   | 'unsupported_media_type'
   | 'feed_conflict'
   | 'event_conflict'
-  | 'supplier_archived';
+  | 'supplier_archived'
+  | 'archive_has_stock'
+  | 'import_conflict'
+  | 'invalid_import';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 

@@ -77,6 +77,8 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     feedRules: feedRulesOf(config),
     feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
     orderWindows: orderWindowsOf(config),
+    importBodyLimitBytes: config.STOCKFLOW_IMPORT_MAX_BYTES,
+    importChunkSize: config.STOCKFLOW_IMPORT_CHUNK_SIZE,
   };
 }
 

@@ -48,7 +48,7 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
     const app = await composeApp(config, { databaseUrl: postgres.url, temporalAddress: temporal.address, temporalUiUrl: temporal.server?.uiUrl }, { log });
     stops.push(() => app.close());
     await runMigrations(app.database);
-    await seedIfEmpty(app.database, log);
+    if (app.config.STOCKFLOW_DEMO === 'on') await seedIfEmpty(app.database, log);
     const ownershipFile = path.resolve(PROJECT_ROOT, config.STOCKFLOW_OWNERSHIP_FILE);
     if (await loadOwnershipIfEmpty(app.database.db, readOwnershipFile(ownershipFile))) log(`loaded owners and ownership rules from ${ownershipFile}`);
 

@@ -48,6 +48,12 @@ export const EnvConfig = z.object({
   STOCKFLOW_ORDER_PAYMENT_WINDOW: OrderWindows.shape.paymentWindow.default(30 * 60),
   /** How long a handed-off order waits for the warehouse before an exception is opened. */
   STOCKFLOW_ORDER_FULFILMENT_WINDOW: OrderWindows.shape.fulfilmentWindow.default(2 * 3600),
+  /** Largest catalogue import the API accepts, in bytes (larger: 413). */
+  STOCKFLOW_IMPORT_MAX_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  /** Records applied per chunk (one transaction each) by a catalogue import. */
+  STOCKFLOW_IMPORT_CHUNK_SIZE: z.coerce.number().int().min(1).max(20_000).default(1000),
+  /** `off`: \`npm start\` leaves an empty database empty instead of seeding the demo catalogue. */
+  STOCKFLOW_DEMO: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   /** How long past both windows a reservation is kept before the sweep may release it. */
   STOCKFLOW_ORDER_RESERVATION_GRACE: OrderWindows.shape.reservationGrace.default(24 * 3600),
 });

@@ -4,8 +4,8 @@ import { Actor, IdempotencyKey, LocationCode, NonNegativeQuantity, Quantity, Sku
 
 /** Why a quantity was corrected by hand. The database keeps the same list in `reason_codes`. */
 export const ReasonCode = z.enum(
-  ['damaged', 'lost', 'found', 'theft', 'expired', 'returned', 'correction', 'count_variance', 'supplier_feed'],
-  { error: 'must be one of damaged, lost, found, theft, expired, returned, correction, count_variance, supplier_feed' },
+  ['damaged', 'lost', 'found', 'theft', 'expired', 'returned', 'correction', 'count_variance', 'supplier_feed', 'opening_balance'],
+  { error: 'must be one of damaged, lost, found, theft, expired, returned, correction, count_variance, supplier_feed, opening_balance' },
 );
 export type ReasonCode = z.infer<typeof ReasonCode>;
 
@@ -71,13 +71,16 @@ export const TransferOp = z
 export const SetIncomingOp = z.object({ kind: z.literal('set_incoming'), ...envelope, ...at, quantity: NonNegativeQuantity });
 
 /**
- * On hand replaced by a figure someone else is the authority for: a supplier feed line that a
- * person approved after it was held. May be negative; the item's policy still decides.
+ * On hand replaced by a figure someone else is the authority for: a supplier feed line (or one a
+ * person approved after it was held), or an opening balance brought in by a catalogue import. May
+ * be negative; the item's policy still decides.
  */
 export const SetOnHandOp = z.object({
   kind: z.literal('set_on_hand'),
   ...envelope,
   ...at,
+  /** Why on hand is set; unset is a supplier's figure. */
+  reasonCode: z.enum(['supplier_feed', 'opening_balance']).optional(),
   quantity: z
     .number({ error: 'must be a number' })
     .int('must be a whole number of base units')
@@ -163,6 +166,8 @@ export const StockRefusalCode = z.enum([
   'reservation_not_active',
   'reservation_not_committed',
   'idempotency_conflict',
+  /** The SKU is archived: its history stays, nothing new is reserved. */
+  'sku_archived',
   /** A balance (or one movement's change of it) would leave the range it is kept in; see domain/balance.ts. */
   'quantity_out_of_range',
 ]);

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { LocationCode, Sku } from './common';
+import { SupplierTerms } from './catalogue';
 import { OwnerId } from './ownership';
 
 /** One supplier unit holds at most this many of our base units (a pallet, not a warehouse). */
 export const MAX_UNIT_FACTOR = 1_000_000;
 
-export const SupplierRegistration = z.object({ name: z.string().trim().min(1, 'must not be empty').max(200), location: LocationCode });
+export const SupplierRegistration = z.object({ name: z.string().trim().min(1, 'must not be empty').max(200), location: LocationCode, ...SupplierTerms.shape });
 
 export const SkuMapEntry = z.object({
   supplierSku: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters'),

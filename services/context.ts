@@ -10,4 +10,6 @@ export interface Services {
   taskQueue: string;
   orderWindows: OrderWindows;
   feedRules: FeedRules;
+  /** Records per chunk of a catalogue import. */
+  importChunkSize: number;
 }

@@ -5,3 +5,4 @@ export { ownerEscalation } from './owner-escalation';
 export { reservationSweep } from './reservation-sweep';
 export { stockMovement } from './stock-movement';
 export { supplierFeedIngest } from './supplier-feed-ingest';
+export { catalogueImport } from './catalogue-import';

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { getStockLevels } from '../../db/levels';
 import { requestStockMovement } from '../../services/stock-movement';
 import { Sku } from '../../schemas/common';
-import { MovementRequest, OperationResult, StockLevels } from '../../schemas/stock';
+import { BalanceView, MovementRequest, OperationResult, StockLevels } from '../../schemas/stock';
+import { StockListQuery } from '../../schemas/catalogue';
+import { stockAsOf, stockPage } from '../../services/catalogue';
 import { ErrorBody, fieldError } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
@@ -24,13 +26,38 @@ export function registerStockRoutes(app: FastifyInstance, deps: ApiDeps): void {
       tags: ['stock'],
       access: 'operator',
       params: z.object({ sku: Sku }),
+      query: z.object({
+        asOf: z.iso
+          .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-01-31T17:00:00Z' })
+          .optional()
+          .describe('the buckets as they were at this instant, summed from the ledger'),
+      }),
       responses: { 200: { description: 'stock levels', schema: StockLevels }, 404: { description: 'unknown SKU', schema: ErrorBody } },
     },
-    async ({ params }) => {
+    async ({ params, query }) => {
+      if (query.asOf) return stockAsOf(services(deps), params.sku, new Date(query.asOf));
       const levels = await getStockLevels(deps.database.db, params.sku);
       if (!levels) throw fieldError(404, 'unknown_sku', 'sku', `no SKU "${params.sku}"`);
       return levels;
     },
+  );
+
+  route(
+    app,
+    {
+      method: 'GET',
+      url: '/v1/stock',
+      summary: 'Balances, a page at a time (filters: location, SKU prefix, tag, available at most, blocked by a count, negative)',
+      tags: ['stock'],
+      access: 'operator',
+      query: StockListQuery,
+      responses: {
+        200: { description: 'a page of balances (nextCursor: null on the last page)', schema: z.object({ items: z.array(BalanceView.extend({ sku: z.string() })), nextCursor: z.string().nullable() }) },
+        400: { description: 'invalid filter', schema: ErrorBody },
+        404: { description: 'a cursor this list did not give out', schema: ErrorBody },
+      },
+    },
+    async ({ query }) => stockPage(services(deps), query),
   );
 
   route(

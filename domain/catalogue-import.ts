@@ -1,0 +1,613 @@
+import type { z } from 'zod';
+import {
+  ImportRecordBody,
+  type ImportProblem,
+  type ImportRecord,
+  type ImportRecordOf,
+  type StoredImportFormat,
+} from '../schemas/catalogue';
+import { CsvFormatError, readCsv, type CsvTable } from './csv';
+
+/**
+ * Reading a catalogue import (pure): a file in one of the accepted formats becomes normalised
+ * records, each with the row it came from, plus every problem found, the rows deliberately
+ * skipped and the columns not read. Checking the records against each other and the catalogue
+ * that exists is `checkImport`; nothing here touches the database.
+ */
+
+export interface ParsedImport {
+  /** Data rows (CSV lines after the header, or records of a JSON document). */
+  rows: number;
+  records: ImportRecord[];
+  problems: ImportProblem[];
+  skippedRows: { row: number; reason: string }[];
+  ignoredColumns: string[];
+}
+
+/** A file that cannot be read at all (not CSV, not JSON, no header): refused before it is stored. */
+export class ImportFormatError extends Error {
+  readonly name = 'ImportFormatError';
+}
+
+export function parseImport(format: StoredImportFormat, body: string, currency: string): ParsedImport {
+  switch (format) {
+    case 'stockflow-json':
+      return parseStockflowJson(body);
+    case 'stockflow-csv':
+      return parseStockflowCsv(table(body));
+    case 'shopify-products':
+      return parseShopifyProducts(table(body), currency);
+    case 'shopify-inventory':
+      return parseShopifyInventory(table(body));
+  }
+}
+
+function table(body: string): CsvTable {
+  let parsed: CsvTable;
+  try {
+    parsed = readCsv(body);
+  } catch (error) {
+    if (error instanceof CsvFormatError) throw new ImportFormatError(`not CSV: ${error.message}`);
+    throw error;
+  }
+  if (parsed.header.length === 0) throw new ImportFormatError('the CSV has no header row');
+  return parsed;
+}
+
+/** Collects records and problems; a record that fails its schema becomes one problem per bad field. */
+class Collector {
+  readonly records: ImportRecord[] = [];
+  readonly problems: ImportProblem[] = [];
+  readonly skippedRows: { row: number; reason: string }[] = [];
+
+  add(row: number, candidate: unknown, columnOf: (path: string) => string): ImportRecord | undefined {
+    const parsed = ImportRecordBody.safeParse(candidate);
+    if (!parsed.success) {
+      this.fail(row, parsed.error, columnOf);
+      return undefined;
+    }
+    const record = { ...parsed.data, row } as ImportRecord;
+    this.records.push(record);
+    return record;
+  }
+
+  problem(row: number, column: string, reason: string): void {
+    this.problems.push({ row, column, reason });
+  }
+
+  private fail(row: number, error: z.ZodError, columnOf: (path: string) => string): void {
+    for (const issue of error.issues) this.problem(row, columnOf(issue.path.map(String).join('.') || 'kind'), issue.message);
+  }
+
+  result(rows: number, ignoredColumns: string[]): ParsedImport {
+    return { rows, records: this.records, problems: this.problems, skippedRows: this.skippedRows, ignoredColumns };
+  }
+}
+
+/** Text cells as the CSV has them: blank is absent. */
+function cell(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+/** A number cell as a number when it reads as one, else as the text (the schema then names it). */
+function numberCell(value: string | undefined): number | string | undefined {
+  const text = cell(value);
+  if (text === undefined) return undefined;
+  const n = Number(text.replace(/,/g, ''));
+  return Number.isFinite(n) && /^[-+]?[\d,]*\.?\d*$/.test(text) ? n : text;
+}
+
+const TRUE = new Set(['true', 'yes', 'y', '1', 'continue']);
+const FALSE = new Set(['false', 'no', 'n', '0', 'deny']);
+
+function booleanCell(value: string | undefined): boolean | string | undefined {
+  const text = cell(value)?.toLowerCase();
+  if (text === undefined) return undefined;
+  if (TRUE.has(text)) return true;
+  if (FALSE.has(text)) return false;
+  return text;
+}
+
+const listCell = (value: string | undefined, separator: string | RegExp) =>
+  cell(value)
+    ?.split(separator)
+    .map((t) => t.trim())
+    .filter((t) => t !== '') ?? [];
+
+/** Header names looked up without regard to case or surrounding spaces; records which ones were read. */
+class Columns {
+  private readonly index = new Map<string, number>();
+  private readonly read = new Set<number>();
+
+  constructor(private readonly header: string[]) {
+    header.forEach((name, i) => {
+      const key = name.trim().toLowerCase();
+      if (!this.index.has(key)) this.index.set(key, i);
+    });
+  }
+
+  /** The first of the names the header has (one column, under its old or new Shopify name). */
+  find(...names: string[]): number | undefined {
+    for (const name of names) {
+      const i = this.index.get(name.toLowerCase());
+      if (i !== undefined) {
+        this.read.add(i);
+        return i;
+      }
+    }
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.index.has(name.toLowerCase());
+  }
+
+  /** The header's name of a column, as the file spells it. */
+  nameOf(i: number | undefined, fallback: string): string {
+    return i === undefined ? fallback : this.header[i].trim();
+  }
+
+  matching(pattern: RegExp): number[] {
+    return this.header.flatMap((name, i) => (pattern.test(name.trim()) ? [i] : []));
+  }
+
+  markRead(i: number): void {
+    this.read.add(i);
+  }
+
+  ignored(): string[] {
+    return this.header.flatMap((name, i) => (this.read.has(i) || name.trim() === '' ? [] : [name.trim()]));
+  }
+}
+
+// The stockflow CSV: one record per row, its kind in the `record` column.
+
+const STOCKFLOW_COLUMNS: Record<string, string> = {
+  code: 'code',
+  name: 'name',
+  locationKind: 'location_kind',
+  channels: 'channels',
+  handle: 'handle',
+  itemName: 'title',
+  vendor: 'vendor',
+  tags: 'tags',
+  allowNegative: 'allow_negative',
+  sku: 'sku',
+  barcode: 'barcode',
+  unitOfMeasure: 'unit',
+  packSize: 'pack_size',
+  price: 'price',
+  cost: 'cost',
+  currency: 'currency',
+  id: 'supplier',
+  supplierId: 'supplier',
+  location: 'location',
+  leadTimeDays: 'lead_time_days',
+  moq: 'moq',
+  onHand: 'on_hand',
+};
+
+function parseStockflowCsv(csv: CsvTable): ParsedImport {
+  const columns = new Columns(csv.header);
+  const out = new Collector();
+  const at = (name: string) => columns.find(name);
+  const kindColumn = at('record');
+  if (kindColumn === undefined) throw new ImportFormatError('a stockflow CSV needs a "record" column (location, variant, supplier, supplier_variant or balance)');
+  const i = Object.fromEntries(Object.entries(STOCKFLOW_COLUMNS).map(([field, name]) => [field, at(name)])) as Record<string, number | undefined>;
+  const optionColumns = columns.matching(/^option:/i);
+  optionColumns.forEach((c) => columns.markRead(c));
+  const columnOf = (path: string) => {
+    const field = path.split('.')[0];
+    if (field === 'options') return `option:${path.split('.')[1] ?? ''}`;
+    return STOCKFLOW_COLUMNS[field] ?? (field === 'kind' ? 'record' : field);
+  };
+  for (const { line, fields } of csv.rows) {
+    const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
+    const kind = cell(fields[kindColumn])?.toLowerCase();
+    const options: Record<string, string> = {};
+    for (const c of optionColumns) {
+      const value = cell(fields[c]);
+      if (value !== undefined) options[csv.header[c].trim().slice('option:'.length)] = value;
+    }
+    const candidate = {
+      kind,
+      code: cell(get('code')),
+      name: cell(get('name')),
+      locationKind: cell(get('locationKind')),
+      channels: listCell(get('channels'), /[;|]/),
+      handle: cell(get('handle')),
+      itemName: cell(get('itemName')),
+      vendor: cell(get('vendor')),
+      tags: listCell(get('tags'), ','),
+      allowNegative: booleanCell(get('allowNegative')),
+      sku: cell(get('sku')),
+      barcode: cell(get('barcode')),
+      options,
+      unitOfMeasure: cell(get('unitOfMeasure')),
+      packSize: numberCell(get('packSize')),
+      price: numberCell(get('price')),
+      cost: numberCell(get('cost')),
+      currency: cell(get('currency')),
+      id: cell(get('id')),
+      supplierId: cell(get('supplierId')),
+      location: cell(get('location')),
+      leadTimeDays: numberCell(get('leadTimeDays')),
+      moq: numberCell(get('moq')),
+      onHand: numberCell(get('onHand')),
+    };
+    out.add(line, withoutUndefined(candidate), columnOf);
+  }
+  return out.result(csv.rows.length, columns.ignored());
+}
+
+function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+// The stockflow JSON document.
+
+const JSON_SECTIONS: Record<string, string[]> = {
+  '': ['importId', 'locations', 'items', 'suppliers', 'balances'],
+  locations: ['code', 'name', 'kind', 'channels'],
+  items: ['handle', 'name', 'vendor', 'tags', 'allowNegative', 'variants'],
+  'items.variants': ['sku', 'barcode', 'options', 'unitOfMeasure', 'packSize', 'price', 'cost', 'currency'],
+  suppliers: ['id', 'name', 'location', 'leadTimeDays', 'moq', 'packSize', 'currency', 'variants'],
+  'suppliers.variants': ['sku', 'cost', 'currency'],
+  balances: ['sku', 'location', 'onHand'],
+};
+
+function parseStockflowJson(body: string): ParsedImport {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch (error) {
+    throw new ImportFormatError(`not JSON: ${(error as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ImportFormatError('a stockflow JSON import is an object with locations, items, suppliers and balances');
+  const out = new Collector();
+  const ignored = new Set<string>();
+  const objectsOf = (value: unknown, path: string, section: string): Record<string, unknown>[] => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+      out.problem(0, path, 'must be an array');
+      return [];
+    }
+    return value.map((v, n) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        out.problem(0, `${path}.${n}`, 'must be an object');
+        return {};
+      }
+      for (const key of Object.keys(v)) if (!JSON_SECTIONS[section].includes(key)) ignored.add(section ? `${section}.${key}` : key);
+      return v as Record<string, unknown>;
+    });
+  };
+  const root = doc as Record<string, unknown>;
+  objectsOf([root], '', '');
+  let row = 0;
+  const add = (candidate: Record<string, unknown>, path: string, rename: Record<string, string> = {}) =>
+    out.add(++row, candidate, (field) => {
+      const [head, ...rest] = field.split('.');
+      return [path, rename[head] ?? head, ...rest].join('.');
+    });
+  objectsOf(root.locations, 'locations', 'locations').forEach((l, n) => add({ ...l, kind: 'location', locationKind: l.kind }, `locations.${n}`, { locationKind: 'kind' }));
+  objectsOf(root.items, 'items', 'items').forEach((item, n) => {
+    const { variants, name, ...fields } = item;
+    const list = objectsOf(variants, `items.${n}.variants`, 'items.variants');
+    if (list.length === 0) out.problem(++row, `items.${n}.variants`, 'must list at least one variant: Stockflow keeps stock per SKU');
+    list.forEach((v, m) =>
+      add({ ...fields, itemName: name, ...v, kind: 'variant' }, `items.${n}`, Object.fromEntries(Object.keys(v).map((k) => [k, `variants.${m}.${k}`]).concat([['itemName', 'name']]))),
+    );
+  });
+  objectsOf(root.suppliers, 'suppliers', 'suppliers').forEach((s, n) => {
+    const { variants, ...supplier } = s;
+    add({ ...supplier, kind: 'supplier' }, `suppliers.${n}`);
+    objectsOf(variants, `suppliers.${n}.variants`, 'suppliers.variants').forEach((v, m) =>
+      add({ ...v, kind: 'supplier_variant', supplierId: supplier.id }, `suppliers.${n}.variants.${m}`, { supplierId: 'id' }),
+    );
+  });
+  objectsOf(root.balances, 'balances', 'balances').forEach((b, n) => add({ ...b, kind: 'balance' }, `balances.${n}`));
+  return out.result(row, [...ignored]);
+}
+
+// Shopify's product export, under its legacy and its 2025 column names.
+
+interface ProductState {
+  title?: string;
+  vendor?: string;
+  tags: string[];
+  optionNames: (string | undefined)[];
+  continueSelling: boolean;
+  variants: Record<string, unknown>[];
+}
+
+function parseShopifyProducts(csv: CsvTable, currency: string): ParsedImport {
+  const columns = new Columns(csv.header);
+  const out = new Collector();
+  const col = {
+    handle: columns.find('Handle', 'URL handle'),
+    title: columns.find('Title'),
+    vendor: columns.find('Vendor'),
+    tags: columns.find('Tags'),
+    sku: columns.find('Variant SKU', 'SKU'),
+    barcode: columns.find('Variant Barcode', 'Barcode'),
+    price: columns.find('Variant Price', 'Price'),
+    cost: columns.find('Cost per item'),
+    policy: columns.find('Variant Inventory Policy', 'Continue selling when out of stock', 'Inventory policy'),
+    optionName: [1, 2, 3].map((n) => columns.find(`Option${n} Name`)),
+    optionValue: [1, 2, 3].map((n) => columns.find(`Option${n} Value`)),
+  };
+  if (col.handle === undefined) throw new ImportFormatError('not a Shopify product export: no "Handle" (or "URL handle") column');
+  if (col.sku === undefined) throw new ImportFormatError('not a Shopify product export: no "Variant SKU" (or "SKU") column');
+  const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c] as number | undefined, fallback);
+  const products = new Map<string, ProductState>();
+  for (const { line, fields } of csv.rows) {
+    const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
+    const handle = get(col.handle);
+    if (handle === undefined) {
+      out.problem(line, name('handle', 'Handle'), 'must not be empty');
+      continue;
+    }
+    let product = products.get(handle);
+    const title = get(col.title);
+    if (!product) {
+      product = { tags: [], optionNames: [], continueSelling: false, variants: [] };
+      products.set(handle, product);
+    }
+    if (title !== undefined && product.title === undefined) {
+      product.title = title;
+      product.vendor = get(col.vendor);
+      product.tags = listCell(fields[col.tags ?? -1], ',');
+      product.optionNames = col.optionName.map(get);
+    }
+    const sku = get(col.sku);
+    const values = col.optionValue.map(get);
+    const price = get(col.price);
+    if (sku === undefined && values.every((v) => v === undefined) && price === undefined) {
+      out.skippedRows.push({ row: line, reason: 'an image row: no SKU, option values or price' });
+      continue;
+    }
+    if (product.title === undefined) {
+      out.problem(line, name('title', 'Title'), `the first row of product "${handle}" must carry its title`);
+      continue;
+    }
+    const policy = booleanCell(fields[col.policy ?? -1]);
+    if (typeof policy === 'string') {
+      out.problem(line, name('policy', 'Variant Inventory Policy'), 'must be deny or continue');
+      continue;
+    }
+    if (policy === true) product.continueSelling = true;
+    const options: Record<string, string> = {};
+    values.forEach((value, n) => {
+      const optionName = get(col.optionName[n]) ?? product.optionNames[n];
+      if (value === undefined || (optionName === 'Title' && value === 'Default Title')) return;
+      options[optionName ?? `Option${n + 1}`] = value;
+    });
+    product.variants.push({
+      row: line,
+      kind: 'variant',
+      handle,
+      sku,
+      barcode: get(col.barcode),
+      options,
+      price: numberCell(fields[col.price ?? -1]),
+      cost: numberCell(fields[col.cost ?? -1]),
+      currency,
+    });
+  }
+  const columnOf = (path: string) => {
+    const field = path.split('.')[0];
+    const names: Record<string, string> = {
+      handle: name('handle', 'Handle'),
+      itemName: name('title', 'Title'),
+      vendor: name('vendor', 'Vendor'),
+      tags: name('tags', 'Tags'),
+      sku: name('sku', 'Variant SKU'),
+      barcode: name('barcode', 'Variant Barcode'),
+      price: name('price', 'Variant Price'),
+      cost: name('cost', 'Cost per item'),
+      options: 'Option1 Value',
+    };
+    return names[field] ?? field;
+  };
+  for (const product of products.values()) {
+    // Shopify sets the policy per variant; Stockflow keeps it per item, so one variant that may be oversold makes the item backorderable.
+    for (const { row, ...variant } of product.variants) {
+      if (variant.sku === undefined) {
+        out.problem(row as number, name('sku', 'Variant SKU'), 'must not be empty: Stockflow keeps stock per SKU');
+        continue;
+      }
+      out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
+    }
+  }
+  out.records.sort((a, b) => a.row - b.row);
+  return out.result(csv.rows.length, columns.ignored());
+}
+
+// Shopify's inventory export: one row per SKU and location.
+
+const NOT_STOCKED = 'not stocked';
+
+function parseShopifyInventory(csv: CsvTable): ParsedImport {
+  const columns = new Columns(csv.header);
+  const out = new Collector();
+  const col = {
+    sku: columns.find('SKU', 'Variant SKU'),
+    location: columns.find('Location'),
+    onHandNew: columns.find('On hand (new)'),
+    onHandCurrent: columns.find('On hand (current)', 'On hand'),
+  };
+  if (col.sku === undefined || col.location === undefined || (col.onHandNew === undefined && col.onHandCurrent === undefined)) {
+    throw new ImportFormatError('not a Shopify inventory export: it needs the columns SKU, Location and On hand (current) or On hand (new)');
+  }
+  columns.find('Handle');
+  const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c], fallback);
+  const codes = new LocationCodes();
+  for (const { line, fields } of csv.rows) {
+    const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
+    const sku = get(col.sku);
+    const locationName = get(col.location);
+    const newFigure = get(col.onHandNew);
+    const column = newFigure !== undefined ? 'onHandNew' : 'onHandCurrent';
+    const figure = newFigure ?? get(col.onHandCurrent);
+    if (figure?.toLowerCase() === NOT_STOCKED) {
+      out.skippedRows.push({ row: line, reason: `${sku ?? 'this SKU'} is not stocked at ${locationName ?? 'this location'}` });
+      continue;
+    }
+    if (locationName === undefined) {
+      out.problem(line, name('location', 'Location'), 'must not be empty');
+      continue;
+    }
+    if (sku === undefined) {
+      out.problem(line, name('sku', 'SKU'), 'must not be empty: Stockflow keeps stock per SKU');
+      continue;
+    }
+    const code = codes.codeFor(locationName, line, out);
+    out.add(line, { kind: 'balance', sku, location: code, onHand: figure === undefined ? undefined : numberCell(figure) }, (path) =>
+      path === 'onHand' ? name(column, 'On hand (current)') : path === 'sku' ? name('sku', 'SKU') : name('location', 'Location'),
+    );
+  }
+  out.records.sort((a, b) => a.row - b.row);
+  return out.result(csv.rows.length, columns.ignored());
+}
+
+/** Location codes made from names, in file order; a name seen again gets the same code. */
+class LocationCodes {
+  private readonly byName = new Map<string, string>();
+  private readonly used = new Set<string>();
+
+  codeFor(name: string, row: number, out: Collector): string {
+    const key = name.toLowerCase();
+    const known = this.byName.get(key);
+    if (known) return known;
+    const base = codeFromName(name);
+    let code = base;
+    for (let n = 2; this.used.has(code); n++) code = `${base.slice(0, 28)}-${n}`;
+    this.byName.set(key, code);
+    this.used.add(code);
+    out.add(row, { kind: 'location', code, name, locationKind: 'warehouse' }, () => 'Location');
+    return code;
+  }
+}
+
+/** "Shop location #2" → "SHOP-LOCATION-2": a code the API accepts, from a location's name. */
+export function codeFromName(name: string): string {
+  const code = name
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+  return code === '' ? 'LOCATION' : code;
+}
+
+// Checking the records against each other and against the catalogue that exists.
+
+/** What the database already holds that an import's records refer to. */
+export interface KnownCatalogue {
+  /** SKU → its item's handle (null for an item without one) and negative policy. */
+  skus: Map<string, { handle: string | null; allowNegative: boolean }>;
+  /** Location code → name. */
+  locations: Map<string, string>;
+  suppliers: Set<string>;
+}
+
+export interface CheckedImport {
+  /** The records to apply, in the order they are applied (see APPLY_ORDER). */
+  records: ImportRecord[];
+  problems: ImportProblem[];
+  excludedRows: number[];
+  /** Codes made from location names (Shopify's inventory export) → the existing location of that name. */
+  locationCodes: Record<string, string>;
+}
+
+const APPLY_ORDER: Record<ImportRecord['kind'], number> = { location: 0, supplier: 1, variant: 2, supplier_variant: 3, balance: 4 };
+
+/**
+ * Matches location names to existing locations, then checks every record against the file and the
+ * catalogue: each SKU, location and supplier once per file; references resolve to a good record
+ * of the file or to the catalogue; a SKU that exists stays with its item; a negative opening
+ * balance only where the item allows it. A record that refers to a refused one is refused too.
+ */
+export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMatches: Map<string, string>): CheckedImport {
+  const problems = [...parsed.problems];
+  const bad = new Set(parsed.problems.map((p) => p.row));
+  const refuse = (record: ImportRecord, column: string, reason: string) => {
+    problems.push({ row: record.row, column, reason });
+    bad.add(record.row);
+  };
+  const locationCodes: Record<string, string> = {};
+  for (const r of parsed.records) {
+    const existing = r.kind === 'location' ? nameMatches.get(r.name.toLowerCase()) : undefined;
+    if (r.kind === 'location' && existing !== undefined && existing !== r.code) locationCodes[r.code] = existing;
+  }
+  const records = renameLocations(parsed.records, locationCodes);
+
+  const firstRow = new Map<string, number>();
+  const once = (record: ImportRecord, key: string, column: string, what: string) => {
+    const earlier = firstRow.get(key);
+    if (earlier === undefined) firstRow.set(key, record.row);
+    else refuse(record, column, `${what} is already on row ${earlier}`);
+  };
+  const fileSkus = new Map<string, ImportRecordOf<'variant'>>();
+  const fileLocations = new Set<string>();
+  const fileSuppliers = new Set<string>();
+  for (const r of records) {
+    if (r.kind === 'location') {
+      once(r, `location:${r.code}`, 'code', `location ${r.code}`);
+      if (!bad.has(r.row)) fileLocations.add(r.code);
+    } else if (r.kind === 'variant') {
+      once(r, `sku:${r.sku}`, 'sku', `SKU ${r.sku}`);
+      const existing = known.skus.get(r.sku);
+      if (existing && existing.handle !== r.handle) refuse(r, 'handle', `SKU ${r.sku} belongs to ${existing.handle ? `item "${existing.handle}"` : 'an item without a handle'}; a SKU stays with its item`);
+      if (!bad.has(r.row)) fileSkus.set(r.sku, r);
+    }
+  }
+  const locationKnown = (code: string) => fileLocations.has(code) || known.locations.has(code);
+  for (const r of records) {
+    if (r.kind === 'supplier') {
+      once(r, `supplier:${r.id}`, 'id', `supplier ${r.id}`);
+      if (!locationKnown(r.location)) refuse(r, 'location', `unknown location "${r.location}"`);
+      if (!bad.has(r.row)) fileSuppliers.add(r.id);
+    }
+  }
+  const skuKnown = (sku: string) => fileSkus.has(sku) || known.skus.has(sku);
+  for (const r of records) {
+    if (r.kind === 'supplier_variant') {
+      once(r, `supplier_variant:${r.supplierId}/${r.sku}`, 'sku', `${r.sku} of supplier ${r.supplierId}`);
+      if (!fileSuppliers.has(r.supplierId) && !known.suppliers.has(r.supplierId)) refuse(r, 'supplier', `unknown supplier "${r.supplierId}"`);
+      if (!skuKnown(r.sku)) refuse(r, 'sku', `unknown SKU "${r.sku}": not in this file (or refused) and not in the catalogue`);
+    } else if (r.kind === 'balance') {
+      once(r, `balance:${r.sku}@${r.location}`, 'sku', `the balance of ${r.sku} at ${r.location}`);
+      if (!skuKnown(r.sku)) refuse(r, 'sku', `unknown SKU "${r.sku}": not in this file (or refused) and not in the catalogue`);
+      if (!locationKnown(r.location)) refuse(r, 'location', `unknown location "${r.location}"`);
+      const allowNegative = fileSkus.get(r.sku)?.allowNegative ?? known.skus.get(r.sku)?.allowNegative ?? false;
+      if (r.onHand < 0 && !allowNegative) refuse(r, 'onHand', `${r.onHand} is below 0 and the item of ${r.sku} does not allow negative stock`);
+    }
+  }
+  const applied = records.filter((r) => !bad.has(r.row)).sort((a, b) => APPLY_ORDER[a.kind] - APPLY_ORDER[b.kind] || a.row - b.row);
+  problems.sort((a, b) => a.row - b.row);
+  return { records: applied, problems, excludedRows: [...bad].sort((a, b) => a - b), locationCodes };
+}
+
+/**
+ * The records to apply, again, from the file and what its check decided (stored with the import):
+ * every chunk activity gets the same list in the same order without checking the file again.
+ */
+export function recordsToApply(parsed: ParsedImport, excludedRows: readonly number[], locationCodes: Record<string, string>): ImportRecord[] {
+  const excluded = new Set(excludedRows);
+  return renameLocations(parsed.records, locationCodes)
+    .filter((r) => !excluded.has(r.row))
+    .sort((a, b) => APPLY_ORDER[a.kind] - APPLY_ORDER[b.kind] || a.row - b.row);
+}
+
+/** Locations matched by name to an existing one under another code: the file's record goes, its balances move to the existing code. */
+function renameLocations(records: ImportRecord[], codes: Record<string, string>): ImportRecord[] {
+  return records.flatMap((r): ImportRecord[] => {
+    if (r.kind === 'location' && codes[r.code] !== undefined) return [];
+    if (r.kind === 'balance' && codes[r.location] !== undefined) return [{ ...r, location: codes[r.location] }];
+    return [r];
+  });
+}
