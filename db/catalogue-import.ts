@@ -3,6 +3,7 @@ import type { KnownCatalogue } from '../domain/catalogue-import';
 import { Refusal } from '../domain/refusal';
 import type { ImportApplied, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
 import { sha256 } from './canonical';
+import { isoAt } from './catalogue';
 import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
 import { applyStockOperations, type BatchOperation } from './ledger-batch';
@@ -37,12 +38,12 @@ export async function storeImport(
     VALUES (${importId}, ${input.format}, ${contentHash}, ${input.body}, ${JSON.stringify(input.options)}::jsonb, ${workflowId})
     ON CONFLICT (import_id) DO NOTHING RETURNING id`;
   if (created) return { importPk: Number(created.id), importId, workflowId, created: true };
-  const [existing] = await pg<{ id: number; contentHash: string; receivedAt: Date; workflowId: string }[]>`
-    SELECT id, content_hash AS "contentHash", received_at AS "receivedAt", workflow_id AS "workflowId" FROM catalogue_imports WHERE import_id = ${importId}`;
+  const [existing] = await pg<{ id: number; contentHash: string; receivedAt: string; workflowId: string }[]>`
+    SELECT id, content_hash AS "contentHash", ${isoAt(pg, 'received_at')} AS "receivedAt", workflow_id AS "workflowId" FROM catalogue_imports WHERE import_id = ${importId}`;
   if (existing.contentHash !== contentHash) {
     throw new Refusal(
       'import_conflict',
-      `import "${importId}" was received at ${existing.receivedAt.toISOString()} with a different file or options; send a changed file under a new import id`,
+      `import "${importId}" was received at ${existing.receivedAt} with a different file or options; send a changed file under a new import id`,
       'importId',
     );
   }
@@ -82,8 +83,9 @@ export async function finishImport(db: Db, importPk: number, applied: Omit<Impor
 }
 
 export async function findImport(db: Db, importId: string) {
-  const [row] = await clientOf(db)<{ format: string; status: string; workflowId: string; options: ImportOptionsStored; report: unknown; receivedAt: Date; completedAt: Date | null }[]>`
-    SELECT format, status, workflow_id AS "workflowId", options, report, received_at AS "receivedAt", completed_at AS "completedAt"
+  const pg = clientOf(db);
+  const [row] = await pg<{ format: string; status: string; workflowId: string; options: ImportOptionsStored; report: unknown; receivedAt: string; completedAt: string | null }[]>`
+    SELECT format, status, workflow_id AS "workflowId", options, report, ${isoAt(pg, 'received_at')} AS "receivedAt", ${isoAt(pg, 'completed_at')} AS "completedAt"
     FROM catalogue_imports WHERE import_id = ${importId}`;
   return row;
 }

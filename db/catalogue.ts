@@ -56,6 +56,9 @@ function idCursor(cursor: string | undefined): number {
   return Number(cursor);
 }
 
+/** A timestamp column as JavaScript's toISOString() writes it (the driver hands timestamps over as text). */
+export const isoAt = (pg: Sql, column: string) => pg.unsafe(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
 const like = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 function archivedFilter(pg: Sql, column: string, archived: ListQuery['archived']) {
@@ -91,13 +94,13 @@ export interface ItemView {
 
 const itemColumns = (pg: Sql) => pg`
   i.id, i.handle, i.name, i.vendor, i.tags, i.allow_negative AS "allowNegative",
-  to_char(i.archived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "archivedAt",
+  ${isoAt(pg, 'i.archived_at')} AS "archivedAt",
   (SELECT count(*)::int FROM variants v WHERE v.item_id = i.id) AS "variantCount"`;
 
 const variantColumns = (pg: Sql) => pg`
   v.sku, v.barcode, v.options, v.unit_of_measure AS "unitOfMeasure", v.pack_size AS "packSize", v.allow_negative AS "allowNegative",
   p.price::float8 AS price, p.cost::float8 AS cost, p.currency,
-  to_char(v.archived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "archivedAt"`;
+  ${isoAt(pg, 'v.archived_at')} AS "archivedAt"`;
 
 const currentPrice = (pg: Sql) => pg`
   LEFT JOIN LATERAL (
@@ -197,7 +200,7 @@ export async function getVariant(db: Db, sku: string): Promise<(VariantView & { 
     FROM variants v JOIN items i ON i.id = v.item_id ${currentPrice(pg)} WHERE v.sku = ${sku}`;
   if (!variant) return undefined;
   const prices = await pg<PriceRow[]>`
-    SELECT price::float8 AS price, cost::float8 AS cost, currency, to_char(valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "validFrom", source
+    SELECT price::float8 AS price, cost::float8 AS cost, currency, ${isoAt(pg, 'valid_from')} AS "validFrom", source
     FROM variant_prices WHERE variant_id = ${variant.id} ORDER BY valid_from DESC, id DESC`;
   const { id: _id, ...view } = variant;
   return { ...view, prices };
@@ -267,30 +270,30 @@ async function setVariantsArchived(tx: Sql, variantIds: number[], archived: bool
 
 export async function setItemArchived(db: Db, itemId: number, archived: boolean, by: Archival): Promise<ArchiveOutcome> {
   return clientOf(db).begin(async (tx) => {
-    const [item] = await tx<{ archivedAt: Date | null }[]>`SELECT archived_at AS "archivedAt" FROM items WHERE id = ${itemId} FOR UPDATE`;
+    const [item] = await tx<{ archivedAt: string | null }[]>`SELECT ${isoAt(tx, 'archived_at')} AS "archivedAt" FROM items WHERE id = ${itemId} FOR UPDATE`;
     if (!item) throw new Refusal('not_found', `no item ${itemId}`, 'itemId');
-    if (Boolean(item.archivedAt) === archived) return { archivedAt: item.archivedAt?.toISOString() ?? null, changed: false };
+    if (Boolean(item.archivedAt) === archived) return { archivedAt: item.archivedAt, changed: false };
     const ids = (await tx<{ id: number }[]>`SELECT id FROM variants WHERE item_id = ${itemId} ORDER BY id FOR UPDATE`).map((r) => r.id);
     await setVariantsArchived(tx, ids, archived, `item ${itemId}`);
-    const [row] = await tx<{ archivedAt: Date | null }[]>`
-      UPDATE items SET archived_at = ${archived ? tx`now()` : null}, updated_at = now() WHERE id = ${itemId} RETURNING archived_at AS "archivedAt"`;
+    const [row] = await tx<{ archivedAt: string | null }[]>`
+      UPDATE items SET archived_at = ${archived ? tx`now()` : null}, updated_at = now() WHERE id = ${itemId} RETURNING ${isoAt(tx, 'archived_at')} AS "archivedAt"`;
     await audit(tx, by.by, archived ? 'item.archived' : 'item.restored', 'item', String(itemId), { reason: by.reason });
-    return { archivedAt: row.archivedAt?.toISOString() ?? null, changed: true };
+    return { archivedAt: row.archivedAt, changed: true };
   });
 }
 
 export async function setVariantArchived(db: Db, sku: string, archived: boolean, by: Archival): Promise<ArchiveOutcome> {
   return clientOf(db).begin(async (tx) => {
-    const [variant] = await tx<{ id: number; archivedAt: Date | null; itemArchived: boolean }[]>`
-      SELECT v.id, v.archived_at AS "archivedAt", i.archived_at IS NOT NULL AS "itemArchived"
+    const [variant] = await tx<{ id: number; archivedAt: string | null; itemArchived: boolean }[]>`
+      SELECT v.id, ${isoAt(tx, 'v.archived_at')} AS "archivedAt", i.archived_at IS NOT NULL AS "itemArchived"
       FROM variants v JOIN items i ON i.id = v.item_id WHERE v.sku = ${sku} FOR UPDATE OF v`;
     if (!variant) throw new StockRefusal('unknown_sku', `unknown SKU "${sku}"`, 'sku');
-    if (Boolean(variant.archivedAt) === archived) return { archivedAt: variant.archivedAt?.toISOString() ?? null, changed: false };
+    if (Boolean(variant.archivedAt) === archived) return { archivedAt: variant.archivedAt, changed: false };
     if (!archived && variant.itemArchived) throw new Refusal('not_waiting', `the item of ${sku} is archived: restore the item`, 'sku');
     await setVariantsArchived(tx, [variant.id], archived, sku);
-    const [row] = await tx<{ archivedAt: Date | null }[]>`SELECT archived_at AS "archivedAt" FROM variants WHERE id = ${variant.id}`;
+    const [row] = await tx<{ archivedAt: string | null }[]>`SELECT ${isoAt(tx, 'archived_at')} AS "archivedAt" FROM variants WHERE id = ${variant.id}`;
     await audit(tx, by.by, archived ? 'variant.archived' : 'variant.restored', 'variant', sku, { reason: by.reason });
-    return { archivedAt: row.archivedAt?.toISOString() ?? null, changed: true };
+    return { archivedAt: row.archivedAt, changed: true };
   });
 }
 
@@ -305,7 +308,7 @@ export interface LocationView {
 }
 
 const locationColumns = (pg: Sql) => pg`
-  l.code, l.name, l.kind, l.channels, to_char(l.archived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "archivedAt"`;
+  l.code, l.name, l.kind, l.channels, ${isoAt(pg, 'l.archived_at')} AS "archivedAt"`;
 
 export async function upsertLocation(db: Db, code: string, input: LocationUpsert, actor: string): Promise<LocationView> {
   return clientOf(db).begin(async (tx) => {
@@ -343,17 +346,17 @@ export async function listLocations(db: Db, q: ListQuery): Promise<Page<Location
 
 export async function setLocationArchived(db: Db, code: string, archived: boolean, by: Archival): Promise<ArchiveOutcome> {
   return clientOf(db).begin(async (tx) => {
-    const [location] = await tx<{ id: number; archivedAt: Date | null }[]>`SELECT id, archived_at AS "archivedAt" FROM locations WHERE code = ${code} FOR UPDATE`;
+    const [location] = await tx<{ id: number; archivedAt: string | null }[]>`SELECT id, ${isoAt(tx, 'archived_at')} AS "archivedAt" FROM locations WHERE code = ${code} FOR UPDATE`;
     if (!location) throw new StockRefusal('unknown_location', `unknown location "${code}"`, 'location');
-    if (Boolean(location.archivedAt) === archived) return { archivedAt: location.archivedAt?.toISOString() ?? null, changed: false };
+    if (Boolean(location.archivedAt) === archived) return { archivedAt: location.archivedAt, changed: false };
     if (archived) {
       const [held] = await tx<{ n: number }[]>`
         SELECT count(*)::int AS n FROM stock_balances WHERE location_id = ${location.id} AND (on_hand <> 0 OR reserved <> 0 OR committed <> 0)`;
       if (held.n > 0) throw new Refusal('archive_has_stock', `location ${code} still holds stock in ${held.n} balance(s); move or write it off before archiving`, 'location');
     }
-    const [row] = await tx<{ archivedAt: Date | null }[]>`
-      UPDATE locations SET archived_at = ${archived ? tx`now()` : null} WHERE id = ${location.id} RETURNING archived_at AS "archivedAt"`;
+    const [row] = await tx<{ archivedAt: string | null }[]>`
+      UPDATE locations SET archived_at = ${archived ? tx`now()` : null} WHERE id = ${location.id} RETURNING ${isoAt(tx, 'archived_at')} AS "archivedAt"`;
     await audit(tx, by.by, archived ? 'location.archived' : 'location.restored', 'location', code, { reason: by.reason });
-    return { archivedAt: row.archivedAt?.toISOString() ?? null, changed: true };
+    return { archivedAt: row.archivedAt, changed: true };
   });
 }

@@ -69,7 +69,7 @@ export async function stockLevelsAsOf(db: Db, sku: string, asOf: Date): Promise<
     FROM (
       SELECT location_id, sum(delta_on_hand)::int AS on_hand, sum(delta_reserved)::int AS reserved,
              sum(delta_committed)::int AS committed, sum(delta_incoming)::int AS incoming
-      FROM stock_movements WHERE variant_id = ${variant.id} AND created_at <= ${asOf}
+      FROM stock_movements WHERE variant_id = ${variant.id} AND created_at <= ${asOf.toISOString()}::timestamptz
       GROUP BY location_id
     ) s JOIN locations l ON l.id = s.location_id
     ORDER BY l.code`;

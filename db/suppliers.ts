@@ -3,7 +3,7 @@ import { Refusal } from '../domain/refusal';
 import type { ListQuery } from '../schemas/catalogue';
 import { SupplierId } from '../schemas/feeds';
 import { clientOf, type Sql } from './client';
-import type { Page } from './catalogue';
+import { isoAt, type Page } from './catalogue';
 import type { Db } from './connection';
 import { StockRefusal } from './errors';
 import { auditLog, locations, supplierSkuMap, suppliers, variants } from './schema';
@@ -105,7 +105,7 @@ export interface SupplierView {
 
 const supplierColumns = (pg: Sql) => pg`
   s.id, s.name, l.code AS location, s.lead_time_days AS "leadTimeDays", s.moq, s.pack_size AS "packSize", s.currency,
-  to_char(s.archived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "archivedAt"`;
+  ${isoAt(pg, 's.archived_at')} AS "archivedAt"`;
 
 export async function listSuppliers(db: Db, q: ListQuery): Promise<Page<SupplierView>> {
   const pg = clientOf(db);
