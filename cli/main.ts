@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerCatalogueCommands } from './catalogue';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
@@ -45,6 +46,7 @@ program
   .action(reconcileCommand);
 
 registerFeedCommands(program);
+registerCatalogueCommands(program);
 registerSupplierCommands(program);
 
 program

@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../runtime/config';
 import { ApiClient, apiClientOptions } from './api-client';
+import { listCommand, showCommand } from './catalogue';
 
-/** `stockflow suppliers archive|restore <id>`: retire a supplier (its history stays) or bring it back. */
+/** `stockflow suppliers list|show|archive|restore`: the suppliers; retire one (its history stays) or bring it back. */
 export function registerSupplierCommands(program: Command): void {
   const suppliers = program.command('suppliers').description('suppliers that send stock feeds');
+  listCommand(suppliers, 'suppliers');
+  showCommand(suppliers, 'suppliers', '<id>', 'supplier: terms and the variants it supplies');
   for (const action of ['archive', 'restore'] as const) {
     suppliers
       .command(action)

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
@@ -15,6 +19,7 @@ import { assertLedgerMatchesBalances } from './ledger-assertions';
 const TOKEN = 'catalogue-token';
 const operator = { authorization: `Bearer ${TOKEN}` };
 const FIXTURES = path.join(__dirname, 'fixtures', 'catalogue');
+const CLI = path.join(__dirname, '..', 'cli', 'main.ts');
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), 'utf8');
 
 describe('catalogue: items, locations, imports and stock views', () => {
@@ -315,5 +320,37 @@ describe('catalogue: items, locations, imports and stock views', () => {
     assert.deepEqual([done.chunks, done.chunksDone, done.applied.variants, done.applied.balances], [40, 40, 60, 60]);
     assert.equal((await get('/v1/catalogue/imports/progress-1')).json().status, 'applied');
     assert.equal((await get('/v1/catalogue/imports/none')).statusCode, 404);
+  });
+
+  it('imports from the CLI and lists and shows items, locations and suppliers', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const stockflow = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args, '--api', baseUrl], { env: { ...process.env, STOCKFLOW_API_TOKEN: TOKEN } }).then(
+        (done) => ({ code: 0, ...done }),
+        (failed: { code: number; stdout: string; stderr: string }) => failed,
+      );
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'catalogue-cli-'));
+    const file = path.join(dir, 'catalogue.csv');
+    writeFileSync(file, BAD_CSV);
+    const refused = await stockflow('catalogue', 'import', file, '--import-id', 'cli-refused');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout, /cli-refused: refused/);
+    assert.match(refused.stdout, /line 4, price: must be a number/);
+    const applied = await stockflow('catalogue', 'import', file, '--import-id', 'cli-1', '--skip-invalid');
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /cli-1: applied/);
+    assert.match(applied.stdout, /ignored columns: colour_code/);
+
+    const items = await stockflow('items', 'list', '--tag', 'kitchen');
+    assert.match(items.stdout, /\tmug\tMug\t1 variant\(s\)/);
+    const location = await stockflow('locations', 'show', 'STORE2');
+    assert.equal(JSON.parse(location.stdout).kind, 'store');
+    const suppliers = await stockflow('suppliers', 'list', '--location', 'DS1');
+    assert.match(suppliers.stdout, /^waxco\tWax Co\tDS1\tlead time 21 d, MOQ 50/);
+    const missing = await stockflow('suppliers', 'show', 'nobody');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error 404: supplierId: no supplier "nobody"/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -16,6 +16,7 @@ import { applyStockOperation } from '../../db/stock';
 import type { OrderEvent } from '../../schemas/orders';
 import { orderQuery } from '../../workflows/order-messages';
 import { submitFeed } from '../../services/feeds';
+import { submitImport } from '../../services/catalogue';
 import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
 import { replaceOwnership } from '../../db/ownership';
 import { waitFor } from '../../runtime/wait';
@@ -161,6 +162,23 @@ async function record(): Promise<void> {
         const handle = await client.workflow.start('reservationSweep', { taskQueue: worker.taskQueue, workflowId: 'record/reservation-sweep' });
         await handle.result();
         return handle;
+      },
+      'catalogueImport-applied-in-chunks': async () => {
+        const body = JSON.stringify({
+          importId: 'record-import',
+          locations: [{ code: 'IMP', name: 'Imported store', kind: 'store', channels: ['shop'] }],
+          items: [{ handle: 'rec-item', name: 'Recorded item', variants: [{ sku: 'RI-1', price: 3 }, { sku: 'RI-2', price: 4 }] }],
+          balances: [{ sku: 'RI-1', location: 'IMP', onHand: 5 }, { sku: 'RI-2', location: 'IMP', onHand: 6 }],
+        });
+        const submitted = await submitImport(servicesFor(database, worker.taskQueue, { importChunkSize: 2 }), { format: 'stockflow', contentType: 'json', body, skipInvalid: false, currency: 'EUR' });
+        await client.workflow.getHandle(submitted.workflowId).result();
+        return submitted;
+      },
+      'catalogueImport-refused': async () => {
+        const body = 'record,sku,location,on_hand\nbalance,NOPE,WH1,1\n';
+        const submitted = await submitImport(servicesFor(database, worker.taskQueue), { format: 'stockflow', contentType: 'csv', body, importId: 'record-refused', skipInvalid: false, currency: 'EUR' });
+        await client.workflow.getHandle(submitted.workflowId).result();
+        return submitted;
       },
     };
     // Named scenarios only, when given: recorded histories of earlier code are what prove running workflows still replay.
