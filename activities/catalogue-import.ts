@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { applyImportChunk, finishImport, importReport, knownCatalogue, loadImport, markImport, type ImportRow } from '../db/catalogue-import';
 import type { Db } from '../db/connection';
 import { checkImport, parseImport, recordsToApply, type ParsedImport } from '../domain/catalogue-import';
-import type { ImportApplied, ImportRecord, ImportReport } from '../schemas/catalogue';
+import type { ImportAppliedCounts, ImportRecord, ImportReport } from '../schemas/catalogue';
 
 export interface ImportCheck {
   rows: number;
@@ -63,7 +63,7 @@ export function createCatalogueImportActivities(db: Db) {
     },
 
     /** Applies records [from, to) of the checked import in one transaction (idempotent per chunk; see db/catalogue-import.ts). */
-    async applyCatalogueImportChunk(input: { importPk: number; chunkNo: number; from: number; to: number }): Promise<Omit<ImportApplied, 'refused'> & { refused: number }> {
+    async applyCatalogueImportChunk(input: { importPk: number; chunkNo: number; from: number; to: number }): Promise<ImportAppliedCounts> {
       const entry = await parsedImport(input.importPk);
       if (!entry.toApply) {
         const report = await importReport(db, input.importPk);
@@ -76,7 +76,7 @@ export function createCatalogueImportActivities(db: Db) {
     },
 
     /** Records how the import ended, with what was applied; the refused opening balances join the report's problems. */
-    async finishCatalogueImport(input: { importPk: number; applied: Omit<ImportApplied, 'refused'> & { refused: number } }): Promise<void> {
+    async finishCatalogueImport(input: { importPk: number; applied: ImportAppliedCounts }): Promise<void> {
       await finishImport(db, input.importPk, input.applied);
       cache.delete(input.importPk);
     },

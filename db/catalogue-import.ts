@@ -1,7 +1,7 @@
 import { idempotencyKeys } from '../domain/keys';
 import type { KnownCatalogue } from '../domain/catalogue-import';
 import { Refusal } from '../domain/refusal';
-import type { ImportApplied, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
+import type { ImportApplied, ImportAppliedCounts, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
 import { sha256 } from './canonical';
 import { isoAt } from './catalogue';
 import { clientOf, type Sql } from './client';
@@ -72,7 +72,7 @@ export async function importReport(db: Db, importPk: number): Promise<ImportRepo
 }
 
 /** The import applied: its report gains what was applied and the opening balances the ledger refused, gathered from its chunks. */
-export async function finishImport(db: Db, importPk: number, applied: Omit<ImportApplied, 'refused'> & { refused: number }): Promise<void> {
+export async function finishImport(db: Db, importPk: number, applied: ImportAppliedCounts): Promise<void> {
   await clientOf(db)`
     UPDATE catalogue_imports SET status = 'applied', completed_at = now(),
       report = coalesce(report, '{}'::jsonb) || jsonb_build_object(

@@ -204,3 +204,6 @@ export interface ImportApplied {
   /** Opening balances the ledger refused (they are listed with the reason). */
   refused: ImportProblem[];
 }
+
+/** What an import applied, as its workflow counts it: the refused opening balances by number (the report lists them). */
+export type ImportAppliedCounts = Omit<ImportApplied, 'refused'> & { refused: number };

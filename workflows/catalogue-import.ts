@@ -1,5 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { ImportAppliedCounts } from '../schemas/catalogue';
 
 const { checkCatalogueImport, finishCatalogueImport } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -21,17 +22,7 @@ export interface CatalogueImportInput {
   progress?: CatalogueImportProgress;
 }
 
-export interface AppliedCounts {
-  locations: number;
-  suppliers: number;
-  items: number;
-  variants: number;
-  prices: number;
-  supplierVariants: number;
-  balances: number;
-  /** Opening balances the ledger refused (listed in the import's report). */
-  refused: number;
-}
+export type AppliedCounts = ImportAppliedCounts;
 
 export interface CatalogueImportProgress {
   phase: 'checking' | 'applying' | 'applied' | 'refused';
