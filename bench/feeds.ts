@@ -25,7 +25,7 @@ import { fmt, median, startBenchApp } from './common';
 import { workflowIds } from '../domain/keys';
 
 /** The worker's Node flags in production (package.json `worker` script). */
-const PRODUCTION_NODE_ARGS = ['--max-old-space-size=256'];
+export const PRODUCTION_NODE_ARGS = ['--max-old-space-size=256'];
 
 const SKUS = 5_000;
 const LINES = 100_000;
@@ -265,7 +265,7 @@ function buildFeed(lineCount: number): Feed {
 // ---------------------------------------------------------------------------------------------
 // The worker process and its memory
 
-interface WorkerProcess {
+export interface WorkerProcess {
   /** Peak RSS (MB) since the last reset, and resets it: a run's peak when called at its start and end. */
   peakSinceReset(): number;
   /** Starts sampling for one run; the returned function stops and gives the run's peak RSS in MB. */
@@ -275,7 +275,13 @@ interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-async function startWorker(databaseUrl: string, temporalAddress: string, workflowBundlePath: string | undefined, nodeArgs: string[]): Promise<WorkerProcess> {
+export async function startWorker(
+  databaseUrl: string,
+  temporalAddress: string,
+  workflowBundlePath: string | undefined,
+  nodeArgs: string[],
+  taskQueue = TASK_QUEUE,
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'feed-worker.ts')], {
     cwd: PROJECT_ROOT,
     // Configured as an operator configures `stockflow worker`.
@@ -284,7 +290,7 @@ async function startWorker(databaseUrl: string, temporalAddress: string, workflo
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: NAMESPACE,
-      STOCKFLOW_TASK_QUEUE: TASK_QUEUE,
+      STOCKFLOW_TASK_QUEUE: taskQueue,
       ...(workflowBundlePath ? { BENCH_WORKFLOW_BUNDLE: workflowBundlePath } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

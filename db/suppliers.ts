@@ -137,15 +137,18 @@ export async function getSupplier(db: Db, supplierId: string) {
 export async function setSupplierVariants(db: Db, supplierId: string, entries: { sku: string; cost?: number; currency?: string }[]): Promise<{ supplierId: string; saved: number }> {
   await requireActiveSupplier(db, supplierId);
   const pg = clientOf(db);
+  // One JSON document, parsed once by Postgres (as the ledger's batch sends its rows).
+  const document = JSON.stringify(entries.map((e) => ({ sku: e.sku, cost: e.cost ?? null, currency: e.currency ?? null })));
   const rows = await pg<{ sku: string; found: boolean }[]>`
-    SELECT e.sku, v.id IS NOT NULL AS found FROM unnest(${entries.map((e) => e.sku)}::text[]) AS e(sku) LEFT JOIN variants v ON v.sku = e.sku`;
+    SELECT e.sku, v.id IS NOT NULL AS found FROM jsonb_to_recordset(${document}::jsonb) AS e(sku text) LEFT JOIN variants v ON v.sku = e.sku`;
   const unknown = rows.filter((r) => !r.found).map((r) => r.sku);
   if (unknown.length > 0) throw new StockRefusal('unknown_sku', `unknown SKU(s): ${unknown.join(', ')}`, 'sku');
   await pg`
     INSERT INTO supplier_variants (supplier_id, variant_id, cost, currency)
     SELECT ${supplierId}, v.id, e.cost, e.currency
-    FROM unnest(${entries.map((e) => e.sku)}::text[], ${entries.map((e) => e.cost ?? null)}::numeric[], ${entries.map((e) => e.currency ?? null)}::text[]) AS e(sku, cost, currency)
+    FROM jsonb_to_recordset(${document}::jsonb) AS e(sku text, cost numeric, currency text)
     JOIN variants v ON v.sku = e.sku
+    ORDER BY v.id
     ON CONFLICT (supplier_id, variant_id) DO UPDATE SET cost = excluded.cost, currency = excluded.currency, updated_at = now()`;
   return { supplierId, saved: entries.length };
 }

@@ -99,7 +99,20 @@ export const SupplierTerms = z.object({
   currency: Currency.optional(),
 });
 export const SupplierVariantEntry = z.object({ sku: Sku, cost: Money.optional(), currency: Currency.optional() });
-export const SupplierVariants = z.object({ entries: z.array(SupplierVariantEntry).min(1, 'must list at least one variant').max(10_000) });
+export const SupplierVariants = z.object({
+  entries: z
+    .array(SupplierVariantEntry)
+    .min(1, 'must list at least one variant')
+    .max(10_000, 'must list at most 10,000 variants')
+    .superRefine((entries, ctx) => {
+      const first = new Map<string, number>();
+      entries.forEach((entry, i) => {
+        const earlier = first.get(entry.sku);
+        if (earlier === undefined) first.set(entry.sku, i);
+        else ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: `"${entry.sku}" is already listed by entries.${earlier}` });
+      });
+    }),
+});
 
 export const Archival = z.object({ by: text(100), reason: text(1000) });
 export type Archival = z.infer<typeof Archival>;
