@@ -7,6 +7,8 @@ import { SupplierId } from '../schemas/feeds';
 import { Sku } from '../schemas/common';
 import { SkuMap } from '../schemas/suppliers';
 import { formatIssues } from '../schemas/issues';
+import { decisionProblems } from '../domain/decision-shape';
+import { Decision } from '../schemas/exceptions';
 
 describe('domain rules', () => {
   it('builds the ids and keys that running workflows and stored operations already carry', () => {
@@ -56,5 +58,31 @@ describe('domain rules', () => {
       assert.equal(parsed.success, false, String(tooLong));
     }
     assert.match(formatIssues(DurationSeconds.safeParse(2 ** 31).error!), /must be at most 90 days \(7,776,000 seconds\)/);
+  });
+
+  it('checks a decision by hand exactly as the Decision schema does (the workflow bundle carries no zod)', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    const samples: unknown[] = [
+      { action: 'acknowledge', by: 'ana' },
+      { action: 'acknowledge', by: 'ana', reason: '  ' },
+      { action: 'approve', by: 'ana', reason: 'ok', evidence: 'photo' },
+      { action: 'approve', by: 'ana', reason: 'ok', evidence: ' ' },
+      { action: 'approve', by: 'ana' },
+      { action: 'reject', by: ' Ana ', reason: 'no' },
+      { action: 'reject', by: 'null', reason: 'no' },
+      { action: 'reject', by: long(65), reason: 'no' },
+      { action: 'comment', by: 'ana', reason: long(1001) },
+      { action: 'reassign', by: 'ana', reason: 'away', to: 'bo' },
+      { action: 'reassign', by: 'ana', reason: 'away' },
+      { action: 'reassign', by: 'ana', reason: 'away', to: 7 },
+      { action: 'escalate', by: 'ana', reason: 'x' },
+      { by: 'ana' },
+      'approve',
+      null,
+    ];
+    for (const sample of samples) {
+      assert.equal(decisionProblems(sample).length === 0, Decision.safeParse(sample).success, JSON.stringify(sample));
+    }
+    assert.deepEqual(decisionProblems({ action: 'reassign', by: 'ana', reason: ' ' }), ['reason: must say why', 'to: must be a string']);
   });
 });
