@@ -3,7 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { recordAudit } from '../db/audit';
 import type { Database } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
-import type { OrderWindows } from '../schemas/orders';
+import type { AllocationRules, OrderWindows } from '../schemas/orders';
 import type { Services } from '../services/context';
 import { signatureProblem, tokenProblem } from './auth';
 import { ZodError } from 'zod';
@@ -32,6 +32,8 @@ export interface ApiDeps {
   feedBodyLimitBytes: number;
   /** Payment and fulfilment windows given to each new order workflow (configuration: schemas/config.ts). */
   orderWindows: OrderWindows;
+  /** How orders that name no location are allocated (configuration: schemas/config.ts). */
+  allocation: AllocationRules;
 }
 
 /** The service layer's view of the API's dependencies. */
@@ -41,6 +43,7 @@ export function services(deps: ApiDeps): Services {
     client: deps.client,
     taskQueue: deps.taskQueue,
     orderWindows: deps.orderWindows,
+    allocation: deps.allocation,
     feedRules: deps.feedRules,
   };
 }

@@ -532,6 +532,21 @@ export const orderEvents = pgTable(
   (t) => [unique('order_events_once').on(t.channel, t.eventId), index('order_events_order_idx').on(t.channel, t.orderId)],
 );
 
+/**
+ * The synchronous answer to an order's `order.placed` (schemas/orders.ts PlacementAnswer), one per
+ * order, written in the transaction that stored the event and reserved the stock: a repeat of the
+ * event, and the order's workflow, read it here. `answer` is only empty inside that transaction.
+ */
+export const orderPlacements = pgTable('order_placements', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  workflowId: text('workflow_id').notNull().unique(),
+  channel: text('channel').notNull(),
+  orderId: text('order_id').notNull(),
+  eventId: text('event_id').notNull(),
+  answer: jsonb('answer'),
+  createdAt: createdAt(),
+});
+
 /** On-hand figures from the system of record (ERP, WMS), imported for the daily reconciliation. */
 export const reconciliationSnapshots = pgTable('reconciliation_snapshots', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

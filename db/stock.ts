@@ -253,7 +253,8 @@ export function locate(db: Db, sku: string, location: string, locationField = 'l
   return findPlace(clientOf(db), sku, location, locationField);
 }
 
-async function takeRefusal(sql: Sql, place: Place, quantity: number): Promise<StockRefusal> {
+/** Why a place cannot give the quantity: blocked by a count, or not enough available. */
+export async function takeRefusal(sql: Sql, place: Place, quantity: number): Promise<StockRefusal> {
   const [current] = await sql<{ available: number; countStatus: string }[]>`
     SELECT available, count_status AS "countStatus" FROM stock_balances
     WHERE variant_id = ${place.variantId} AND location_id = ${place.locationId}`;

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { ApiDeps } from '../api/server';
 import { connect, type Database } from '../db/connection';
-import { feedRulesOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
+import { allocationRulesOf, feedRulesOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
 import type { WorkerOptions } from '../workers/worker';
 
 /** Database connections per process, shared by its worker and API (docs: "20 per process"). */
@@ -77,6 +77,7 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     feedRules: feedRulesOf(config),
     feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
     orderWindows: orderWindowsOf(config),
+    allocation: allocationRulesOf(config),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
-import type { OrderWindows } from '../schemas/orders';
+import type { AllocationRules, OrderWindows } from '../schemas/orders';
 
 /** What every service function works with: the database, Temporal, and the rules given to new workflows. */
 export interface Services {
@@ -9,5 +9,7 @@ export interface Services {
   client: Client;
   taskQueue: string;
   orderWindows: OrderWindows;
+  /** How orders that name no location are allocated. */
+  allocation: AllocationRules;
   feedRules: FeedRules;
 }
