@@ -149,6 +149,23 @@ async function record(): Promise<void> {
         await client.workflow.getHandle(workflowId).result();
         return { workflowId };
       },
+      'orderReconciliation-answered-at-checkout-shipped': async () => {
+        const order = { orderId: 'rec-4', channel: 'shop' };
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/rec-4-stock', sku: 'T-1', location: 'WH1', quantity: 3 }));
+        // Two lines of one SKU: one reservation of their sum, taken over from the answer at checkout.
+        const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-4/placed', ...order, lines: [{ sku: 'T-1', quantity: 2 }, { sku: 'T-1', quantity: 1 }] });
+        await orderState(workflowId, 'reserved');
+        await orderEvent({ type: 'order.paid', eventId: 'rec-4/paid', ...order });
+        await orderEvent({ type: 'fulfilment.shipped', eventId: 'rec-4/shipped', ...order });
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId };
+      },
+      'orderReconciliation-answered-at-checkout-rejected': async () => {
+        const order = { orderId: 'rec-5', channel: 'shop' };
+        const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-5/placed', ...order, location: 'WH1', lines: [{ sku: 'T-1', quantity: 1_000 }] });
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId };
+      },
       'dailyReconciliation-snapshot-delta': async () => {
         await importSnapshot(database.db, { source: 'record', lines: [{ sku: 'T-1', location: 'WH1', onHand: 99 }] }, 'json');
         const handle = await startReconciliationNow(client, worker.taskQueue, new Date('2026-01-01T02:00:00Z'));
