@@ -3,6 +3,7 @@ import type { Db } from '../db/connection';
 import { expiredReservations, orderLineProblems, recordOrderTransition, type TransitionInput } from '../db/orders';
 import { resolveResponsibility } from '../db/ownership';
 import { orderPlacementOf } from '../db/placements';
+import { endCart } from '../db/carts';
 import { ownershipDomainOf } from '../domain/order-ownership';
 import type { OrderLine, PlacementAnswer } from '../schemas/orders';
 import { idempotencyKeys } from '../domain/keys';
@@ -43,6 +44,13 @@ export function createOrderActivities(db: Db, fulfilment: FulfilmentConfig) {
     /** The answer the API gave at checkout (reservations made, or why not); null for an order placed before answers were stored. */
     async orderPlacement(workflowId: string): Promise<PlacementAnswer | null> {
       return (await orderPlacementOf(db, workflowId)) ?? null;
+    },
+
+    /** Ends a cart whose hold ran out, putting its units back; a cart not held or not yet due comes back as it is. */
+    async expireCart(cartId: string): Promise<{ status: string; expiresAt: string }> {
+      const cart = await endCart(db, cartId, 'expired', 'cart-expiry');
+      if (!cart) throw ApplicationFailure.create({ type: 'not_found', message: `no cart "${cartId}"`, nonRetryable: true });
+      return { status: cart.status, expiresAt: cart.expiresAt };
     },
 
     /** Hands a paid order to the warehouse. A refusal (4xx) is final; a failure to reach it is retried, then reported. */

@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
+import { registerCartRoutes } from './routes/carts';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
@@ -34,6 +35,8 @@ export interface ApiDeps {
   orderWindows: OrderWindows;
   /** How orders that name no location are allocated (configuration: schemas/config.ts). */
   allocation: AllocationRules;
+  /** Default hold of a cart, in seconds (configuration: schemas/config.ts). */
+  cartTtlSeconds: number;
 }
 
 /** The service layer's view of the API's dependencies. */
@@ -44,6 +47,7 @@ export function services(deps: ApiDeps): Services {
     taskQueue: deps.taskQueue,
     orderWindows: deps.orderWindows,
     allocation: deps.allocation,
+    cartTtlSeconds: deps.cartTtlSeconds,
     feedRules: deps.feedRules,
   };
 }
@@ -131,6 +135,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerStockRoutes(app, deps);
   registerExceptionRoutes(app, deps);
   registerOrderRoutes(app, deps);
+  registerCartRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));

@@ -421,7 +421,7 @@ class LoadRun {
     await this.flow('feed', async () => {
       const quantities = this.c.feedSkus.map((_, i) => feedQuantity(i, round));
       const body = `sku,quantity,sequence\n${quantities.map((q, i) => `${supplierSku(i)},${q},${round}`).join('\n')}\n`;
-      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: orderWindowsOf(DEFAULT_CONFIG), allocation: allocationRulesOf(DEFAULT_CONFIG) }, {
+      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: orderWindowsOf(DEFAULT_CONFIG), allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL }, {
         supplierId: this.c.supplierId,
         format: 'csv',
         body,

@@ -9,6 +9,7 @@ import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../r
 import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
 import { benchFeeds } from './feeds';
+import { benchFlashSale } from './flash-sale';
 import { benchLoad } from './load';
 import { benchOrders } from './orders';
 import { benchReservations } from './reservations';
@@ -26,6 +27,7 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   { name: 'reservations', title: 'reservation throughput', run: benchReservations },
   { name: 'orders', title: 'orders end to end', run: benchOrders },
+  { name: 'flash-sale', title: 'flash sale: answers at checkout', run: benchFlashSale },
   { name: 'feeds', title: 'supplier feed ingest', run: benchFeeds },
   { name: 'load', title: 'sustained mixed load', run: benchLoad },
 ];

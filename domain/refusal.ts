@@ -12,7 +12,9 @@ export type ServiceRefusalCode =
   | 'unsupported_media_type'
   | 'feed_conflict'
   | 'event_conflict'
-  | 'supplier_archived';
+  | 'supplier_archived'
+  | 'invalid_lines'
+  | 'cart_not_held';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 

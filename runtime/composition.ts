@@ -78,6 +78,7 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
     orderWindows: orderWindowsOf(config),
     allocation: allocationRulesOf(config),
+    cartTtlSeconds: config.STOCKFLOW_CART_TTL,
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FeedRules } from './feeds';
+import { DurationSeconds } from './duration';
 import { OrderWindows, type AllocationRules } from './orders';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
@@ -56,6 +57,8 @@ export const EnvConfig = z.object({
   STOCKFLOW_ORDER_FULFILMENT_WINDOW: OrderWindows.shape.fulfilmentWindow.default(2 * 3600),
   /** How long past both windows a reservation is kept before the sweep may release it. */
   STOCKFLOW_ORDER_RESERVATION_GRACE: OrderWindows.shape.reservationGrace.default(24 * 3600),
+  /** How long a cart's hold lasts unless the request says (POST /v1/reservations); at most 90 days. */
+  STOCKFLOW_CART_TTL: DurationSeconds.default(15 * 60),
   /** How an order that names no location is allocated: `priority` (STOCKFLOW_LOCATION_PRIORITY order) or `most_available`. */
   STOCKFLOW_ALLOCATION_STRATEGY: z.enum(['priority', 'most_available'], { error: 'must be priority or most_available' }).default('priority'),
   /** Location codes, most preferred first, comma-separated; unlisted locations come after, by code. */

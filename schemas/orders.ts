@@ -34,6 +34,8 @@ export const OrderPlaced = z.object({
    */
   location: LocationCode.optional(),
   lines: z.array(OrderLine).min(1, 'must list at least one line').max(100, 'must list at most 100 lines'),
+  /** The cart whose hold becomes this order's reservation (POST /v1/reservations); the lines must be what it holds. */
+  cartId: UpstreamId.optional(),
 });
 const simple = <T extends string>(type: T) => z.object({ type: z.literal(type), ...envelope });
 export const OrderPaid = simple('order.paid');

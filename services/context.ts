@@ -11,5 +11,7 @@ export interface Services {
   orderWindows: OrderWindows;
   /** How orders that name no location are allocated. */
   allocation: AllocationRules;
+  /** How long a cart's hold lasts when the request does not say. */
+  cartTtlSeconds: number;
   feedRules: FeedRules;
 }

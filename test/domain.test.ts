@@ -25,6 +25,9 @@ describe('domain rules', () => {
     assert.equal(idempotencyKeys.reconciliationCorrection('run@1', 'SKU', 'WH1'), 'run@1/correct/SKU@WH1');
     assert.equal(exceptionSubjects.feedLine('acme', 'f-1', 7), 'acme/f-1/line-7');
     assert.equal(exceptionSubjects.order('shop', '1001', 'handoff'), 'shop/1001/handoff');
+    assert.equal(workflowIds.cart('c-9'), 'cart/c-9');
+    assert.equal(idempotencyKeys.cartPart('c-9', 'reserve', 2), 'cart/c-9/reserve/2');
+    assert.equal(idempotencyKeys.cartPart('c-9', 'expire', 1), 'cart/c-9/expire/1');
   });
 
   it('gives every order state to intake until payment and to fulfilment from then on', () => {

@@ -155,7 +155,7 @@ export async function startTestWorker(
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */
 export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
-  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), allocation: allocationRulesOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), ...overrides };
+  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, feedRules: feedRulesOf(DEFAULT_CONFIG), ...overrides };
 }
 
 export { withDatabase };

@@ -11,7 +11,9 @@ import { services, type ApiDeps } from '../server';
 const EventAccepted = z.object({
   new: z.boolean().describe('false when this event id was already received from the channel: nothing happens twice'),
   workflowId: z.string(),
-  delivered: z.boolean().describe('false when the order had already finished: the event is kept but changes nothing'),
+  delivered: z
+    .boolean()
+    .describe('false when the order had already finished (the event is kept but changes nothing), or for order.placed when the workflow starts after the answer (see why)'),
   why: z.string().optional(),
   placement: PlacementAnswer.optional().describe(
     'order.placed only: the answer at checkout, every line reserved (with the reservation of each part) or none and why; a repeat gets the same answer',
