@@ -172,7 +172,7 @@ export async function reserveLines(tx: Sql, spec: HoldSpec): Promise<PlacementAn
 
   const placeOf = new Map(stock.map((s) => [`${s.location}/${s.sku}`, s]));
   const parts = allocation.parts.map((a, i) => ({
-    part: { partNo: i + 1, lineNos: a.lineNos, sku: a.sku, location: a.location, quantity: a.quantity, reservationKey: spec.reservationKey(i + 1) },
+    part: { partNo: i + 1, lineNos: a.lineNos, sku: a.sku, location: a.location, quantity: a.quantity, reservationKey: spec.reservationKey(i + 1) } as PlacedPart,
     place: placeOf.get(`${a.location}/${a.sku}`) as Stocked,
   }));
   const inLockOrder = [...parts].sort((a, b) => a.place.locationId - b.place.locationId || a.place.variantId - b.place.variantId);
@@ -184,8 +184,20 @@ export async function reserveLines(tx: Sql, spec: HoldSpec): Promise<PlacementAn
       throw new Shortfall({ status: 'rejected', why: 'out_of_stock', reason: `${refusal.code}: ${refusal.message}` });
     }
     expiresAt = result.reservation?.expiresAt ?? expiresAt;
+    const backordered = backorderOf(part, result.balances[0], spec.allocation.backorderLeadSeconds);
+    if (backordered) part.backordered = backordered;
   }
   return { status: 'reserved', parts: parts.map((p) => p.part), expiresAt };
+}
+
+/**
+ * The units of a part beyond what was available, as the balance stands right after its reservation
+ * (under the row lock, so exact): only a backorderable item's reservation takes available below zero.
+ */
+function backorderOf(part: PlacedPart, after: { available: number; incoming: number }, leadSeconds: number): PlacedPart['backordered'] {
+  const quantity = Math.min(part.quantity, -after.available);
+  if (quantity <= 0) return undefined;
+  return { quantity, incoming: after.incoming, expectedBy: new Date(Date.now() + leadSeconds * 1000).toISOString(), basis: 'lead_time' };
 }
 
 async function reservePart(tx: Sql, spec: HoldSpec, part: PlacedPart): Promise<OperationResult | undefined> {

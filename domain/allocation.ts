@@ -12,6 +12,8 @@ export interface Stock {
   sku: string;
   location: string;
   available: number;
+  /** Backorderable: the item may be reserved beyond what is available. */
+  allowNegative: boolean;
 }
 
 export interface Allocated extends Want {
@@ -44,13 +46,13 @@ export function mergeLines(lines: readonly { sku: string; quantity: number }[]):
 export function allocate(wants: readonly Want[], stock: readonly Stock[], rules: AllocationRules, split: boolean): Allocation {
   const parts: Allocated[] = [];
   for (const want of wants) {
-    const candidates = inStrategyOrder(
-      stock.filter((s) => s.sku === want.sku && s.available > 0),
-      rules,
-    );
+    const places = inStrategyOrder(stock.filter((s) => s.sku === want.sku), rules);
+    const candidates = places.filter((s) => s.available > 0);
     const taken = split ? takeAcross(want, candidates) : takeWhole(want, candidates);
-    if ('shortfall' in taken) return taken;
-    parts.push(...taken.parts);
+    if ('parts' in taken) parts.push(...taken.parts);
+    // A backorderable item short everywhere is reserved whole at the first location; the part beyond stock is backordered there.
+    else if (places[0]?.allowNegative) parts.push({ ...want, location: places[0].location });
+    else return taken;
   }
   return { parts };
 }

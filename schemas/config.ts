@@ -63,6 +63,8 @@ export const EnvConfig = z.object({
   STOCKFLOW_ALLOCATION_STRATEGY: z.enum(['priority', 'most_available'], { error: 'must be priority or most_available' }).default('priority'),
   /** Location codes, most preferred first, comma-separated; unlisted locations come after, by code. */
   STOCKFLOW_LOCATION_PRIORITY: codeList,
+  /** When backordered units are expected, from now: incoming stock carries no date to take it from. */
+  STOCKFLOW_BACKORDER_LEAD_TIME: DurationSeconds.default(14 * 86400),
   /** Channels whose orders may split a line across locations, comma-separated. */
   STOCKFLOW_SPLIT_SHIPMENT_CHANNELS: codeList,
 });
@@ -97,5 +99,6 @@ export function allocationRulesOf(config: EnvConfig): AllocationRules {
     strategy: config.STOCKFLOW_ALLOCATION_STRATEGY,
     locationPriority: config.STOCKFLOW_LOCATION_PRIORITY,
     splitChannels: config.STOCKFLOW_SPLIT_SHIPMENT_CHANNELS,
+    backorderLeadSeconds: config.STOCKFLOW_BACKORDER_LEAD_TIME,
   };
 }

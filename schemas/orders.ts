@@ -98,6 +98,14 @@ export const PlacedPart = z.object({
   location: z.string(),
   quantity: z.number().int(),
   reservationKey: z.string(),
+  /**
+   * The units of the part beyond what was available, for an item whose policy allows it
+   * (allowNegative: backorderable): reserved all the same, and expected by a date. Incoming stock
+   * carries no date in Stockflow, so the date is the configured lead time from now (`basis`).
+   */
+  backordered: z
+    .object({ quantity: z.number().int(), incoming: z.number().int(), expectedBy: z.string(), basis: z.literal('lead_time') })
+    .optional(),
 });
 export type PlacedPart = z.infer<typeof PlacedPart>;
 
@@ -111,7 +119,7 @@ export const PlacementAnswer = z.discriminatedUnion('status', [
 ]);
 export type PlacementAnswer = z.infer<typeof PlacementAnswer>;
 
-/** How an order that names no location is allocated (configuration: schemas/config.ts). */
+/** How an order's lines are placed: allocation when it names no location, and backorder dates (configuration: schemas/config.ts). */
 export const AllocationRules = z.object({
   /** `priority`: the first location in `locationPriority` with the stock; `most_available`: the location with the most available. */
   strategy: z.enum(['priority', 'most_available']),
@@ -119,6 +127,8 @@ export const AllocationRules = z.object({
   locationPriority: z.array(z.string()),
   /** Channels whose orders may ship one line from several locations. */
   splitChannels: z.array(z.string()),
+  /** Added to now for the expected date of backordered units. */
+  backorderLeadSeconds: z.number().int().positive(),
 });
 export type AllocationRules = z.infer<typeof AllocationRules>;
 

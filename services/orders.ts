@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { findOrders, markOrderEventDelivered, recordOrderEvent, undeliveredOrderEvents } from '../db/orders';
 import { placeOrder } from '../db/placements';
 import { tellCart } from './carts';
+import { Limiter } from './limiter';
 import { reservationTtlSeconds } from '../domain/order-windows';
 import { idempotencyKeys, workflowIds } from '../domain/keys';
 import { Refusal } from '../domain/refusal';
@@ -51,10 +52,17 @@ async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type
   if (!receipt.isNew && receipt.delivered) return { new: false, workflowId, delivered: true, ...placement };
   // The buyer's answer does not wait for Temporal (the flash-sale bench measured that wait at
   // seconds under load): the event is stored undelivered, and a start lost here is the relay's.
-  deliverAndMark(s, event).catch(() => undefined);
-  if (event.cartId && receipt.answer?.status === 'reserved') tellCart(s, event.cartId, { ended: 'converted' }).catch(() => undefined);
+  afterAnswer.run(() => deliverAndMark(s, event)).catch(() => undefined);
+  if (event.cartId && receipt.answer?.status === 'reserved') afterAnswer.run(() => tellCart(s, event.cartId as string, { ended: 'converted' })).catch(() => undefined);
   return { new: receipt.isNew, workflowId, delivered: false, why: DELIVERY_AFTER_ANSWER, ...placement };
 }
+
+/**
+ * Starts after answers, a few at a time per process: a flash sale answered in a second must not
+ * start hundreds of workflows in the same instant, which starved the worker of the CPU its
+ * activities needed. An event still waiting when the process stops is the relay's.
+ */
+const afterAnswer = new Limiter(16);
 
 const DELIVERY_AFTER_ANSWER = "the order's workflow is started right after the answer; the relay retries a start that was lost";
 

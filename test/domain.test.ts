@@ -8,6 +8,7 @@ import { Sku } from '../schemas/common';
 import { SkuMap } from '../schemas/suppliers';
 import { formatIssues } from '../schemas/issues';
 import { decisionProblems } from '../domain/decision-shape';
+import { allocate, mergeLines } from '../domain/allocation';
 import { Decision } from '../schemas/exceptions';
 
 describe('domain rules', () => {
@@ -87,5 +88,29 @@ describe('domain rules', () => {
       assert.equal(decisionProblems(sample).length === 0, Decision.safeParse(sample).success, JSON.stringify(sample));
     }
     assert.deepEqual(decisionProblems({ action: 'reassign', by: 'ana', reason: ' ' }), ['reason: must say why', 'to: must be a string']);
+  });
+
+  it('allocates by most available, or by priority, and splits only when allowed', () => {
+    const stock = [
+      { sku: 'A', location: 'EAST', available: 3, allowNegative: false },
+      { sku: 'A', location: 'WEST', available: 5, allowNegative: false },
+      { sku: 'A', location: 'NORTH', available: 0, allowNegative: false },
+    ];
+    const rules = { strategy: 'most_available' as const, locationPriority: ['EAST'], splitChannels: [], backorderLeadSeconds: 1 };
+    const wants = mergeLines([{ sku: 'A', quantity: 1 }, { sku: 'A', quantity: 1 }]);
+    assert.deepEqual(wants, [{ sku: 'A', quantity: 2, lineNos: [1, 2] }]);
+    assert.deepEqual(allocate(wants, stock, rules, false), { parts: [{ sku: 'A', quantity: 2, lineNos: [1, 2], location: 'WEST' }] });
+    assert.deepEqual(allocate(wants, stock, { ...rules, strategy: 'priority' }, false), { parts: [{ sku: 'A', quantity: 2, lineNos: [1, 2], location: 'EAST' }] });
+    const eight = [{ sku: 'A', quantity: 8, lineNos: [1] }];
+    assert.ok('shortfall' in allocate(eight, stock, rules, false));
+    assert.deepEqual(allocate(eight, stock, rules, true), {
+      parts: [
+        { sku: 'A', quantity: 5, lineNos: [1], location: 'WEST' },
+        { sku: 'A', quantity: 3, lineNos: [1], location: 'EAST' },
+      ],
+    });
+    assert.deepEqual(allocate([{ sku: 'A', quantity: 9, lineNos: [1] }], stock, rules, true), {
+      shortfall: 'out_of_stock: only 8 of A available across all locations, 9 requested',
+    });
   });
 });
