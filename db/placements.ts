@@ -4,7 +4,7 @@ import type { OperationResult } from '../schemas/stock';
 import { canonicalJson } from './canonical';
 import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
-import { handOverReservations, reserveStatement, type Place } from './ledger';
+import { handOverReservations, lockBalances, reserveStatement, type Place } from './ledger';
 import { keyed } from './ledger-requests';
 import { takeRefusal } from './stock';
 
@@ -126,7 +126,7 @@ async function answerOf(sql: Sql, workflowId: string): Promise<PlacementAnswer |
   return row?.answer ?? undefined;
 }
 
-type Stocked = Place & { available: number };
+type Stocked = Place & { available: number; hasBalance: boolean };
 
 /** Lines to hold for an order or a cart: where (or, with no location, how to allocate), under which keys, for how long. */
 export interface HoldSpec {
@@ -155,7 +155,7 @@ export async function reserveLines(tx: Sql, spec: HoldSpec): Promise<PlacementAn
   const [stock, locationKnown] = await Promise.all([
     tx<Stocked[]>`
       SELECT v.sku, l.code AS location, v.id AS "variantId", l.id AS "locationId", v.allow_negative AS "allowNegative",
-             coalesce(b.available, 0) AS available
+             coalesce(b.available, 0) AS available, b.variant_id IS NOT NULL AS "hasBalance"
       FROM variants v CROSS JOIN locations l
       LEFT JOIN stock_balances b ON b.variant_id = v.id AND b.location_id = l.id
       WHERE v.sku = ANY(${wants.map((w) => w.sku)}::text[]) AND (${spec.location ?? null}::text IS NULL OR l.code = ${spec.location ?? null})`,
@@ -176,6 +176,9 @@ export async function reserveLines(tx: Sql, spec: HoldSpec): Promise<PlacementAn
     place: placeOf.get(`${a.location}/${a.sku}`) as Stocked,
   }));
   const inLockOrder = [...parts].sort((a, b) => a.place.locationId - b.place.locationId || a.place.variantId - b.place.variantId);
+  // A backorderable item may be reserved where it never had a balance row: the ledger creates it,
+  // locking every row of the order in the one lock order (the reservations then find them locked).
+  if (inLockOrder.some((p) => !p.place.hasBalance)) await lockBalances(tx, inLockOrder.map((p) => p.place));
   let expiresAt = '';
   for (const { part, place } of inLockOrder) {
     const result = await reservePart(tx, spec, part);
