@@ -2,8 +2,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/connection';
 import { expiredReservations, orderLineProblems, recordOrderTransition, type TransitionInput } from '../db/orders';
 import { resolveResponsibility } from '../db/ownership';
+import { orderPlacementOf } from '../db/placements';
+import { endCart } from '../db/carts';
 import { ownershipDomainOf } from '../domain/order-ownership';
-import type { OrderLine } from '../schemas/orders';
+import type { OrderLine, PlacementAnswer } from '../schemas/orders';
 import { idempotencyKeys } from '../domain/keys';
 
 export interface FulfilmentConfig {
@@ -37,6 +39,18 @@ export function createOrderActivities(db: Db, fulfilment: FulfilmentConfig) {
     /** What makes the lines impossible to reserve as placed (unknown SKUs, unknown location); empty when they are fine. */
     async checkOrderLines(input: { location: string; lines: OrderLine[] }): Promise<string[]> {
       return orderLineProblems(db, input.location, input.lines);
+    },
+
+    /** The answer the API gave at checkout (reservations made, or why not); null for an order placed before answers were stored. */
+    async orderPlacement(workflowId: string): Promise<PlacementAnswer | null> {
+      return (await orderPlacementOf(db, workflowId)) ?? null;
+    },
+
+    /** Ends a cart whose hold ran out, putting its units back; a cart not held or not yet due comes back as it is. */
+    async expireCart(cartId: string): Promise<{ status: string; expiresAt: string }> {
+      const cart = await endCart(db, cartId, 'expired', 'cart-expiry');
+      if (!cart) throw ApplicationFailure.create({ type: 'not_found', message: `no cart "${cartId}"`, nonRetryable: true });
+      return { status: cart.status, expiresAt: cart.expiresAt };
     },
 
     /** Hands a paid order to the warehouse. A refusal (4xx) is final; a failure to reach it is retried, then reported. */

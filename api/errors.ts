@@ -43,6 +43,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   unknown_reservation: 400,
   invalid_feed: 400,
   invalid_snapshot: 400,
+  invalid_lines: 400,
   decision_refused: 403,
   unknown_supplier: 404,
   not_found: 404,
@@ -62,6 +63,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   archive_has_stock: 409,
   import_conflict: 409,
   invalid_import: 400,
+  cart_not_held: 409,
   unsupported_media_type: 415,
   quantity_out_of_range: 422,
 };

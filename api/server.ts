@@ -3,7 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { recordAudit } from '../db/audit';
 import type { Database } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
-import type { OrderWindows } from '../schemas/orders';
+import type { AllocationRules, OrderWindows } from '../schemas/orders';
 import type { Services } from '../services/context';
 import { signatureProblem, tokenProblem } from './auth';
 import { ZodError } from 'zod';
@@ -14,6 +14,7 @@ import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
+import { registerCartRoutes } from './routes/carts';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
@@ -36,6 +37,10 @@ export interface ApiDeps {
   /** Largest catalogue import accepted, and records per chunk (configuration: schemas/config.ts). */
   importBodyLimitBytes: number;
   importChunkSize: number;
+  /** How orders that name no location are allocated (configuration: schemas/config.ts). */
+  allocation: AllocationRules;
+  /** Default hold of a cart, in seconds (configuration: schemas/config.ts). */
+  cartTtlSeconds: number;
 }
 
 /** The service layer's view of the API's dependencies. */
@@ -45,6 +50,8 @@ export function services(deps: ApiDeps): Services {
     client: deps.client,
     taskQueue: deps.taskQueue,
     orderWindows: deps.orderWindows,
+    allocation: deps.allocation,
+    cartTtlSeconds: deps.cartTtlSeconds,
     feedRules: deps.feedRules,
     importChunkSize: deps.importChunkSize,
   };
@@ -133,6 +140,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerStockRoutes(app, deps);
   registerExceptionRoutes(app, deps);
   registerOrderRoutes(app, deps);
+  registerCartRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);

@@ -10,6 +10,7 @@ import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
 import { benchCatalogue } from './catalogue';
 import { benchFeeds } from './feeds';
+import { benchFlashSale } from './flash-sale';
 import { benchLoad } from './load';
 import { benchOrders } from './orders';
 import { benchReservations } from './reservations';
@@ -27,6 +28,7 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   { name: 'reservations', title: 'reservation throughput', run: benchReservations },
   { name: 'orders', title: 'orders end to end', run: benchOrders },
+  { name: 'flash-sale', title: 'flash sale: answers at checkout', run: benchFlashSale },
   { name: 'feeds', title: 'supplier feed ingest', run: benchFeeds },
   { name: 'load', title: 'sustained mixed load', run: benchLoad },
   { name: 'catalogue', title: 'catalogue import and stock pages', run: benchCatalogue },

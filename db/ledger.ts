@@ -334,3 +334,47 @@ function batchDocument(records: readonly BatchRecord[]): string {
     }),
   );
 }
+
+/** A reservation as a holder hands it over or extends it. */
+export interface HeldReservation {
+  key: string;
+  sku: string;
+  location: string;
+  quantity: number;
+  expiresAt: string;
+}
+
+/**
+ * Gives a holder's active reservations to another holder (a cart's to the order it became), with
+ * a new expiry, in the caller's transaction. No balance moves: the units stay reserved throughout,
+ * so there is no moment when they are free. The hand-over is audited like a stock operation.
+ */
+export async function handOverReservations(tx: Sql, from: string, to: string, ttlSeconds: number, actor: string): Promise<HeldReservation[]> {
+  const moved = await tx<HeldReservation[]>`
+    UPDATE reservations r
+    SET order_ref = ${to}, expires_at = now() + make_interval(secs => ${ttlSeconds}), updated_at = now()
+    FROM variants v, locations l
+    WHERE r.order_ref = ${from} AND r.status = 'active' AND v.id = r.variant_id AND l.id = r.location_id
+    RETURNING r.idempotency_key AS key, v.sku, l.code AS location, r.quantity, ${expiresAtIso(tx)} AS "expiresAt"`;
+  await auditReservations(tx, actor, 'reservation.handover', moved, { from, to });
+  return moved;
+}
+
+/** Moves the expiry of a holder's active reservations (an extended cart), in the caller's transaction; audited. */
+export async function extendReservations(tx: Sql, holder: string, ttlSeconds: number, actor: string): Promise<HeldReservation[]> {
+  const extended = await tx<HeldReservation[]>`
+    UPDATE reservations r
+    SET expires_at = now() + make_interval(secs => ${ttlSeconds}), updated_at = now()
+    FROM variants v, locations l
+    WHERE r.order_ref = ${holder} AND r.status = 'active' AND v.id = r.variant_id AND l.id = r.location_id
+    RETURNING r.idempotency_key AS key, v.sku, l.code AS location, r.quantity, ${expiresAtIso(tx)} AS "expiresAt"`;
+  await auditReservations(tx, actor, 'reservation.extend', extended, { holder });
+  return extended;
+}
+
+function auditReservations(tx: Sql, actor: string, action: string, held: HeldReservation[], details: Record<string, string>) {
+  return tx`
+    INSERT INTO audit_log (actor, action, subject_type, subject_id, details)
+    SELECT ${actor}, ${action}, 'reservation', h.key, ${JSON.stringify(details)}::jsonb || jsonb_build_object('expiresAt', h.expires_at)
+    FROM jsonb_to_recordset(${JSON.stringify(held.map((h) => ({ key: h.key, expires_at: h.expiresAt })))}::jsonb) AS h(key text, expires_at text)`;
+}

@@ -32,6 +32,17 @@ export async function recordOrderEvent(
   return { isNew: false, delivered: existing.deliveredAt != null, ...(same ? {} : { conflictsWith: stored }) };
 }
 
+/** Events stored at least `olderThanSeconds` ago that never reached their workflow, oldest first. */
+export async function undeliveredOrderEvents(db: Db, olderThanSeconds: number, limit: number): Promise<OrderEvent[]> {
+  const rows = await db
+    .select({ payload: orderEvents.payload })
+    .from(orderEvents)
+    .where(and(isNull(orderEvents.deliveredAt), sql`${orderEvents.receivedAt} < now() - make_interval(secs => ${olderThanSeconds})`))
+    .orderBy(asc(orderEvents.id))
+    .limit(limit);
+  return rows.map((r) => r.payload as OrderEvent);
+}
+
 export async function markOrderEventDelivered(db: Db, event: Pick<OrderEvent, 'channel' | 'eventId'>): Promise<void> {
   await db
     .update(orderEvents)

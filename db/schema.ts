@@ -651,6 +651,44 @@ export const orderEvents = pgTable(
   (t) => [unique('order_events_once').on(t.channel, t.eventId), index('order_events_order_idx').on(t.channel, t.orderId)],
 );
 
+/**
+ * The synchronous answer to an order's `order.placed` (schemas/orders.ts PlacementAnswer), one per
+ * order, written in the transaction that stored the event and reserved the stock: a repeat of the
+ * event, and the order's workflow, read it here. `answer` is only empty inside that transaction.
+ */
+export const orderPlacements = pgTable('order_placements', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  workflowId: text('workflow_id').notNull().unique(),
+  channel: text('channel').notNull(),
+  orderId: text('order_id').notNull(),
+  eventId: text('event_id').notNull(),
+  answer: jsonb('answer'),
+  createdAt: createdAt(),
+});
+
+/**
+ * A cart's hold on stock before an order exists: its reservations (held by `workflow_id`) last
+ * until `expires_at`, unless extended, released, or converted into an order, which takes the
+ * reservations over. `parts` are the reservations as held (schemas/orders.ts PlacedPart).
+ */
+export const carts = pgTable(
+  'carts',
+  {
+    cartId: text('cart_id').primaryKey(),
+    workflowId: text('workflow_id').notNull().unique(),
+    channel: text('channel').notNull(),
+    /** held → converted | released | expired. */
+    status: text('status').notNull().default('held'),
+    parts: jsonb('parts').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** The order's workflow id, once converted. */
+    orderRef: text('order_ref'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('carts_status', sql`${t.status} IN ('held', 'converted', 'released', 'expired')`)],
+);
+
 /** On-hand figures from the system of record (ERP, WMS), imported for the daily reconciliation. */
 export const reconciliationSnapshots = pgTable('reconciliation_snapshots', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

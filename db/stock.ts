@@ -253,7 +253,8 @@ export function locate(db: Db, sku: string, location: string, locationField = 'l
   return findPlace(clientOf(db), sku, location, locationField);
 }
 
-async function takeRefusal(sql: Sql, place: Place, quantity: number): Promise<StockRefusal> {
+/** Why a place cannot give the quantity: archived, blocked by a count, or not enough available. */
+export async function takeRefusal(sql: Sql, place: Place, quantity: number): Promise<StockRefusal> {
   const [current] = await sql<{ available: number | null; countStatus: string | null; archived: boolean }[]>`
     SELECT b.available, b.count_status AS "countStatus", v.archived_at IS NOT NULL AS archived
     FROM variants v LEFT JOIN stock_balances b ON b.variant_id = v.id AND b.location_id = ${place.locationId}

@@ -14,6 +14,8 @@ export const workflowIds = {
   /** The SLA clock of one exception, a child of the exception's workflow. */
   slaClock: (exceptionWorkflowId: string) => `${exceptionWorkflowId}/sla-clock`,
   order: (channel: string, orderId: string) => `order/${channel}/${orderId}`,
+  /** A cart's hold: its expiry timer; also the holder (order_ref) of the cart's reservations. */
+  cart: (cartId: string) => `cart/${cartId}`,
   feed: (supplierId: string, feedId: string) => `feed/${supplierId}/${feedId}`,
   catalogueImport: (importId: string) => `catalogue-import/${importId}`,
   /** A reconciliation run on request; every request is a run of its own, so the id carries a nonce. */
@@ -40,9 +42,13 @@ export const exceptionSubjects = {
 /** Order steps that touch one reserved line's stock. */
 export type OrderLineStep = 'reserve' | 'commit' | 'ship' | 'release' | 'unpick';
 
+/** Cart steps that touch one held part's stock. */
+export type CartStep = 'reserve' | 'release' | 'expire';
+
 /** Idempotency keys of stock operations and of side effects outside the database. */
 export const idempotencyKeys = {
   orderLine: (orderWorkflowId: string, step: OrderLineStep, lineNo: number) => `${orderWorkflowId}/${step}/${lineNo}`,
+  cartPart: (cartId: string, step: CartStep, partNo: number) => `cart/${cartId}/${step}/${partNo}`,
   /** Each hand-off attempt is new; the warehouse drops a repeat of the same attempt. */
   fulfilmentHandoff: (orderWorkflowId: string, attempt: number) => `${orderWorkflowId}/handoff/${attempt}`,
   feedLine: (supplierId: string, feedId: string, lineNo: number) => `feed/${supplierId}/${feedId}/${lineNo}`,

@@ -15,7 +15,9 @@ export type ServiceRefusalCode =
   | 'supplier_archived'
   | 'archive_has_stock'
   | 'import_conflict'
-  | 'invalid_import';
+  | 'invalid_import'
+  | 'invalid_lines'
+  | 'cart_not_held';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 

@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { ApiDeps } from '../api/server';
 import { connect, type Database } from '../db/connection';
-import { feedRulesOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
+import { allocationRulesOf, feedRulesOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
 import type { WorkerOptions } from '../workers/worker';
 
 /** Database connections per process, shared by its worker and API (docs: "20 per process"). */
@@ -79,6 +79,8 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     orderWindows: orderWindowsOf(config),
     importBodyLimitBytes: config.STOCKFLOW_IMPORT_MAX_BYTES,
     importChunkSize: config.STOCKFLOW_IMPORT_CHUNK_SIZE,
+    allocation: allocationRulesOf(config),
+    cartTtlSeconds: config.STOCKFLOW_CART_TTL,
   };
 }
 

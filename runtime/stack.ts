@@ -1,7 +1,9 @@
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../api/server';
+import { buildApi, services } from '../api/server';
+import { relayUndeliveredOrderEvents } from '../services/orders';
+import type { Services } from '../services/context';
 import { ensureSchedules } from '../services/schedules';
 import { addToCatalogue, isCatalogueEmpty } from '../db/catalogue';
 import type { Database } from '../db/connection';
@@ -65,6 +67,8 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
     const api = await buildApi(app.apiDeps());
     const apiUrl = await listen(api, config);
     stops.push(() => api.close());
+    const relay = relayOrderEvents(services(app.apiDeps()), log);
+    stops.push(async () => clearInterval(relay));
 
     return {
       apiUrl,
@@ -126,4 +130,17 @@ function runWorker(worker: Worker, log: Log): Promise<void> {
 async function listen(api: FastifyInstance, config: EnvConfig): Promise<string> {
   await api.listen({ host: config.STOCKFLOW_API_HOST, port: config.STOCKFLOW_API_PORT });
   return `http://${config.STOCKFLOW_API_HOST}:${config.STOCKFLOW_API_PORT}`;
+}
+
+/** Relay seconds: an event this old and still undelivered lost its start (the API stopped after the commit). */
+const RELAY_AFTER_SECONDS = 30;
+
+/** The outbox relay of placed orders, every half minute; every API process may run it, a repeat changes nothing. */
+function relayOrderEvents(s: Services, log: (line: string) => void): NodeJS.Timeout {
+  return setInterval(() => {
+    relayUndeliveredOrderEvents(s, RELAY_AFTER_SECONDS).then(
+      (relayed) => relayed > 0 && log(`relayed ${relayed} order event(s) whose delivery was lost`),
+      (error: unknown) => log(`order event relay failed, retrying in ${RELAY_AFTER_SECONDS}s: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }, RELAY_AFTER_SECONDS * 1000);
 }

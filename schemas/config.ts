@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import { FeedRules } from './feeds';
-import { OrderWindows } from './orders';
+import { DurationSeconds } from './duration';
+import { OrderWindows, type AllocationRules } from './orders';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
 const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/** A comma-separated list of codes; empty when unset. */
+const codeList = z
+  .string()
+  .default('')
+  .transform((v) => v.split(',').map((code) => code.trim()).filter((code) => code !== ''));
 
 /** A number from an environment variable, held to the rule's own constraints. */
 const fromText = (rule: z.ZodNumber) => z.coerce.number().pipe(rule);
@@ -56,6 +63,16 @@ export const EnvConfig = z.object({
   STOCKFLOW_DEMO: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   /** How long past both windows a reservation is kept before the sweep may release it. */
   STOCKFLOW_ORDER_RESERVATION_GRACE: OrderWindows.shape.reservationGrace.default(24 * 3600),
+  /** How long a cart's hold lasts unless the request says (POST /v1/reservations); at most 90 days. */
+  STOCKFLOW_CART_TTL: DurationSeconds.default(15 * 60),
+  /** How an order that names no location is allocated: `priority` (STOCKFLOW_LOCATION_PRIORITY order) or `most_available`. */
+  STOCKFLOW_ALLOCATION_STRATEGY: z.enum(['priority', 'most_available'], { error: 'must be priority or most_available' }).default('priority'),
+  /** Location codes, most preferred first, comma-separated; unlisted locations come after, by code. */
+  STOCKFLOW_LOCATION_PRIORITY: codeList,
+  /** When backordered units are expected, from now: incoming stock carries no date to take it from. */
+  STOCKFLOW_BACKORDER_LEAD_TIME: DurationSeconds.default(14 * 86400),
+  /** Channels whose orders may split a line across locations, comma-separated. */
+  STOCKFLOW_SPLIT_SHIPMENT_CHANNELS: codeList,
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;
 
@@ -79,5 +96,15 @@ export function orderWindowsOf(config: EnvConfig): OrderWindows {
     paymentWindow: config.STOCKFLOW_ORDER_PAYMENT_WINDOW,
     fulfilmentWindow: config.STOCKFLOW_ORDER_FULFILMENT_WINDOW,
     reservationGrace: config.STOCKFLOW_ORDER_RESERVATION_GRACE,
+  };
+}
+
+/** How orders that name no location are allocated. */
+export function allocationRulesOf(config: EnvConfig): AllocationRules {
+  return {
+    strategy: config.STOCKFLOW_ALLOCATION_STRATEGY,
+    locationPriority: config.STOCKFLOW_LOCATION_PRIORITY,
+    splitChannels: config.STOCKFLOW_SPLIT_SHIPMENT_CHANNELS,
+    backorderLeadSeconds: config.STOCKFLOW_BACKORDER_LEAD_TIME,
   };
 }

@@ -62,12 +62,5 @@ export type LineOutcome = (typeof LINE_OUTCOMES)[number];
 
 export type FeedCounts = Record<LineOutcome, number> & { read: number };
 
-export function emptyCounts(): FeedCounts {
-  return { read: 0, applied: 0, stale: 0, duplicate: 0, held: 0, rejected: 0, unmapped: 0, discarded: 0 };
-}
-
-export function addCounts(a: FeedCounts, b: FeedCounts): FeedCounts {
-  const sum = emptyCounts();
-  for (const key of Object.keys(sum) as (keyof FeedCounts)[]) sum[key] = a[key] + b[key];
-  return sum;
-}
+// Pure counting lives in domain/ so the workflow bundle never pulls zod in.
+export { addCounts, emptyCounts } from '../domain/feed-counts';

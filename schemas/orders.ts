@@ -28,9 +28,14 @@ const envelope = {
 export const OrderPlaced = z.object({
   type: z.literal('order.placed'),
   ...envelope,
-  /** Where the order is fulfilled from: every line is reserved at this location. */
-  location: LocationCode,
+  /**
+   * Where the order is fulfilled from: every line is reserved at this location. Left out, the
+   * configured allocation picks the location of each line (schemas/config.ts).
+   */
+  location: LocationCode.optional(),
   lines: z.array(OrderLine).min(1, 'must list at least one line').max(100, 'must list at most 100 lines'),
+  /** The cart whose hold becomes this order's reservation (POST /v1/reservations); the lines must be what it holds. */
+  cartId: UpstreamId.optional(),
 });
 const simple = <T extends string>(type: T) => z.object({ type: z.literal(type), ...envelope });
 export const OrderPaid = simple('order.paid');
@@ -80,5 +85,51 @@ export const OrderWindows = z.object({
 });
 export type OrderWindows = z.infer<typeof OrderWindows>;
 export type OrderWindowsInput = z.input<typeof OrderWindows>;
+
+/**
+ * One reservation of a placed order: lines of one SKU are reserved as their sum (`lineNos` names
+ * them, 1-based), at the location the order named or the allocation chose; a line split across
+ * locations has a part at each.
+ */
+export const PlacedPart = z.object({
+  partNo: z.number().int(),
+  lineNos: z.array(z.number().int()),
+  sku: z.string(),
+  location: z.string(),
+  quantity: z.number().int(),
+  reservationKey: z.string(),
+  /**
+   * The units of the part beyond what was available, for an item whose policy allows it
+   * (allowNegative: backorderable): reserved all the same, and expected by a date. Incoming stock
+   * carries no date in Stockflow, so the date is the configured lead time from now (`basis`).
+   */
+  backordered: z
+    .object({ quantity: z.number().int(), incoming: z.number().int(), expectedBy: z.string(), basis: z.literal('lead_time') })
+    .optional(),
+});
+export type PlacedPart = z.infer<typeof PlacedPart>;
+
+/**
+ * The synchronous answer to `order.placed`, stored with the order and given again to any repeat:
+ * every line reserved, or none and why (`invalid` lines, or `out_of_stock`).
+ */
+export const PlacementAnswer = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('reserved'), parts: z.array(PlacedPart), expiresAt: z.string() }),
+  z.object({ status: z.literal('rejected'), why: z.enum(['invalid', 'out_of_stock']), reason: z.string() }),
+]);
+export type PlacementAnswer = z.infer<typeof PlacementAnswer>;
+
+/** How an order's lines are placed: allocation when it names no location, and backorder dates (configuration: schemas/config.ts). */
+export const AllocationRules = z.object({
+  /** `priority`: the first location in `locationPriority` with the stock; `most_available`: the location with the most available. */
+  strategy: z.enum(['priority', 'most_available']),
+  /** Location codes, most preferred first; unlisted locations come after, by code. */
+  locationPriority: z.array(z.string()),
+  /** Channels whose orders may ship one line from several locations. */
+  splitChannels: z.array(z.string()),
+  /** Added to now for the expected date of backordered units. */
+  backorderLeadSeconds: z.number().int().positive(),
+});
+export type AllocationRules = z.infer<typeof AllocationRules>;
 
 export const OrderLookup = z.object({ channel: ChannelId.optional() });

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
-import type { OrderWindows } from '../schemas/orders';
+import type { AllocationRules, OrderWindows } from '../schemas/orders';
 
 /** What every service function works with: the database, Temporal, and the rules given to new workflows. */
 export interface Services {
@@ -9,6 +9,10 @@ export interface Services {
   client: Client;
   taskQueue: string;
   orderWindows: OrderWindows;
+  /** How orders that name no location are allocated. */
+  allocation: AllocationRules;
+  /** How long a cart's hold lasts when the request does not say. */
+  cartTtlSeconds: number;
   feedRules: FeedRules;
   /** Records per chunk of a catalogue import. */
   importChunkSize: number;

@@ -1,15 +1,19 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { findOrders, markOrderEventDelivered, recordOrderEvent } from '../db/orders';
-import { workflowIds } from '../domain/keys';
+import { findOrders, markOrderEventDelivered, recordOrderEvent, undeliveredOrderEvents } from '../db/orders';
+import { placeOrder } from '../db/placements';
+import { tellCart } from './carts';
+import { Limiter } from './limiter';
+import { reservationTtlSeconds } from '../domain/order-windows';
+import { idempotencyKeys, workflowIds } from '../domain/keys';
 import { Refusal } from '../domain/refusal';
-import type { OrderEvent } from '../schemas/orders';
+import type { OrderEvent, PlacementAnswer } from '../schemas/orders';
 import { orderEventSignal, retryFulfilmentSignal, type FulfilmentRetry } from '../workflows/order-messages';
 import type { OrderFlowInput, orderReconciliation } from '../workflows/order-reconciliation';
 import { OrderId, StockflowFlow } from '../workflows/search-attributes';
 import type { Services } from './context';
 
 export type Delivery = { workflowId: string; delivered: true } | { workflowId: string; delivered: false; why: string };
-export type EventReceipt = Delivery & { new: boolean };
+export type EventReceipt = Delivery & { new: boolean; placement?: PlacementAnswer };
 
 /**
  * An upstream order event: stored once per channel and event id, then delivered to its order's
@@ -17,21 +21,73 @@ export type EventReceipt = Delivery & { new: boolean };
  * refused, since an event id names one event.
  */
 export async function receiveOrderEvent(s: Services, event: OrderEvent): Promise<EventReceipt> {
+  if (event.type === 'order.placed') return receivePlacedEvent(s, event);
   const recorded = await recordOrderEvent(s.db, event);
-  if (!recorded.isNew && recorded.conflictsWith) {
-    const first = recorded.conflictsWith;
-    throw new Refusal(
-      'event_conflict',
-      `event "${event.eventId}" from ${event.channel} was already received as ${first.type} of order ${first.orderId}; a different event needs its own event id`,
-      'eventId',
-    );
-  }
+  if (!recorded.isNew && recorded.conflictsWith) throw eventConflict(event, recorded.conflictsWith);
   const workflowId = workflowIds.order(event.channel, event.orderId);
   if (!recorded.isNew && recorded.delivered) return { new: false, workflowId, delivered: true };
   // Delivered again when an earlier copy was stored but never reached Temporal; the workflow drops repeats by event id.
   const delivery = await deliverOrderEvent(s, event);
   await markOrderEventDelivered(s.db, event);
   return { new: recorded.isNew, ...delivery };
+}
+
+/**
+ * `order.placed` is answered at checkout: stored, reserved (all lines or none, allocated when it
+ * names no location) and answered in one transaction (db/placements.ts), then delivered to the
+ * order's workflow, which takes the answer over. A repeat answers as the first time.
+ */
+async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type: 'order.placed' }>): Promise<EventReceipt> {
+  const workflowId = workflowIds.order(event.channel, event.orderId);
+  const receipt = await placeOrder(s.db, {
+    event,
+    workflowId,
+    reservationKey: (partNo) => idempotencyKeys.orderLine(workflowId, 'reserve', partNo),
+    ttlSeconds: reservationTtlSeconds(s.orderWindows),
+    actor: 'stockflow',
+    allocation: s.allocation,
+  });
+  if ('conflictsWith' in receipt) throw eventConflict(event, receipt.conflictsWith);
+  const placement = receipt.answer ? { placement: receipt.answer } : {};
+  if (!receipt.isNew && receipt.delivered) return { new: false, workflowId, delivered: true, ...placement };
+  // The buyer's answer does not wait for Temporal (the flash-sale bench measured that wait at
+  // seconds under load): the event is stored undelivered, and a start lost here is the relay's.
+  afterAnswer.run(() => deliverAndMark(s, event)).catch(() => undefined);
+  if (event.cartId && receipt.answer?.status === 'reserved') afterAnswer.run(() => tellCart(s, event.cartId as string, { ended: 'converted' })).catch(() => undefined);
+  return { new: receipt.isNew, workflowId, delivered: false, why: DELIVERY_AFTER_ANSWER, ...placement };
+}
+
+/**
+ * Starts after answers, a few at a time per process: a flash sale answered in a second must not
+ * start hundreds of workflows in the same instant, which starved the worker of the CPU its
+ * activities needed. An event still waiting when the process stops is the relay's.
+ */
+const afterAnswer = new Limiter(16);
+
+const DELIVERY_AFTER_ANSWER = "the order's workflow is started right after the answer; the relay retries a start that was lost";
+
+async function deliverAndMark(s: Services, event: OrderEvent): Promise<void> {
+  await deliverOrderEvent(s, event);
+  await markOrderEventDelivered(s.db, event);
+}
+
+function eventConflict(event: OrderEvent, first: OrderEvent): Refusal {
+  return new Refusal(
+    'event_conflict',
+    `event "${event.eventId}" from ${event.channel} was already received as ${first.type} of order ${first.orderId}; a different event needs its own event id`,
+    'eventId',
+  );
+}
+
+/**
+ * The outbox relay: delivers every event stored at least `olderThanSeconds` ago that never reached
+ * its workflow (the process stopped between the commit and the start). The workflow drops a
+ * repeat by event id, so a relay racing the request's own delivery changes nothing.
+ */
+export async function relayUndeliveredOrderEvents(s: Services, olderThanSeconds: number): Promise<number> {
+  const pending = await undeliveredOrderEvents(s.db, olderThanSeconds, 500);
+  for (const event of pending) await deliverAndMark(s, event);
+  return pending.length;
 }
 
 /**

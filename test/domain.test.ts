@@ -7,6 +7,9 @@ import { SupplierId } from '../schemas/feeds';
 import { Sku } from '../schemas/common';
 import { SkuMap } from '../schemas/suppliers';
 import { formatIssues } from '../schemas/issues';
+import { decisionProblems } from '../domain/decision-shape';
+import { allocate, mergeLines } from '../domain/allocation';
+import { Decision } from '../schemas/exceptions';
 
 describe('domain rules', () => {
   it('builds the ids and keys that running workflows and stored operations already carry', () => {
@@ -25,6 +28,9 @@ describe('domain rules', () => {
     assert.equal(workflowIds.catalogueImport('shop-2026'), 'catalogue-import/shop-2026');
     assert.equal(idempotencyKeys.openingBalance('shop-2026', 12), 'catalogue-import/shop-2026/opening/12');
     assert.equal(exceptionSubjects.order('shop', '1001', 'handoff'), 'shop/1001/handoff');
+    assert.equal(workflowIds.cart('c-9'), 'cart/c-9');
+    assert.equal(idempotencyKeys.cartPart('c-9', 'reserve', 2), 'cart/c-9/reserve/2');
+    assert.equal(idempotencyKeys.cartPart('c-9', 'expire', 1), 'cart/c-9/expire/1');
   });
 
   it('gives every order state to intake until payment and to fulfilment from then on', () => {
@@ -58,5 +64,55 @@ describe('domain rules', () => {
       assert.equal(parsed.success, false, String(tooLong));
     }
     assert.match(formatIssues(DurationSeconds.safeParse(2 ** 31).error!), /must be at most 90 days \(7,776,000 seconds\)/);
+  });
+
+  it('checks a decision by hand exactly as the Decision schema does (the workflow bundle carries no zod)', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    const samples: unknown[] = [
+      { action: 'acknowledge', by: 'ana' },
+      { action: 'acknowledge', by: 'ana', reason: '  ' },
+      { action: 'approve', by: 'ana', reason: 'ok', evidence: 'photo' },
+      { action: 'approve', by: 'ana', reason: 'ok', evidence: ' ' },
+      { action: 'approve', by: 'ana' },
+      { action: 'reject', by: ' Ana ', reason: 'no' },
+      { action: 'reject', by: 'null', reason: 'no' },
+      { action: 'reject', by: long(65), reason: 'no' },
+      { action: 'comment', by: 'ana', reason: long(1001) },
+      { action: 'reassign', by: 'ana', reason: 'away', to: 'bo' },
+      { action: 'reassign', by: 'ana', reason: 'away' },
+      { action: 'reassign', by: 'ana', reason: 'away', to: 7 },
+      { action: 'escalate', by: 'ana', reason: 'x' },
+      { by: 'ana' },
+      'approve',
+      null,
+    ];
+    for (const sample of samples) {
+      assert.equal(decisionProblems(sample).length === 0, Decision.safeParse(sample).success, JSON.stringify(sample));
+    }
+    assert.deepEqual(decisionProblems({ action: 'reassign', by: 'ana', reason: ' ' }), ['reason: must say why', 'to: must be a string']);
+  });
+
+  it('allocates by most available, or by priority, and splits only when allowed', () => {
+    const stock = [
+      { sku: 'A', location: 'EAST', available: 3, allowNegative: false },
+      { sku: 'A', location: 'WEST', available: 5, allowNegative: false },
+      { sku: 'A', location: 'NORTH', available: 0, allowNegative: false },
+    ];
+    const rules = { strategy: 'most_available' as const, locationPriority: ['EAST'], splitChannels: [], backorderLeadSeconds: 1 };
+    const wants = mergeLines([{ sku: 'A', quantity: 1 }, { sku: 'A', quantity: 1 }]);
+    assert.deepEqual(wants, [{ sku: 'A', quantity: 2, lineNos: [1, 2] }]);
+    assert.deepEqual(allocate(wants, stock, rules, false), { parts: [{ sku: 'A', quantity: 2, lineNos: [1, 2], location: 'WEST' }] });
+    assert.deepEqual(allocate(wants, stock, { ...rules, strategy: 'priority' }, false), { parts: [{ sku: 'A', quantity: 2, lineNos: [1, 2], location: 'EAST' }] });
+    const eight = [{ sku: 'A', quantity: 8, lineNos: [1] }];
+    assert.ok('shortfall' in allocate(eight, stock, rules, false));
+    assert.deepEqual(allocate(eight, stock, rules, true), {
+      parts: [
+        { sku: 'A', quantity: 5, lineNos: [1], location: 'WEST' },
+        { sku: 'A', quantity: 3, lineNos: [1], location: 'EAST' },
+      ],
+    });
+    assert.deepEqual(allocate([{ sku: 'A', quantity: 9, lineNos: [1] }], stock, rules, true), {
+      shortfall: 'out_of_stock: only 8 of A available across all locations, 9 requested',
+    });
   });
 });

@@ -262,16 +262,18 @@ describe('orders: trigger to outcome', () => {
     }
   });
 
-  it('rejects an order when any line is short, releasing the lines it had reserved', async () => {
-    await place('short-1', [
+  it('rejects an order when any line is short, reserving none of its lines', async () => {
+    const { response } = await place('short-1', [
       { sku: 'CAP-2', quantity: 5 },
       { sku: 'MUG-2', quantity: 4 },
     ]);
     const ended = await reachState('short-1', 'rejected');
     assert.match(ended.outcome_reason, /^insufficient_stock: only 3 of MUG-2 available at WH1, 4 requested$/);
     assert.deepEqual(await bucketsOf('CAP-2'), { onHand: 49, reserved: 0, committed: 0, incoming: 0, available: 49 });
+    assert.deepEqual(response.json().placement, { status: 'rejected', why: 'out_of_stock', reason: 'insufficient_stock: only 3 of MUG-2 available at WH1, 4 requested' });
+    // All or nothing in one transaction: the line that fitted was never reserved, not reserved and released.
     const statuses = await database.sql`SELECT status FROM reservations WHERE order_ref = 'order/shop/short-1'`;
-    assert.deepEqual(statuses.map((s) => s.status), ['released']);
+    assert.deepEqual(statuses.map((s) => s.status), []);
   });
 
   it('rejects unknown SKUs in the workflow and malformed events at the door', async () => {

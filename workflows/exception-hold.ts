@@ -14,8 +14,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { Decision, type DecisionInput, type DecisionRecord, type ExceptionState, type ExceptionStatus, type RaiseExceptionInput } from '../schemas/exceptions';
-import { formatIssues } from '../schemas/issues';
+import { decisionProblems } from '../domain/decision-shape';
+import type { Decision, DecisionInput, DecisionRecord, ExceptionState, ExceptionStatus, RaiseExceptionInput } from '../schemas/exceptions';
 import type { OperationResult } from '../schemas/stock';
 import {
   acknowledgeSignal,
@@ -102,8 +102,8 @@ export async function exceptionHold(raise: RaiseExceptionInput): Promise<Excepti
 
 /** Refuses malformed decisions before they enter history; entitlement is checked (and audited) in the handler. */
 function validateDecisionShape(decision: DecisionInput): void {
-  const parsed = Decision.safeParse(decision);
-  if (!parsed.success) throw new Error(formatIssues(parsed.error));
+  const problems = decisionProblems(decision);
+  if (problems.length > 0) throw new Error(problems.join('; '));
 }
 
 class ExceptionCase {

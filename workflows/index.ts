@@ -1,3 +1,4 @@
+export { cartHold } from './cart-hold';
 export { dailyReconciliation } from './daily-reconciliation';
 export { exceptionHold } from './exception-hold';
 export { orderReconciliation } from './order-reconciliation';

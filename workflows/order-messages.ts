@@ -13,10 +13,12 @@ export interface FulfilmentRetry {
 /** The retry path of a hand-off nobody acknowledged: `{"by": "<owner id>", "reason": "…"}`. */
 export const retryFulfilmentSignal = defineSignal<[FulfilmentRetry]>('retryFulfilment');
 
+/** One reservation the order holds: a line, or (answered at checkout) the sum of a SKU's lines at one location. */
 export interface HeldLine {
   lineNo: number;
   sku: string;
   quantity: number;
+  location?: string;
   reservationKey: string;
   /** What this workflow last did to the reservation. */
   status: 'active' | 'committed' | 'issued' | 'released' | 'expired';

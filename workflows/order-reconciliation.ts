@@ -1,11 +1,12 @@
 import { allHandlersFinished, condition, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { OrderEvent, OrderEventType, OrderLine, OrderState, OrderWindows } from '../schemas/orders';
+import type { OrderEvent, OrderEventType, OrderLine, OrderState, OrderWindows, PlacementAnswer } from '../schemas/orders';
 import { orderEventSignal, orderQuery, retryFulfilmentSignal, type FulfilmentRetry, type HeldLine, type OrderSnapshot } from './order-messages';
 import { refusalOf } from './refusal';
 import { exceptionSubjects, idempotencyKeys, type OrderLineStep } from '../domain/keys';
+import { reservationTtlSeconds } from '../domain/order-windows';
 
-const { applyStockOperation, recordOrderTransition, checkOrderLines, raiseException } = proxyActivities<Activities>({
+const { applyStockOperation, recordOrderTransition, checkOrderLines, raiseException, orderPlacement } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -51,6 +52,7 @@ export async function orderReconciliation(input: OrderFlowInput): Promise<OrderO
 }
 
 type Facts = Partial<Record<OrderEventType, OrderEvent>>;
+type PlacedEvent = Extract<OrderEvent, { type: 'order.placed' }>;
 /** Details kept with a transition; `placed` also stores the lines and location on the order row. */
 type TransitionExtra = { placed?: { location: string; lines: OrderLine[] } } & Record<string, unknown>;
 
@@ -99,16 +101,11 @@ class OrderCase {
     if (cancelled()) return this.cancel();
 
     const placed = this.facts['order.placed'] as Extract<OrderEvent, { type: 'order.placed' }>;
-    this.location = placed.location;
     this.lines = placed.lines;
-    const asPlaced = { placed: { location: placed.location, lines: placed.lines } };
-    const problems = await checkOrderLines(asPlaced.placed);
-    if (problems.length > 0) return this.end('rejected', SYSTEM, `invalid order: ${problems.join('; ')}`, asPlaced);
-    await this.moveTo('validated', actorOf(placed), undefined, asPlaced);
-
-    const shortfall = await this.reserveAll();
-    if (shortfall) return this.end('rejected', SYSTEM, shortfall);
-    await this.moveTo('reserved', SYSTEM, undefined, { reservations: this.held.map((h) => h.reservationKey) });
+    // Orders placed since the API answers at checkout were reserved there; older histories reserve here.
+    const answer = patched('placement-answered-at-checkout') ? await orderPlacement(this.workflowId) : undefined;
+    const refused = answer ? await this.takeOver(placed, answer) : await this.validateAndReserve(placed);
+    if (refused) return refused;
 
     if (!(await condition(() => has('order.paid')() || cancelled(), this.seconds('paymentWindow')))) {
       await this.putBack('expired');
@@ -135,6 +132,35 @@ class OrderCase {
     if (has('fulfilment.shipped')()) return this.ship(this.facts['fulfilment.shipped'] as OrderEvent);
     if (cancelled()) return this.cancel();
     return this.fail(this.facts['fulfilment.failed'] as OrderEvent);
+  }
+
+  /**
+   * The answer the API gave the buyer, recorded as the transitions the order always had: rejected
+   * when invalid; validated, then reserved (with the allocation of each part) or rejected.
+   */
+  private async takeOver(placed: PlacedEvent, answer: PlacementAnswer): Promise<OrderOutcome | undefined> {
+    const locations = answer.status === 'reserved' ? [...new Set(answer.parts.map((p) => p.location))] : [];
+    this.location = placed.location ?? (locations.length > 0 ? locations.join(',') : undefined);
+    const asPlaced = { placed: { location: this.location ?? '', lines: placed.lines } };
+    if (answer.status === 'rejected' && answer.why === 'invalid') return this.end('rejected', SYSTEM, answer.reason, asPlaced);
+    await this.moveTo('validated', actorOf(placed), undefined, asPlaced);
+    if (answer.status === 'rejected') return this.end('rejected', SYSTEM, answer.reason);
+    this.held = answer.parts.map((p) => ({ lineNo: p.partNo, sku: p.sku, quantity: p.quantity, location: p.location, reservationKey: p.reservationKey, status: 'active' }));
+    await this.moveTo('reserved', SYSTEM, undefined, { reservations: this.held.map((h) => h.reservationKey), allocation: answer.parts });
+    return undefined;
+  }
+
+  private async validateAndReserve(placed: PlacedEvent): Promise<OrderOutcome | undefined> {
+    this.location = placed.location;
+    const asPlaced = { placed: { location: placed.location ?? '', lines: placed.lines } };
+    const problems = placed.location ? await checkOrderLines({ location: placed.location, lines: placed.lines }) : ['location: the order names none'];
+    if (problems.length > 0) return this.end('rejected', SYSTEM, `invalid order: ${problems.join('; ')}`, asPlaced);
+    await this.moveTo('validated', actorOf(placed), undefined, asPlaced);
+
+    const shortfall = await this.reserveAll();
+    if (shortfall) return this.end('rejected', SYSTEM, shortfall);
+    await this.moveTo('reserved', SYSTEM, undefined, { reservations: this.held.map((h) => h.reservationKey) });
+    return undefined;
   }
 
   /**
@@ -182,7 +208,7 @@ class OrderCase {
 
   /** Reserves every line; on any shortfall releases what was taken and says why. */
   private async reserveAll(): Promise<string | undefined> {
-    const ttlSeconds = this.input.windows.paymentWindow + this.input.windows.fulfilmentWindow + this.input.windows.reservationGrace;
+    const ttlSeconds = reservationTtlSeconds(this.input.windows);
     const attempts = await Promise.allSettled(
       this.lines.map(async (line, i) => {
         const held: HeldLine = { lineNo: i + 1, sku: line.sku, quantity: line.quantity, reservationKey: idempotencyKeys.orderLine(this.workflowId, 'reserve', i + 1), status: 'active' };

@@ -2,7 +2,8 @@ import { allHandlersFinished, condition, continueAsNew, defineQuery, proxyActivi
 import type { Activities } from '../activities';
 import type { PlannedLine } from '../domain/feed-rules';
 import type { RaiseExceptionInput } from '../schemas/exceptions';
-import { addCounts, emptyCounts, type FeedCounts, type FeedRules } from '../schemas/feeds';
+import { addCounts, emptyCounts } from '../domain/feed-counts';
+import type { FeedCounts, FeedRules } from '../schemas/feeds';
 import { exceptionDecidedSignal, type ExceptionDecided } from './exception-messages';
 import { exceptionSubjects, idempotencyKeys } from '../domain/keys';
 

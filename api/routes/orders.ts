@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { findOrders, type OrderRecord } from '../../db/orders';
 import { receiveOrderEvent, retryFulfilment } from '../../services/orders';
 import { OwnerId } from '../../schemas/ownership';
-import { ChannelId, OrderEvent, OrderId, OrderLookup } from '../../schemas/orders';
+import { ChannelId, OrderEvent, OrderId, OrderLookup, PlacementAnswer } from '../../schemas/orders';
 import { ErrorBody, fieldError } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
@@ -11,8 +11,13 @@ import { services, type ApiDeps } from '../server';
 const EventAccepted = z.object({
   new: z.boolean().describe('false when this event id was already received from the channel: nothing happens twice'),
   workflowId: z.string(),
-  delivered: z.boolean().describe('false when the order had already finished: the event is kept but changes nothing'),
+  delivered: z
+    .boolean()
+    .describe('false when the order had already finished (the event is kept but changes nothing), or for order.placed when the workflow starts after the answer (see why)'),
   why: z.string().optional(),
+  placement: PlacementAnswer.optional().describe(
+    'order.placed only: the answer at checkout, every line reserved (with the reservation of each part) or none and why; a repeat gets the same answer',
+  ),
 });
 
 const OrderView = z.object({

@@ -10,6 +10,7 @@ import { startStockMovement } from '../../services/stock-movement';
 import { addToCatalogue } from '../../db/catalogue';
 import { decideException, exceptionState, raiseException } from '../../services/exceptions';
 import { receiveOrderEvent, retryFulfilment } from '../../services/orders';
+import { extendCartHold, holdCartLines } from '../../services/carts';
 import { startReconciliationNow } from '../../services/reconciliation';
 import { importSnapshot } from '../../db/reconciliation';
 import { applyStockOperation } from '../../db/stock';
@@ -149,6 +150,39 @@ async function record(): Promise<void> {
         await orderEvent({ type: 'fulfilment.shipped', eventId: 'rec-3/shipped', ...order }, windows);
         await client.workflow.getHandle(workflowId).result();
         return { workflowId };
+      },
+      'orderReconciliation-answered-at-checkout-shipped': async () => {
+        const order = { orderId: 'rec-4', channel: 'shop' };
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/rec-4-stock', sku: 'T-1', location: 'WH1', quantity: 3 }));
+        // Two lines of one SKU: one reservation of their sum, taken over from the answer at checkout.
+        const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-4/placed', ...order, lines: [{ sku: 'T-1', quantity: 2 }, { sku: 'T-1', quantity: 1 }] });
+        await orderState(workflowId, 'reserved');
+        await orderEvent({ type: 'order.paid', eventId: 'rec-4/paid', ...order });
+        await orderEvent({ type: 'fulfilment.shipped', eventId: 'rec-4/shipped', ...order });
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId };
+      },
+      'orderReconciliation-answered-at-checkout-rejected': async () => {
+        const order = { orderId: 'rec-5', channel: 'shop' };
+        const { workflowId } = await orderEvent({ type: 'order.placed', eventId: 'rec-5/placed', ...order, location: 'WH1', lines: [{ sku: 'T-1', quantity: 1_000 }] });
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId };
+      },
+      'cartHold-extended-then-expired': async () => {
+        const s = servicesFor(database, worker.taskQueue);
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/cart-1-stock', sku: 'T-1', location: 'WH1', quantity: 1 }));
+        const { cart } = await holdCartLines(s, { cartId: 'rec-cart-1', channel: 'shop', location: 'WH1', lines: [{ sku: 'T-1', quantity: 1 }], ttl: 60 });
+        await extendCartHold(s, 'rec-cart-1', 1);
+        await client.workflow.getHandle(cart.workflowId).result();
+        return { workflowId: cart.workflowId };
+      },
+      'cartHold-converted': async () => {
+        const s = servicesFor(database, worker.taskQueue);
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/cart-2-stock', sku: 'T-1', location: 'WH1', quantity: 1 }));
+        const { cart } = await holdCartLines(s, { cartId: 'rec-cart-2', channel: 'shop', location: 'WH1', lines: [{ sku: 'T-1', quantity: 1 }] });
+        await orderEvent({ type: 'order.placed', eventId: 'rec-6/placed', orderId: 'rec-6', channel: 'shop', cartId: 'rec-cart-2', lines: [{ sku: 'T-1', quantity: 1 }] });
+        await client.workflow.getHandle(cart.workflowId).result();
+        return { workflowId: cart.workflowId };
       },
       'dailyReconciliation-snapshot-delta': async () => {
         await importSnapshot(database.db, { source: 'record', lines: [{ sku: 'T-1', location: 'WH1', onHand: 99 }] }, 'json');
