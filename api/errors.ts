@@ -58,6 +58,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   feed_conflict: 409,
   event_conflict: 409,
   supplier_archived: 409,
+  principal_exists: 409,
   unsupported_media_type: 415,
   quantity_out_of_range: 422,
 };

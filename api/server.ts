@@ -1,11 +1,10 @@
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { recordAudit } from '../db/audit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Database } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
 import type { OrderWindows } from '../schemas/orders';
 import type { Services } from '../services/context';
-import { signatureProblem, tokenProblem } from './auth';
+import { AccessControl, type AccessSettings } from './access';
 import { ZodError } from 'zod';
 import { fieldError, HttpError, invalidRequest, Refusal, refusalResponse } from './errors';
 import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
@@ -13,16 +12,15 @@ import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
+import { registerIdentityRoutes } from './routes/identity';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
 
-export interface ApiDeps {
+export interface ApiDeps extends AccessSettings {
   database: Database;
   client: Client;
   taskQueue: string;
-  webhookSecret?: string;
-  apiToken?: string;
   /** How long a request that starts a workflow waits for its outcome before answering 202. */
   workflowWaitMs?: number;
   bodyLimitBytes?: number;
@@ -95,18 +93,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     done(null, undefined);
   });
 
-  app.addHook('preHandler', async (request) => {
-    const access = request.routeOptions.config.access ?? 'public';
-    const problem =
-      access === 'upstream' && deps.webhookSecret
-        ? signatureProblem(deps.webhookSecret, request.headers, request.rawBody ?? '')
-        : access === 'operator' && deps.apiToken
-          ? tokenProblem(deps.apiToken, request.headers.authorization)
-          : undefined;
-    if (!problem) return;
-    await auditRefusedRequest(deps.database, request, problem);
-    throw new HttpError(401, { error: 'unauthorized', message: problem });
-  });
+  const access = new AccessControl(deps.database, deps);
+  app.addHook('preHandler', (request, reply) => access.check(request, reply));
+  app.addHook('onResponse', (request, reply) => access.recordWrite(request, reply.statusCode));
 
   app.setErrorHandler((thrown: FastifyError | HttpError | Refusal | ZodError, request, reply) => {
     const error = thrown instanceof Refusal ? refusalResponse(thrown) : thrown instanceof ZodError ? invalidRequest(thrown, 'body') : thrown;
@@ -130,16 +119,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerOrderRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
+  registerIdentityRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
-}
-
-async function auditRefusedRequest(database: Database, request: FastifyRequest, reason: string): Promise<void> {
-  await recordAudit(database.db, {
-    actor: 'anonymous',
-    action: 'api.unauthorized',
-    subjectType: 'http_request',
-    subjectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
-    details: { reason, ip: request.ip },
-  });
 }

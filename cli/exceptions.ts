@@ -75,11 +75,11 @@ export function registerExceptionCommands(program: Command): void {
       .command(name)
       .description(description)
       .argument('<id>', 'exception id (from `list`)')
-      .requiredOption('--by <owner>', 'who decides (owner id)')
+      .option('--by <owner>', 'who decides; default and only choice: the principal your STOCKFLOW_API_TOKEN identifies (anything else is refused)')
       .option('--reason <text>', 'why', action === 'acknowledge' ? 'acknowledged' : undefined)
       .option('--api <url>', 'Stockflow API base URL');
     if (extra) cmd = extra(cmd);
-    cmd.action(async (id: string, options: { by: string; reason?: string; evidence?: string; to?: string; api?: string }) => {
+    cmd.action(async (id: string, options: { by?: string; reason?: string; evidence?: string; to?: string; api?: string }) => {
       const body = { action, by: options.by, reason: options.reason, evidence: options.evidence, to: options.to };
       const response = await client(options).post(`/v1/exceptions/${encodeURIComponent(id)}/decisions`, body, 'operator');
       if (response.status !== 200) return fail(response);

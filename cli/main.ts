@@ -7,6 +7,7 @@ import { reconcileCommand } from './reconcile';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
 import { registerSupplierCommands } from './suppliers';
+import { registerUserCommands } from './users';
 import { workerCommand } from './worker';
 
 const program = new Command('stockflow')
@@ -46,6 +47,7 @@ program
 
 registerFeedCommands(program);
 registerSupplierCommands(program);
+registerUserCommands(program);
 
 program
   .command('worker')

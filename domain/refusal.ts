@@ -12,7 +12,8 @@ export type ServiceRefusalCode =
   | 'unsupported_media_type'
   | 'feed_conflict'
   | 'event_conflict'
-  | 'supplier_archived';
+  | 'supplier_archived'
+  | 'principal_exists';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 
