@@ -597,3 +597,23 @@ export const principalTokens = pgTable(
   },
   (t) => [index('principal_tokens_principal_idx').on(t.principalId), check('principal_tokens_hash_is_sha256', sql`${t.tokenHash} ~ '^[0-9a-f]{64}$'`)],
 );
+
+/**
+ * Proof that a decision came through our API: the API writes a ticket naming the exception
+ * workflow, who decides and what, and the workflow consumes it (once) before accepting the
+ * decision. A Temporal UI user can send the same Update but cannot write this table.
+ */
+export const decisionTickets = pgTable(
+  'decision_tickets',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    principalId: text('principal_id').notNull(),
+    action: text('action').notNull(),
+    createdAt: createdAt(),
+    consumedAt: timestamp('consumed_at', { withTimezone: true }),
+    /** The decision's sequence number in the workflow: a retried claim of the same decision succeeds again. */
+    consumedSeq: integer('consumed_seq'),
+  },
+  (t) => [index('decision_tickets_created_idx').on(t.createdAt)],
+);

@@ -99,6 +99,7 @@ function activityDepsOf(
     },
     temporal: { client: parts.client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
     fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL, log: prefixed('fulfilment') },
+    uiDecisions: config.STOCKFLOW_UI_DECISIONS,
   };
 }
 

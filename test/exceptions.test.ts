@@ -165,7 +165,7 @@ describe('exceptions: hold, decide, escalate', () => {
     });
     const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(handle.workflowId);
-    const decided = await decideException(infra().client, handle.workflowId, { action: 'reject', by: 'bob', reason: 'the supplier sent a test file' });
+    const decided = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'reject', by: 'bob', reason: 'the supplier sent a test file' });
     assert.equal(decided.accepted, true);
     assert.equal((await handle.result()).status, 'rejected');
     assert.equal((await getStockLevels(database.db, 'P-3'))?.total.onHand, 0);
@@ -181,11 +181,11 @@ describe('exceptions: hold, decide, escalate', () => {
     const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(handle.workflowId);
 
-    const stranger = await decideException(infra().client, handle.workflowId, { action: 'approve', by: 'frank', reason: 'looks fine', evidence: 'trust me' });
+    const stranger = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'approve', by: 'frank', reason: 'looks fine', evidence: 'trust me' });
     assert.equal(stranger.accepted, false);
     assert.match((stranger as { refusal: string }).refusal, /frank may not decide this exception/);
 
-    const noEvidence = await decideException(infra().client, handle.workflowId, { action: 'approve', by: 'alice', reason: 'looks fine' });
+    const noEvidence = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'approve', by: 'alice', reason: 'looks fine' });
     assert.equal(noEvidence.accepted, false);
     assert.match((noEvidence as { refusal: string }).refusal, /evidence is required/);
 
@@ -198,7 +198,7 @@ describe('exceptions: hold, decide, escalate', () => {
       { actor: 'alice', action: 'exception.approve.refused' },
     ]);
 
-    const approved = await decideException(infra().client, handle.workflowId, { action: 'approve', by: 'dave', reason: 'recount confirmed', evidence: 'count sheet CS-12' });
+    const approved = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'approve', by: 'dave', reason: 'recount confirmed', evidence: 'count sheet CS-12' });
     assert.equal(approved.accepted, true, 'an approver may decide any exception');
     assert.equal((await handle.result()).status, 'approved');
     const [row] = await database.sql`SELECT evidence FROM exceptions WHERE workflow_id = ${handle.workflowId}`;
@@ -249,7 +249,7 @@ describe('exceptions: hold, decide, escalate', () => {
   it('stops the acknowledgement clock on acknowledge, then escalates on the resolution SLA', async () => {
     const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'slow_fix' }));
     await openedState(handle.workflowId);
-    const ack = await decideException(infra().client, handle.workflowId, { action: 'acknowledge', by: 'alice', reason: 'looking' });
+    const ack = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'acknowledge', by: 'alice', reason: 'looking' });
     assert.equal(ack.accepted, true);
     const state = await waitFor(
       'the resolution escalation',
@@ -287,7 +287,7 @@ describe('exceptions: hold, decide, escalate', () => {
       assert.equal(state.assigneeId, 'bob');
       const [escalation] = (await events(handle.workflowId)).filter((r) => r.action === 'escalate');
       assert.ok(escalation.after_seconds >= 3 && escalation.after_seconds < 20, `escalated after ${escalation.after_seconds}s, SLA 3s`);
-      await decideException(infra().client, handle.workflowId, { action: 'reject', by: 'bob', reason: 'test done' });
+      await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'reject', by: 'bob', reason: 'test done' });
       await handle.result();
     } finally {
       await first.stop();
@@ -301,7 +301,7 @@ describe('exceptions: hold, decide, escalate', () => {
     await Promise.all(handles.map((h) => openedState(h.workflowId)));
     const resolved = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'visibility_check' }));
     await openedState(resolved.workflowId);
-    await decideException(infra().client, resolved.workflowId, { action: 'reject', by: 'alice', reason: 'noise' });
+    await decideException({ db: database.db, client: infra().client }, resolved.workflowId, { action: 'reject', by: 'alice', reason: 'noise' });
     await resolved.result();
 
     const query = `TaskQueue = "${worker.taskQueue}" AND ExceptionType = "visibility_check" AND ExceptionStatus = "open" AND OwnerId = "alice"`;

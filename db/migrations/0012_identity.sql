@@ -1,3 +1,13 @@
+CREATE TABLE "decision_tickets" (
+	"id" text PRIMARY KEY NOT NULL,
+	"workflow_id" text NOT NULL,
+	"principal_id" text NOT NULL,
+	"action" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"consumed_at" timestamp with time zone,
+	"consumed_seq" integer
+);
+--> statement-breakpoint
 CREATE TABLE "principal_tokens" (
 	"id" text PRIMARY KEY NOT NULL,
 	"principal_id" text NOT NULL,
@@ -20,4 +30,5 @@ CREATE TABLE "principals" (
 );
 --> statement-breakpoint
 ALTER TABLE "principal_tokens" ADD CONSTRAINT "principal_tokens_principal_id_principals_id_fk" FOREIGN KEY ("principal_id") REFERENCES "public"."principals"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "decision_tickets_created_idx" ON "decision_tickets" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "principal_tokens_principal_idx" ON "principal_tokens" USING btree ("principal_id");

@@ -74,9 +74,9 @@ async function record(): Promise<void> {
           }),
         );
         await waitFor('the escalation', async () => ((await exceptionState(client, handle.workflowId).catch(() => undefined))?.escalationLevel === 1 ? true : undefined));
-        await decideException(client, handle.workflowId, { action: 'comment', by: 'frank', reason: 'not mine' });
-        await decideException(client, handle.workflowId, { action: 'acknowledge', by: 'bob' });
-        await decideException(client, handle.workflowId, { action: 'approve', by: 'bob', reason: 'recounted', evidence: 'sheet 7' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'comment', by: 'frank', reason: 'not mine' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'acknowledge', by: 'bob' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'approve', by: 'bob', reason: 'recounted', evidence: 'sheet 7' });
         await handle.result();
         return handle;
       },
@@ -85,9 +85,9 @@ async function record(): Promise<void> {
           { client, taskQueue: worker.taskQueue },
           RaiseException.parse({ type: 'record_ack', subject: 'T-1', summary: 'decided while its clock runs', source: 'record', sku: 'T-1' }),
         );
-        await decideException(client, handle.workflowId, { action: 'acknowledge', by: 'alice' });
-        await decideException(client, handle.workflowId, { action: 'reassign', by: 'alice', reason: 'on leave', to: 'frank' });
-        await decideException(client, handle.workflowId, { action: 'reject', by: 'frank', reason: 'nothing to hold' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'acknowledge', by: 'alice' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'reassign', by: 'alice', reason: 'on leave', to: 'frank' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'reject', by: 'frank', reason: 'nothing to hold' });
         await handle.result();
         return handle;
       },
@@ -97,7 +97,7 @@ async function record(): Promise<void> {
         const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 4 } }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });
         const quarantine = workflowIds.exception('supplier_feed_quarantine', 'rec/rec-q');
         await waitFor('the quarantine', async () => ((await exceptionState(client, quarantine).catch(() => undefined))?.status === 'open' ? true : undefined));
-        await decideException(client, quarantine, { action: 'approve', by: 'alice', reason: 'confirmed with the supplier' });
+        await decideException({ db: database.db, client }, quarantine, { action: 'approve', by: 'alice', reason: 'confirmed with the supplier' });
         await client.workflow.getHandle(feed.workflowId).result();
         return feed;
       },
