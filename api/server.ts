@@ -95,7 +95,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   const access = new AccessControl(deps.database, deps);
   app.addHook('preHandler', (request, reply) => access.check(request, reply));
-  app.addHook('onResponse', (request, reply) => access.recordWrite(request, reply.statusCode));
+  // Before the answer goes out, so a caller that saw its write accepted finds it attributed.
+  app.addHook('onSend', async (request, reply, payload) => {
+    await access.recordWrite(request, reply.statusCode);
+    return payload;
+  });
 
   app.setErrorHandler((thrown: FastifyError | HttpError | Refusal | ZodError, request, reply) => {
     const error = thrown instanceof Refusal ? refusalResponse(thrown) : thrown instanceof ZodError ? invalidRequest(thrown, 'body') : thrown;
