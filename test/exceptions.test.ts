@@ -11,7 +11,7 @@ import { waitFor } from '../runtime/wait';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
 import type { OwnershipConfigInput } from '../schemas/ownership';
 import { approveSignal } from '../workflows/exception-messages';
-import { createTestDatabase, defaultApiSettings, infra, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 
@@ -72,7 +72,9 @@ describe('exceptions: hold, decide, escalate', () => {
       });
     });
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    // This suite also decides through signals, as the Temporal UI does: allowed here (identity.test.ts covers deny).
     worker = await startTestWorker(database, 'exceptions', {
+      uiDecisions: 'allow',
       notifier: {
         namespace: infra().namespace,
         webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
@@ -318,8 +320,13 @@ describe('exceptions: hold, decide, escalate', () => {
     const TOKEN = 'exceptions-token';
     const headers = { authorization: `Bearer ${TOKEN}` };
 
+    let asAlice: Record<string, string>;
+    let asFrank: Record<string, string>;
+
     before(async () => {
       app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: TOKEN });
+      asAlice = await principalWithToken(database, 'alice', 'approver');
+      asFrank = await principalWithToken(database, 'frank', 'approver');
     });
 
     after(async () => {
@@ -338,11 +345,11 @@ describe('exceptions: hold, decide, escalate', () => {
       const [row] = listed.json().exceptions;
       assert.equal(row.workflowId, workflowId);
 
-      const refused = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'approve', by: 'frank', reason: 'mine now' } });
+      const refused = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers: asFrank, payload: { action: 'approve', reason: 'mine now' } });
       assert.equal(refused.statusCode, 403);
       assert.match(refused.json().message, /frank may not decide this exception/);
 
-      const accepted = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'reject', by: 'alice', reason: 'duplicate of a known issue' } });
+      const accepted = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers: asAlice, payload: { action: 'reject', reason: 'duplicate of a known issue' } });
       assert.equal(accepted.statusCode, 200, accepted.body);
       assert.equal(accepted.json().status, 'rejected');
 
@@ -351,12 +358,12 @@ describe('exceptions: hold, decide, escalate', () => {
         shown.json().history.map((h: { action: string; outcome: string }) => `${h.action}:${h.outcome}`),
         ['open:accepted', 'approve:refused', 'reject:accepted'],
       );
-      const again = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'approve', by: 'alice', reason: 'changed my mind' } });
+      const again = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers: asAlice, payload: { action: 'approve', reason: 'changed my mind' } });
       assert.equal(again.statusCode, 409);
     });
 
     it('refuses a decision with a missing field, naming it', async () => {
-      const response = await app.inject({ method: 'POST', url: '/v1/exceptions/1/decisions', headers, payload: { action: 'reassign', by: 'alice', reason: 'holiday' } });
+      const response = await app.inject({ method: 'POST', url: '/v1/exceptions/1/decisions', headers: asAlice, payload: { action: 'reassign', reason: 'holiday' } });
       assert.equal(response.statusCode, 400);
       assert.equal(response.json().issues[0].field, 'to');
     });
