@@ -20,7 +20,7 @@ export interface ApiResponse {
   body: any;
 }
 
-/** Talks to a running Stockflow API, signing upstream requests and sending the operator token when configured. */
+/** Talks to a running Stockflow API as the principal of STOCKFLOW_API_TOKEN, or, without one, signing upstream requests with the fallback secret. */
 export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
@@ -45,7 +45,8 @@ export class ApiClient {
     const headers: Record<string, string> = {};
     if (payload !== undefined) headers['content-type'] = contentType;
     if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
-    if (payload !== undefined && kind === 'upstream' && this.options.webhookSecret) {
+    // A person with a token posts upstream data as themselves; the signature is for systems without one.
+    if (payload !== undefined && kind === 'upstream' && this.options.webhookSecret && !this.options.apiToken) {
       Object.assign(headers, signedHeaders(this.options.webhookSecret, payload));
     }
     let response: Response;

@@ -15,6 +15,7 @@ import { importSnapshot } from '../../db/reconciliation';
 import { applyStockOperation } from '../../db/stock';
 import type { OrderEvent } from '../../schemas/orders';
 import { orderQuery } from '../../workflows/order-messages';
+import { approveSignal, decideUpdate } from '../../workflows/exception-messages';
 import { submitFeed } from '../../services/feeds';
 import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
 import { replaceOwnership } from '../../db/ownership';
@@ -88,6 +89,19 @@ async function record(): Promise<void> {
         await decideException({ db: database.db, client }, handle.workflowId, { action: 'acknowledge', by: 'alice' });
         await decideException({ db: database.db, client }, handle.workflowId, { action: 'reassign', by: 'alice', reason: 'on leave', to: 'frank' });
         await decideException({ db: database.db, client }, handle.workflowId, { action: 'reject', by: 'frank', reason: 'nothing to hold' });
+        await handle.result();
+        return handle;
+      },
+      'exceptionHold-decision-paths': async () => {
+        const handle = await raiseException(
+          { client, taskQueue: worker.taskQueue },
+          RaiseException.parse({ type: 'record_paths', subject: 'T-1', summary: 'decided through the API after a UI signal and a bare update were refused', source: 'record', sku: 'T-1' }),
+        );
+        await waitFor('the exception to open', () => exceptionState(client, handle.workflowId).catch(() => undefined));
+        await handle.signal(approveSignal, { by: 'alice', reason: 'from the UI' });
+        await handle.executeUpdate(decideUpdate, { args: [{ action: 'approve', by: 'alice', reason: 'straight to Temporal' }] }).catch(() => undefined);
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'acknowledge', by: 'alice' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'approve', by: 'alice', reason: 'through the API' });
         await handle.result();
         return handle;
       },
