@@ -1,4 +1,5 @@
 import { signedHeaders } from '../api/auth';
+import { loadConfig } from '../runtime/config';
 import type { EnvConfig } from '../schemas/config';
 
 export interface ApiClientOptions {
@@ -58,4 +59,15 @@ export class ApiClient {
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
+}
+
+/** The client a command uses: the environment's configuration, or `--api <url>`. */
+export function apiClientFor(options: { api?: string }): ApiClient {
+  return new ApiClient(apiClientOptions(loadConfig(), options.api));
+}
+
+/** Prints the API's refusal and makes the command exit 1. */
+export function reportFailure(response: ApiResponse): void {
+  console.error(`error ${response.status}: ${response.body?.message ?? 'unexpected response'}`);
+  process.exitCode = 1;
 }

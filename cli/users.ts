@@ -1,15 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../runtime/config';
-import { ApiClient, apiClientOptions, type ApiResponse } from './api-client';
-
-function client(options: { api?: string }): ApiClient {
-  return new ApiClient(apiClientOptions(loadConfig(), options.api));
-}
-
-function fail(response: ApiResponse): void {
-  console.error(`error ${response.status}: ${response.body?.message ?? 'unexpected response'}`);
-  process.exitCode = 1;
-}
+import { apiClientFor as client, reportFailure as fail } from './api-client';
+import { formatTable } from './format';
 
 interface PrincipalRow {
   id: string;
@@ -23,16 +14,17 @@ interface PrincipalRow {
 export function formatPrincipals(rows: PrincipalRow[], now = Date.now()): string {
   if (rows.length === 0) return 'no users';
   const header = ['id', 'kind', 'role', 'status', 'live tokens', 'name'];
-  const cells = rows.map((p) => [
-    p.id,
-    p.kind,
-    p.role,
-    p.revokedAt ? `revoked ${p.revokedAt.slice(0, 10)}` : 'active',
-    String(p.tokens.filter((t) => !t.revokedAt && Date.parse(t.expiresAt) > now).length),
-    p.name,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  return [header, ...cells].map((line) => line.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return formatTable(
+    header,
+    rows.map((p) => [
+      p.id,
+      p.kind,
+      p.role,
+      p.revokedAt ? `revoked ${p.revokedAt.slice(0, 10)}` : 'active',
+      String(p.tokens.filter((t) => !t.revokedAt && Date.parse(t.expiresAt) > now).length),
+      p.name,
+    ]),
+  );
 }
 
 /** `stockflow users …`: principals and their API tokens (needs an admin token in STOCKFLOW_API_TOKEN). */

@@ -292,8 +292,10 @@ describe('hostile input', () => {
       const url = route.url.replace(/:(\w+)/g, route.access === 'upstream' ? 'acme' : '1');
       if (route.access === 'upstream') {
         const payload = JSON.stringify({ kind: 'receive' });
+        // Unsigned with an operator's token is a person posting by hand (accepted); a bad signature is refused whatever token comes with it.
         for (const signature of [{}, signedHeaders('wrong-secret', payload), { ...signedHeaders(SECRET, payload), 'x-stockflow-timestamp': '1' }]) {
-          const response = await stand.app.inject({ method: route.method, url, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...signature }, payload });
+          const token = Object.keys(signature).length > 0 ? { authorization: `Bearer ${TOKEN}` } : {};
+          const response = await stand.app.inject({ method: route.method, url, headers: { 'content-type': 'application/json', ...token, ...signature }, payload });
           assert.equal(response.statusCode, 401, `${route.method} ${route.url}: ${response.body}`);
           refusals += 1;
         }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -25,6 +28,7 @@ const SOURCE_SECRETS = {
   'channel:shop': 'shop-channel-secret-0123456789',
   warehouse: 'warehouse-secret-0123456789',
 };
+const CLI = path.join(__dirname, '..', 'cli', 'main.ts');
 const ISSUER = 'https://idp.test/';
 const AUDIENCE = 'stockflow-api';
 
@@ -304,6 +308,25 @@ describe('identity and access', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('manages users from the CLI: add, token (printed once), list, revoke', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const stockflow = (token: string, ...args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args, '--api', baseUrl], { env: { ...process.env, STOCKFLOW_API_TOKEN: token } });
+    const added = await stockflow(BOOTSTRAP, 'users', 'add', 'cleo', '--role', 'operator', '--name', 'Cleo');
+    assert.match(added.stdout, /^added user cleo \(operator\)/);
+    const issued = await stockflow(BOOTSTRAP, 'users', 'token', 'cleo', '--ttl', '12h');
+    const token = issued.stdout.trim().split('\n').at(-1) as string;
+    assert.match(token, /^sf_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    issuedTokens.push(token);
+    const listed = await stockflow(token, 'users', 'list').catch((error: { stderr: string }) => error);
+    assert.match((listed as { stderr: string }).stderr, /error 403: cleo has the role operator; GET \/v1\/principals needs admin/);
+    const table = await stockflow(BOOTSTRAP, 'users', 'list');
+    assert.match(table.stdout, /^cleo\s+user\s+operator\s+active\s+1\s+Cleo$/m);
+    await stockflow(BOOTSTRAP, 'users', 'revoke', 'cleo');
+    assert.equal((await call({ method: 'GET', url: '/v1/whoami', headers: { authorization: `Bearer ${token}` } })).statusCode, 401);
   });
 
   it('shows no secret or token in any response, log line, audit row or workflow history', async () => {
