@@ -4,10 +4,10 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { recordAudit } from '../db/audit';
 import type { Database } from '../db/connection';
 import { anyActivePrincipal, isApiTokenFormat, principalForToken } from '../db/principals';
-import { hasRole, PrincipalId, strongestRole, type OidcSettings, type Role, type SourceSecrets } from '../schemas/identity';
+import { FailureThrottle, hasRole, requiredRole, strongestRole, type Access } from '../domain/access';
+import { BOOTSTRAP_PRINCIPAL_ID, PrincipalId, type OidcSettings, type Role, type SourceSecrets } from '../schemas/identity';
 import { SIGNATURE_HEADER, signatureProblem } from './auth';
 import { HttpError } from './errors';
-import type { Access } from './route';
 
 /**
  * Who is calling. `open` is the caller of an API with no credentials configured at all (local
@@ -18,9 +18,6 @@ export interface Principal {
   kind: 'open' | 'bootstrap' | 'user' | 'service' | 'oidc' | 'source';
   role?: Role;
 }
-
-/** The id the bootstrap token (STOCKFLOW_API_TOKEN) acts under; no stored principal may take it. */
-export const BOOTSTRAP_PRINCIPAL_ID = 'bootstrap-admin';
 
 const OPEN: Principal = { id: 'anonymous', kind: 'open', role: 'admin' };
 
@@ -46,49 +43,9 @@ declare module 'fastify' {
   }
 }
 
-/** The role a route needs: the one it names, else what its access implies (reading: viewer, changing: operator). */
-export function requiredRole(route: { access: Access; method: string; role?: Role }): Role | undefined {
-  if (route.role) return route.role;
-  if (route.access === 'public') return undefined;
-  if (route.access === 'operator' && (route.method === 'GET' || route.method === 'HEAD')) return 'viewer';
-  return 'operator';
-}
-
-/** Identifies a principal for a person's id, as decisions and audit rows name it. */
+/** A person or service account (not the open API, not a signing source): it acts under its own id. */
 export function isPerson(principal: Principal | undefined): principal is Principal {
   return principal !== undefined && principal.kind !== 'open' && principal.kind !== 'source';
-}
-
-const FAILURE_WINDOW_MS = 60_000;
-/** Addresses remembered at once; beyond it the oldest is forgotten, so a flood of addresses cannot exhaust memory. */
-const MAX_TRACKED_ADDRESSES = 10_000;
-
-/** Recent authentication failures per source address, in this process's memory. */
-export class FailureThrottle {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(private readonly limit: number) {}
-
-  private recent(address: string, now: number): number[] {
-    const kept = (this.failures.get(address) ?? []).filter((at) => now - at < FAILURE_WINDOW_MS);
-    if (kept.length === 0) this.failures.delete(address);
-    else this.failures.set(address, kept);
-    return kept;
-  }
-
-  record(address: string, now = Date.now()): void {
-    const kept = this.recent(address, now);
-    this.failures.delete(address);
-    this.failures.set(address, [...kept, now]);
-    if (this.failures.size > MAX_TRACKED_ADDRESSES) this.failures.delete(this.failures.keys().next().value as string);
-  }
-
-  /** Seconds until the address may try again, when it has used up its failures. */
-  retryAfterSeconds(address: string, now = Date.now()): number | undefined {
-    const kept = this.recent(address, now);
-    if (kept.length < this.limit) return undefined;
-    return Math.max(1, Math.ceil((kept[kept.length - this.limit] + FAILURE_WINDOW_MS - now) / 1000));
-  }
 }
 
 type Checked = { principal: Principal } | { status: 401 | 403; problem: string; actor?: string };
@@ -191,7 +148,7 @@ export class AccessControl {
       return { status: 401, problem: 'token is not valid (unknown, expired or revoked)' };
     }
     if (this.settings.oidc && this.jwks && token.split('.').length === 3) return this.oidcPrincipal(token, this.settings.oidc, this.jwks);
-    if (!this.settings.apiToken && !this.settings.oidc && !(await this.operatorsEnforced())) return {};
+    if (!(await this.operatorsEnforced())) return {};
     return { status: 401, problem: 'token is not valid' };
   }
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { Access } from '../domain/access';
 import type { Role } from '../schemas/identity';
 import { invalidRequest } from './errors';
 
-/** Who may call a route: anyone, an upstream system (HMAC-signed), or an operator (bearer token); api/access.ts. */
-export type Access = 'public' | 'upstream' | 'operator';
+export type { Access };
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -11,16 +11,6 @@ export const ROLES = ['viewer', 'operator', 'approver', 'admin'] as const;
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
-export function hasRole(held: Role, needed: Role): boolean {
-  return ROLES.indexOf(held) >= ROLES.indexOf(needed);
-}
-
-/** The most powerful of some role names (an identity provider's claim); unknown names count for nothing. */
-export function strongestRole(names: readonly unknown[]): Role | undefined {
-  const known = names.filter((n): n is Role => Role.safeParse(n).success);
-  return known.sort((a, b) => ROLES.indexOf(b) - ROLES.indexOf(a))[0];
-}
-
 /**
  * A principal's id is the name decisions are recorded under, so a person who owns exceptions has
  * the id of their owner entry (the ownership rules are their entitlement).
@@ -28,8 +18,11 @@ export function strongestRole(names: readonly unknown[]): Role | undefined {
 export const PrincipalId = OwnerId;
 export const PrincipalKind = z.enum(['user', 'service']);
 
+/** The id the bootstrap token (STOCKFLOW_API_TOKEN) acts under; no stored principal may take it. */
+export const BOOTSTRAP_PRINCIPAL_ID = 'bootstrap-admin';
+
 export const NewPrincipal = z.object({
-  id: PrincipalId,
+  id: PrincipalId.refine((id) => id !== BOOTSTRAP_PRINCIPAL_ID, `"${BOOTSTRAP_PRINCIPAL_ID}" is the bootstrap token's name`),
   kind: PrincipalKind.default('user'),
   name: z.string().trim().min(1, 'must not be empty').max(200),
   role: Role,

@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { requiredRole } from '../api/access';
 import { signedHeaders } from '../api/auth';
 import { registeredRoutes } from '../api/route';
 import { buildApi } from '../api/server';
@@ -17,7 +16,8 @@ import type { Database } from '../db/connection';
 import { replaceOwnership } from '../db/ownership';
 import { registerSupplier } from '../db/suppliers';
 import { waitFor } from '../runtime/wait';
-import { hasRole, type Role } from '../schemas/identity';
+import { hasRole, requiredRole } from '../domain/access';
+import type { Role } from '../schemas/identity';
 import { approveSignal, decideUpdate } from '../workflows/exception-messages';
 import { createTestDatabase, defaultApiSettings, infra, startTestWorker, workerLog, type RunningWorker } from './harness';
 

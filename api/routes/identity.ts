@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { addUser, listUsers, newToken, revokeOneToken, revokeUser } from '../../services/identity';
 import { IssuedToken, NewPrincipal, PrincipalId, PrincipalView, Role, TokenRequest } from '../../schemas/identity';
-import { BOOTSTRAP_PRINCIPAL_ID } from '../access';
-import { ErrorBody, fieldError } from '../errors';
+import { ErrorBody } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
 
@@ -50,10 +49,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: ApiDeps): voi
       body: NewPrincipal,
       responses: { 201: { description: 'added', schema: PrincipalView }, 400: { description: 'invalid', schema: ErrorBody }, 409: { description: 'the id is taken', schema: ErrorBody } },
     },
-    async ({ body, request, reply }) => {
-      if (body.id === BOOTSTRAP_PRINCIPAL_ID) throw fieldError(400, 'invalid_request', 'id', `"${BOOTSTRAP_PRINCIPAL_ID}" is the bootstrap token's name`);
-      return reply.status(201).send(await addUser(services(deps), body, actor(request.principal?.id)));
-    },
+    async ({ body, request, reply }) => reply.status(201).send(await addUser(services(deps), body, actor(request.principal?.id))),
   );
 
   route(
