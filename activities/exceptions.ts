@@ -1,8 +1,10 @@
 import { Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
+import { claimDecisionTicket } from '../db/decision-tickets';
 import { openException as recordOpened, recordExceptionEvent as recordEvent, type ExceptionEventInput } from '../db/exceptions';
 import { findOwner, resolveResponsibility } from '../db/ownership';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
+import type { UiDecisions } from '../schemas/identity';
 import type { Owner, Responsibility } from '../schemas/ownership';
 
 export interface OpenedException {
@@ -11,8 +13,21 @@ export interface OpenedException {
   responsibility: Responsibility;
 }
 
-export function createExceptionActivities(db: Db) {
+export interface DecisionOrigin {
+  /** The decision carries a ticket the API wrote for it: it was made by an authenticated principal. */
+  fromApi: boolean;
+  /** What to do with decisions that did not come through the API (STOCKFLOW_UI_DECISIONS). */
+  otherDecisions: UiDecisions;
+}
+
+export function createExceptionActivities(db: Db, uiDecisions: UiDecisions = 'deny') {
   return {
+    /** Where decision `seq` came from; the workflow cannot tell who sent a signal or an update, the database can. */
+    async checkDecisionOrigin(claim: { ticket?: string; workflowId: string; by: string; action: string; seq: number }): Promise<DecisionOrigin> {
+      const fromApi = claim.ticket !== undefined && (await claimDecisionTicket(db, claim.ticket, claim));
+      return { fromApi, otherDecisions: uiDecisions };
+    },
+
     /** Picks the owner from the ownership rules and records the exception for this workflow run. */
     async openException(input: RaiseExceptionInput): Promise<OpenedException> {
       const raise = RaiseException.parse(input);

@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection';
 import { createCatalogueImportActivities } from './catalogue-import';
+import type { UiDecisions } from '../schemas/identity';
 import { createExceptionActivities } from './exceptions';
 import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   temporal?: TemporalDeps;
   /** Where paid orders are handed to the warehouse. */
   fulfilment?: FulfilmentConfig;
+  /** Whether exception decisions that did not come through the API (Temporal UI signals) are accepted. */
+  uiDecisions?: UiDecisions;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return withFailureRule({
     ...createStockActivities(deps.db),
-    ...createExceptionActivities(deps.db),
+    ...createExceptionActivities(deps.db, deps.uiDecisions),
     ...createNotifyActivities(deps.db, deps.notifier ?? { namespace: 'default' }),
     ...createRaiseActivities(deps.temporal),
     ...createOrderActivities(deps.db, deps.fulfilment ?? {}),

@@ -35,14 +35,3 @@ export function signatureProblem(
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'signature does not match the body';
   return undefined;
 }
-
-/** Why a bearer token is not acceptable, or undefined when it is. */
-export function tokenProblem(expectedToken: string, authorization: string | undefined): string | undefined {
-  if (!authorization) return 'missing Authorization: Bearer <token> header';
-  const match = /^Bearer\s+(.+)$/i.exec(authorization);
-  if (!match) return 'Authorization header must be "Bearer <token>"';
-  const expected = Buffer.from(expectedToken);
-  const given = Buffer.from(match[1].trim());
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'token is not valid';
-  return undefined;
-}

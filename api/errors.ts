@@ -64,6 +64,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   import_conflict: 409,
   invalid_import: 400,
   cart_not_held: 409,
+  principal_exists: 409,
   unsupported_media_type: 415,
   quantity_out_of_range: 422,
 };

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { Access } from '../domain/access';
+import type { Role } from '../schemas/identity';
 import { invalidRequest } from './errors';
 
-/** Who may call a route: anyone, an upstream system (HMAC-signed), or an operator (bearer token). */
-export type Access = 'public' | 'upstream' | 'operator';
+export type { Access };
 
 export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -11,6 +12,12 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   summary: string;
   tags: string[];
   access: Access;
+  /** A stricter role than the access implies (api/access.ts `requiredRole`): `approver` to decide, `admin` to manage. */
+  role?: Role;
+  /** For an upstream route: the source (schemas/identity.ts SourceId) whose secret must sign this request. */
+  source?: (request: FastifyRequest) => string | undefined;
+  /** The body field that names who acted; filled with the authenticated person's id when left out. */
+  principalField?: 'by';
   params?: P;
   query?: Q;
   body?: B;
@@ -56,7 +63,7 @@ export function route<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = 
   app.route({
     method: spec.method,
     url: spec.url,
-    config: { access: spec.access },
+    config: { access: spec.access, role: spec.role, source: spec.source, principalField: spec.principalField },
     ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
     handler: async (request, reply) => {
       const params = parse(spec.params, request.params, 'params');

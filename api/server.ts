@@ -1,11 +1,10 @@
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { recordAudit } from '../db/audit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Database } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
 import type { Services } from '../services/context';
-import { signatureProblem, tokenProblem } from './auth';
+import { AccessControl, type AccessSettings } from './access';
 import { ZodError } from 'zod';
 import { fieldError, HttpError, invalidRequest, Refusal, refusalResponse } from './errors';
 import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
@@ -15,16 +14,15 @@ import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
 import { registerCartRoutes } from './routes/carts';
+import { registerIdentityRoutes } from './routes/identity';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
 
-export interface ApiDeps {
+export interface ApiDeps extends AccessSettings {
   database: Database;
   client: Client;
   taskQueue: string;
-  webhookSecret?: string;
-  apiToken?: string;
   /** How long a request that starts a workflow waits for its outcome before answering 202. */
   workflowWaitMs?: number;
   bodyLimitBytes?: number;
@@ -107,17 +105,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     done(null, undefined);
   });
 
-  app.addHook('preHandler', async (request) => {
-    const access = request.routeOptions.config.access ?? 'public';
-    const problem =
-      access === 'upstream' && deps.webhookSecret
-        ? signatureProblem(deps.webhookSecret, request.headers, request.rawBody ?? '')
-        : access === 'operator' && deps.apiToken
-          ? tokenProblem(deps.apiToken, request.headers.authorization)
-          : undefined;
-    if (!problem) return;
-    await auditRefusedRequest(deps.database, request, problem);
-    throw new HttpError(401, { error: 'unauthorized', message: problem });
+  const access = new AccessControl(deps.database, deps);
+  app.addHook('preHandler', (request, reply) => access.check(request, reply));
+  // Before the answer goes out, so a caller that saw its write accepted finds it attributed.
+  app.addHook('onSend', async (request, reply, payload) => {
+    await access.recordWrite(request, reply.statusCode);
+    return payload;
   });
 
   app.setErrorHandler((thrown: FastifyError | HttpError | Refusal | ZodError, request, reply) => {
@@ -144,16 +137,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);
+  registerIdentityRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
-}
-
-async function auditRefusedRequest(database: Database, request: FastifyRequest, reason: string): Promise<void> {
-  await recordAudit(database.db, {
-    actor: 'anonymous',
-    action: 'api.unauthorized',
-    subjectType: 'http_request',
-    subjectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
-    details: { reason, ip: request.ip },
-  });
 }

@@ -406,7 +406,7 @@ class LoadRun {
           location: LOCATION,
         }),
       );
-      const decision = await decideException(this.client, handle.workflowId, { action: 'approve', by: OWNER, reason: 'load benchmark approval' });
+      const decision = await decideException({ db: this.apiDatabase.db, client: this.client }, handle.workflowId, { action: 'approve', by: OWNER, reason: 'load benchmark approval' });
       if (!decision.accepted) return `approval refused: ${decision.refusal}`;
       const outcome = (await handle.result()) as ExceptionOutcome;
       if (outcome.status !== 'approved') return `exception ended ${outcome.status}`;

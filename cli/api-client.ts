@@ -1,4 +1,5 @@
 import { signedHeaders } from '../api/auth';
+import { loadConfig } from '../runtime/config';
 import type { EnvConfig } from '../schemas/config';
 
 export interface ApiClientOptions {
@@ -20,7 +21,7 @@ export interface ApiResponse {
   body: any;
 }
 
-/** Talks to a running Stockflow API, signing upstream requests and sending the operator token when configured. */
+/** Talks to a running Stockflow API as the principal of STOCKFLOW_API_TOKEN, or, without one, signing upstream requests with the fallback secret. */
 export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
@@ -45,7 +46,8 @@ export class ApiClient {
     const headers: Record<string, string> = {};
     if (payload !== undefined) headers['content-type'] = contentType;
     if (this.options.apiToken) headers.authorization = `Bearer ${this.options.apiToken}`;
-    if (payload !== undefined && kind === 'upstream' && this.options.webhookSecret) {
+    // A person with a token posts upstream data as themselves; the signature is for systems without one.
+    if (payload !== undefined && kind === 'upstream' && this.options.webhookSecret && !this.options.apiToken) {
       Object.assign(headers, signedHeaders(this.options.webhookSecret, payload));
     }
     let response: Response;
@@ -57,4 +59,15 @@ export class ApiClient {
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
+}
+
+/** The client a command uses: the environment's configuration, or `--api <url>`. */
+export function apiClientFor(options: { api?: string }): ApiClient {
+  return new ApiClient(apiClientOptions(loadConfig(), options.api));
+}
+
+/** Prints the API's refusal and makes the command exit 1. */
+export function reportFailure(response: ApiResponse): void {
+  console.error(`error ${response.status}: ${response.body?.message ?? 'unexpected response'}`);
+  process.exitCode = 1;
 }

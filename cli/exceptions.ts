@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../runtime/config';
-import { ApiClient, apiClientOptions, type ApiResponse } from './api-client';
+import { apiClientFor as client, reportFailure as fail } from './api-client';
+import { formatTable } from './format';
 
 interface Row {
   id: number;
@@ -14,21 +14,13 @@ interface Row {
   summary: string;
 }
 
-function client(options: { api?: string }): ApiClient {
-  return new ApiClient(apiClientOptions(loadConfig(), options.api));
-}
-
-function fail(response: ApiResponse): void {
-  console.error(`error ${response.status}: ${response.body?.message ?? 'unexpected response'}`);
-  process.exitCode = 1;
-}
-
 export function formatExceptionRows(rows: Row[]): string {
   if (rows.length === 0) return 'no exceptions match';
   const header = ['id', 'status', 'severity', 'type', 'subject', 'assignee', 'level', 'opened', 'summary'];
-  const cells = rows.map((r) => [String(r.id), r.status, r.severity, r.type, r.subject, r.assigneeId, String(r.escalationLevel), r.openedAt.slice(0, 19), r.summary]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  return [header, ...cells].map((line) => line.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return formatTable(
+    header,
+    rows.map((r) => [String(r.id), r.status, r.severity, r.type, r.subject, r.assigneeId, String(r.escalationLevel), r.openedAt.slice(0, 19), r.summary]),
+  );
 }
 
 /** `stockflow exceptions …`: the operator's queue, from the terminal. */
@@ -75,11 +67,11 @@ export function registerExceptionCommands(program: Command): void {
       .command(name)
       .description(description)
       .argument('<id>', 'exception id (from `list`)')
-      .requiredOption('--by <owner>', 'who decides (owner id)')
+      .option('--by <owner>', 'who decides; default and only choice: the principal your STOCKFLOW_API_TOKEN identifies (anything else is refused)')
       .option('--reason <text>', 'why', action === 'acknowledge' ? 'acknowledged' : undefined)
       .option('--api <url>', 'Stockflow API base URL');
     if (extra) cmd = extra(cmd);
-    cmd.action(async (id: string, options: { by: string; reason?: string; evidence?: string; to?: string; api?: string }) => {
+    cmd.action(async (id: string, options: { by?: string; reason?: string; evidence?: string; to?: string; api?: string }) => {
       const body = { action, by: options.by, reason: options.reason, evidence: options.evidence, to: options.to };
       const response = await client(options).post(`/v1/exceptions/${encodeURIComponent(id)}/decisions`, body, 'operator');
       if (response.status !== 200) return fail(response);

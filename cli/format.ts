@@ -10,3 +10,9 @@ export function formatStockLevels(levels: StockLevels): string {
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [`${levels.sku} — ${levels.itemName}${levels.allowNegative ? ' (may go negative)' : ''}`, line(header), ...rows.map(line)].join('\n');
 }
+
+/** Left-aligned columns as wide as their widest cell, two spaces apart. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((c) => c[i].length)));
+  return [header, ...rows].map((line) => line.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}

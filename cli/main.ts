@@ -8,6 +8,7 @@ import { reconcileCommand } from './reconcile';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
 import { registerSupplierCommands } from './suppliers';
+import { registerUserCommands } from './users';
 import { workerCommand } from './worker';
 
 const program = new Command('stockflow')
@@ -48,6 +49,7 @@ program
 registerFeedCommands(program);
 registerCatalogueCommands(program);
 registerSupplierCommands(program);
+registerUserCommands(program);
 
 program
   .command('worker')

@@ -13,10 +13,10 @@ export function registerSupplierCommands(program: Command): void {
       .command(action)
       .description(action === 'archive' ? 'archive a supplier: its feeds and history stay, new feeds are refused' : 'restore an archived supplier')
       .argument('<id>', 'the supplier id')
-      .requiredOption('--by <owner>', 'who asks (an owner id)')
+      .option('--by <owner>', 'who asks; default and only choice: the principal your STOCKFLOW_API_TOKEN identifies')
       .requiredOption('--reason <text>', 'why, for the audit trail')
       .option('--api <url>', 'Stockflow API base URL')
-      .action(async (id: string, options: { by: string; reason: string; api?: string }) => {
+      .action(async (id: string, options: { by?: string; reason: string; api?: string }) => {
         const api = new ApiClient(apiClientOptions(loadConfig(), options.api));
         const response = await api.post(`/v1/suppliers/${encodeURIComponent(id)}/${action}`, { by: options.by, reason: options.reason }, 'operator');
         if (response.status !== 200) {

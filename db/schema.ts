@@ -715,3 +715,62 @@ export const reconciliationRuns = pgTable(
   },
   (t) => [index('reconciliation_runs_ran_at_idx').on(t.ranAt)],
 );
+
+/**
+ * Who may call the API: people and service accounts, each with one role (schemas/identity.ts).
+ * A person who decides exceptions has the id of their owner entry. Never deleted: audit rows name them.
+ */
+export const principals = pgTable(
+  'principals',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('principals_kind', sql`${t.kind} IN ('user', 'service')`),
+    check('principals_role', sql`${t.role} IN ('viewer', 'operator', 'approver', 'admin')`),
+  ],
+);
+
+/**
+ * API tokens, stored as the SHA-256 of the token: the token is 32 random bytes, so a hash that
+ * cannot be reversed needs no salt or stretching. `id` is the token's public prefix, for lookup.
+ */
+export const principalTokens = pgTable(
+  'principal_tokens',
+  {
+    id: text('id').primaryKey(),
+    principalId: text('principal_id')
+      .notNull()
+      .references(() => principals.id),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('principal_tokens_principal_idx').on(t.principalId), check('principal_tokens_hash_is_sha256', sql`${t.tokenHash} ~ '^[0-9a-f]{64}$'`)],
+);
+
+/**
+ * Proof that a decision came through our API: the API writes a ticket naming the exception
+ * workflow, who decides and what, and the workflow consumes it (once) before accepting the
+ * decision. A Temporal UI user can send the same Update but cannot write this table.
+ */
+export const decisionTickets = pgTable(
+  'decision_tickets',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    principalId: text('principal_id').notNull(),
+    action: text('action').notNull(),
+    createdAt: createdAt(),
+    consumedAt: timestamp('consumed_at', { withTimezone: true }),
+    /** The decision's sequence number in the workflow: a retried claim of the same decision succeeds again. */
+    consumedSeq: integer('consumed_seq'),
+  },
+  (t) => [index('decision_tickets_created_idx').on(t.createdAt)],
+);

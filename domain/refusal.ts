@@ -17,7 +17,8 @@ export type ServiceRefusalCode =
   | 'import_conflict'
   | 'invalid_import'
   | 'invalid_lines'
-  | 'cart_not_held';
+  | 'cart_not_held'
+  | 'principal_exists';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 

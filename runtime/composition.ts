@@ -3,7 +3,8 @@ import { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { ApiDeps } from '../api/server';
 import { connect, type Database } from '../db/connection';
-import { allocationRulesOf, feedRulesOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
+import { allocationRulesOf, feedRulesOf, oidcSettingsOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
+import { loadSourceSecrets } from './source-secrets';
 import type { WorkerOptions } from '../workers/worker';
 
 /** Database connections per process, shared by its worker and API (docs: "20 per process"). */
@@ -74,6 +75,9 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     taskQueue: config.STOCKFLOW_TASK_QUEUE,
     webhookSecret: config.STOCKFLOW_WEBHOOK_SECRET,
     apiToken: config.STOCKFLOW_API_TOKEN,
+    sourceSecrets: loadSourceSecrets(config.STOCKFLOW_SOURCE_SECRETS_FILE),
+    oidc: oidcSettingsOf(config),
+    authFailureLimit: config.STOCKFLOW_AUTH_FAILURE_LIMIT,
     feedRules: feedRulesOf(config),
     feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
     orderWindows: orderWindowsOf(config),
@@ -99,6 +103,7 @@ function activityDepsOf(
     },
     temporal: { client: parts.client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
     fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL, log: prefixed('fulfilment') },
+    uiDecisions: config.STOCKFLOW_UI_DECISIONS,
   };
 }
 

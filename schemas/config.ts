@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FeedRules } from './feeds';
 import { DurationSeconds } from './duration';
+import { OidcSettings, UiDecisions } from './identity';
 import { OrderWindows, type AllocationRules } from './orders';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
@@ -35,7 +36,22 @@ export const EnvConfig = z.object({
   STOCKFLOW_PG_PORT: port.default(54329),
   STOCKFLOW_DATA_DIR: z.string().min(1).default('.data'),
   STOCKFLOW_WEBHOOK_SECRET: optionalText,
+  /** The bootstrap admin token: enough to add users and issue their tokens. */
   STOCKFLOW_API_TOKEN: optionalText,
+  /** JSON file `{ "<source id>": "<secret>" }` with each upstream system's own signing secret. */
+  STOCKFLOW_SOURCE_SECRETS_FILE: optionalText,
+  /** OIDC: bearer JWTs from this issuer, for this audience, signed by a key of this JWKS, are accepted. */
+  STOCKFLOW_OIDC_ISSUER: optionalText,
+  STOCKFLOW_OIDC_AUDIENCE: optionalText,
+  STOCKFLOW_OIDC_JWKS_URL: optionalText.pipe(z.url({ error: 'must be an http(s) URL' }).optional()),
+  /** The claim holding the Stockflow role(s): an array or a space-separated string; the strongest counts. */
+  STOCKFLOW_OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** The claim naming the principal (decisions are recorded under it, so it matches the owner id). */
+  STOCKFLOW_OIDC_ID_CLAIM: z.string().min(1).default('sub'),
+  /** Decisions sent as signals (the Temporal UI) carry no identity: `deny` refuses them, `allow` accepts them. */
+  STOCKFLOW_UI_DECISIONS: UiDecisions.default('deny'),
+  /** Failed authentications per minute from one address before it is answered 429 (per API process). */
+  STOCKFLOW_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Where the Temporal Web UI lives, for links in notifications and CLI output. */
   TEMPORAL_UI_URL: optionalText,
   /** Owners and ownership rules, loaded into Postgres on first start. */
@@ -107,4 +123,13 @@ export function allocationRulesOf(config: EnvConfig): AllocationRules {
     splitChannels: config.STOCKFLOW_SPLIT_SHIPMENT_CHANNELS,
     backorderLeadSeconds: config.STOCKFLOW_BACKORDER_LEAD_TIME,
   };
+}
+
+/** The OIDC settings, when the issuer, audience and JWKS URL are all set (none set: OIDC is off). */
+export function oidcSettingsOf(config: EnvConfig): OidcSettings | undefined {
+  const parts = { issuer: config.STOCKFLOW_OIDC_ISSUER, audience: config.STOCKFLOW_OIDC_AUDIENCE, jwksUrl: config.STOCKFLOW_OIDC_JWKS_URL };
+  const missing = Object.entries(parts).filter(([, v]) => v === undefined);
+  if (missing.length === 3) return undefined;
+  if (missing.length > 0) throw new Error('invalid configuration: STOCKFLOW_OIDC_ISSUER, STOCKFLOW_OIDC_AUDIENCE and STOCKFLOW_OIDC_JWKS_URL are set together or not at all');
+  return OidcSettings.parse({ ...parts, rolesClaim: config.STOCKFLOW_OIDC_ROLES_CLAIM, idClaim: config.STOCKFLOW_OIDC_ID_CLAIM });
 }

@@ -73,8 +73,12 @@ export interface DecisionRecord {
   reason?: string;
   outcome: 'accepted' | 'refused';
   refusal?: string;
+  /** How the decision arrived: through the API (authenticated), as a signal (the Temporal UI), or as an update sent straight to Temporal. */
+  via?: DecisionPath;
   at: string;
 }
+
+export type DecisionPath = 'api' | 'signal' | 'update';
 
 /** What the `state` query returns: the whole current picture of one exception. */
 export interface ExceptionState {

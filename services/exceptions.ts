@@ -1,4 +1,5 @@
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { issueDecisionTicket } from '../db/decision-tickets';
 import { getException } from '../db/exceptions';
 import { replaceOwnership, getOwnership } from '../db/ownership';
 import { Refusal } from '../domain/refusal';
@@ -36,11 +37,16 @@ export function raiseException(s: Pick<Services, 'client' | 'taskQueue'>, raise:
 
 export type DecisionResult = { accepted: true; outcome: DecisionOutcome } | { accepted: false; refusal: string };
 
-/** Sends a decision as a Workflow Update, so a refusal (and its reason) comes back synchronously. */
-export async function decideException(client: Client, workflowId: string, decision: DecisionInput): Promise<DecisionResult> {
-  const handle = client.workflow.getHandle<typeof exceptionHold>(workflowId);
+/**
+ * Sends a decision as a Workflow Update, so a refusal (and its reason) comes back synchronously,
+ * with a ticket that proves to the workflow it came through here (`decision.by` is already the
+ * authenticated principal: api/access.ts).
+ */
+export async function decideException(s: Pick<Services, 'db' | 'client'>, workflowId: string, decision: DecisionInput): Promise<DecisionResult> {
+  const handle = s.client.workflow.getHandle<typeof exceptionHold>(workflowId);
+  const ticket = await issueDecisionTicket(s.db, { workflowId, by: decision.by, action: decision.action });
   try {
-    return { accepted: true, outcome: await handle.executeUpdate(decideUpdate, { args: [decision] }) };
+    return { accepted: true, outcome: await handle.executeUpdate(decideUpdate, { args: [{ ...decision, ticket }] }) };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
       const cause = error.cause as { message?: string } | undefined;
@@ -60,7 +66,7 @@ export async function decideExceptionById(s: Services, id: number, decision: Dec
   if (RESOLVED.includes(found.exception.status as Status)) {
     throw new Refusal('already_resolved', `exception ${id} is already ${found.exception.status}`);
   }
-  const result = await decideException(s.client, found.exception.workflowId, decision);
+  const result = await decideException(s, found.exception.workflowId, decision);
   if (!result.accepted) throw new Refusal('decision_refused', result.refusal);
   return result.outcome;
 }

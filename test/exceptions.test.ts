@@ -11,7 +11,7 @@ import { waitFor } from '../runtime/wait';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
 import type { OwnershipConfigInput } from '../schemas/ownership';
 import { approveSignal } from '../workflows/exception-messages';
-import { createTestDatabase, defaultApiSettings, infra, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 
@@ -72,7 +72,9 @@ describe('exceptions: hold, decide, escalate', () => {
       });
     });
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    // This suite also decides through signals, as the Temporal UI does: allowed here (identity.test.ts covers deny).
     worker = await startTestWorker(database, 'exceptions', {
+      uiDecisions: 'allow',
       notifier: {
         namespace: infra().namespace,
         webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
@@ -165,7 +167,7 @@ describe('exceptions: hold, decide, escalate', () => {
     });
     const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(handle.workflowId);
-    const decided = await decideException(infra().client, handle.workflowId, { action: 'reject', by: 'bob', reason: 'the supplier sent a test file' });
+    const decided = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'reject', by: 'bob', reason: 'the supplier sent a test file' });
     assert.equal(decided.accepted, true);
     assert.equal((await handle.result()).status, 'rejected');
     assert.equal((await getStockLevels(database.db, 'P-3'))?.total.onHand, 0);
@@ -181,11 +183,11 @@ describe('exceptions: hold, decide, escalate', () => {
     const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
     await openedState(handle.workflowId);
 
-    const stranger = await decideException(infra().client, handle.workflowId, { action: 'approve', by: 'frank', reason: 'looks fine', evidence: 'trust me' });
+    const stranger = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'approve', by: 'frank', reason: 'looks fine', evidence: 'trust me' });
     assert.equal(stranger.accepted, false);
     assert.match((stranger as { refusal: string }).refusal, /frank may not decide this exception/);
 
-    const noEvidence = await decideException(infra().client, handle.workflowId, { action: 'approve', by: 'alice', reason: 'looks fine' });
+    const noEvidence = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'approve', by: 'alice', reason: 'looks fine' });
     assert.equal(noEvidence.accepted, false);
     assert.match((noEvidence as { refusal: string }).refusal, /evidence is required/);
 
@@ -198,7 +200,7 @@ describe('exceptions: hold, decide, escalate', () => {
       { actor: 'alice', action: 'exception.approve.refused' },
     ]);
 
-    const approved = await decideException(infra().client, handle.workflowId, { action: 'approve', by: 'dave', reason: 'recount confirmed', evidence: 'count sheet CS-12' });
+    const approved = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'approve', by: 'dave', reason: 'recount confirmed', evidence: 'count sheet CS-12' });
     assert.equal(approved.accepted, true, 'an approver may decide any exception');
     assert.equal((await handle.result()).status, 'approved');
     const [row] = await database.sql`SELECT evidence FROM exceptions WHERE workflow_id = ${handle.workflowId}`;
@@ -249,7 +251,7 @@ describe('exceptions: hold, decide, escalate', () => {
   it('stops the acknowledgement clock on acknowledge, then escalates on the resolution SLA', async () => {
     const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'slow_fix' }));
     await openedState(handle.workflowId);
-    const ack = await decideException(infra().client, handle.workflowId, { action: 'acknowledge', by: 'alice', reason: 'looking' });
+    const ack = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'acknowledge', by: 'alice', reason: 'looking' });
     assert.equal(ack.accepted, true);
     const state = await waitFor(
       'the resolution escalation',
@@ -287,7 +289,7 @@ describe('exceptions: hold, decide, escalate', () => {
       assert.equal(state.assigneeId, 'bob');
       const [escalation] = (await events(handle.workflowId)).filter((r) => r.action === 'escalate');
       assert.ok(escalation.after_seconds >= 3 && escalation.after_seconds < 20, `escalated after ${escalation.after_seconds}s, SLA 3s`);
-      await decideException(infra().client, handle.workflowId, { action: 'reject', by: 'bob', reason: 'test done' });
+      await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'reject', by: 'bob', reason: 'test done' });
       await handle.result();
     } finally {
       await first.stop();
@@ -301,7 +303,7 @@ describe('exceptions: hold, decide, escalate', () => {
     await Promise.all(handles.map((h) => openedState(h.workflowId)));
     const resolved = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, raise({ type: 'visibility_check' }));
     await openedState(resolved.workflowId);
-    await decideException(infra().client, resolved.workflowId, { action: 'reject', by: 'alice', reason: 'noise' });
+    await decideException({ db: database.db, client: infra().client }, resolved.workflowId, { action: 'reject', by: 'alice', reason: 'noise' });
     await resolved.result();
 
     const query = `TaskQueue = "${worker.taskQueue}" AND ExceptionType = "visibility_check" AND ExceptionStatus = "open" AND OwnerId = "alice"`;
@@ -318,8 +320,13 @@ describe('exceptions: hold, decide, escalate', () => {
     const TOKEN = 'exceptions-token';
     const headers = { authorization: `Bearer ${TOKEN}` };
 
+    let asAlice: Record<string, string>;
+    let asFrank: Record<string, string>;
+
     before(async () => {
       app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: TOKEN });
+      asAlice = await principalWithToken(database, 'alice', 'approver');
+      asFrank = await principalWithToken(database, 'frank', 'approver');
     });
 
     after(async () => {
@@ -338,11 +345,11 @@ describe('exceptions: hold, decide, escalate', () => {
       const [row] = listed.json().exceptions;
       assert.equal(row.workflowId, workflowId);
 
-      const refused = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'approve', by: 'frank', reason: 'mine now' } });
+      const refused = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers: asFrank, payload: { action: 'approve', reason: 'mine now' } });
       assert.equal(refused.statusCode, 403);
       assert.match(refused.json().message, /frank may not decide this exception/);
 
-      const accepted = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'reject', by: 'alice', reason: 'duplicate of a known issue' } });
+      const accepted = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers: asAlice, payload: { action: 'reject', reason: 'duplicate of a known issue' } });
       assert.equal(accepted.statusCode, 200, accepted.body);
       assert.equal(accepted.json().status, 'rejected');
 
@@ -351,12 +358,12 @@ describe('exceptions: hold, decide, escalate', () => {
         shown.json().history.map((h: { action: string; outcome: string }) => `${h.action}:${h.outcome}`),
         ['open:accepted', 'approve:refused', 'reject:accepted'],
       );
-      const again = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers, payload: { action: 'approve', by: 'alice', reason: 'changed my mind' } });
+      const again = await app.inject({ method: 'POST', url: `/v1/exceptions/${row.id}/decisions`, headers: asAlice, payload: { action: 'approve', reason: 'changed my mind' } });
       assert.equal(again.statusCode, 409);
     });
 
     it('refuses a decision with a missing field, naming it', async () => {
-      const response = await app.inject({ method: 'POST', url: '/v1/exceptions/1/decisions', headers, payload: { action: 'reassign', by: 'alice', reason: 'holiday' } });
+      const response = await app.inject({ method: 'POST', url: '/v1/exceptions/1/decisions', headers: asAlice, payload: { action: 'reassign', reason: 'holiday' } });
       assert.equal(response.statusCode, 400);
       assert.equal(response.json().issues[0].field, 'to');
     });

@@ -188,13 +188,13 @@ describe('supplier feed ingest', () => {
     assert.deepEqual(spike.context.diff, { lastKnown: 100, proposed: 1000 });
 
     await waitFor('the exceptions to open', async () => ((await exceptionsOf('supplier_feed_line')).length >= 2 ? true : undefined));
-    const approved = await decideException(infra().client, spike.workflow_id, { action: 'approve', by: 'buyer', reason: 'supplier confirmed a new shipment' });
+    const approved = await decideException({ db: database.db, client: infra().client }, spike.workflow_id, { action: 'approve', by: 'buyer', reason: 'supplier confirmed a new shipment' });
     assert.equal(approved.accepted, true);
     assert.equal(await onHand('F-4'), 1000);
 
-    const noEvidence = await decideException(infra().client, negative.workflow_id, { action: 'approve', by: 'buyer', reason: 'backordered' });
+    const noEvidence = await decideException({ db: database.db, client: infra().client }, negative.workflow_id, { action: 'approve', by: 'buyer', reason: 'backordered' });
     assert.equal(noEvidence.accepted, false, 'a negative quantity overrides a policy and needs evidence');
-    const withEvidence = await decideException(infra().client, negative.workflow_id, { action: 'approve', by: 'buyer', reason: 'backordered', evidence: 'supplier email 2026-11-20' });
+    const withEvidence = await decideException({ db: database.db, client: infra().client }, negative.workflow_id, { action: 'approve', by: 'buyer', reason: 'backordered', evidence: 'supplier email 2026-11-20' });
     assert.equal(withEvidence.accepted, true);
     assert.equal(await onHand('F-NEG'), -5);
   });
@@ -215,7 +215,7 @@ describe('supplier feed ingest', () => {
     for (let i = 0; i < 10; i++) assert.equal(await onHand(`K-${i}`), 20, 'the last known-good stock stays');
     assert.equal(quarantine.context.diff.length, 5);
 
-    const approved = await decideException(infra().client, quarantine.workflow_id, { action: 'approve', by: 'ops', reason: 'supplier confirmed the file' });
+    const approved = await decideException({ db: database.db, client: infra().client }, quarantine.workflow_id, { action: 'approve', by: 'ops', reason: 'supplier confirmed the file' });
     assert.equal(approved.accepted, true);
     const summary = await finished(workflowId);
     assert.equal(summary.phase, 'done');
@@ -231,7 +231,7 @@ describe('supplier feed ingest', () => {
       const rows = (await exceptionsOf('supplier_feed_quarantine')).filter((r) => r.subject === 'acme/q-2');
       return rows.length === 1 ? rows : undefined;
     });
-    await decideException(infra().client, quarantine.workflow_id, { action: 'reject', by: 'ops', reason: 'test file from the supplier' });
+    await decideException({ db: database.db, client: infra().client }, quarantine.workflow_id, { action: 'reject', by: 'ops', reason: 'test file from the supplier' });
     const summary = await finished(response.json().workflowId);
     assert.equal(summary.phase, 'discarded');
     const outcomes = await lineOutcomes('q-2');

@@ -8,6 +8,7 @@ import type { NotifierConfig } from '../activities/notify';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
+import { addPrincipal, issueToken } from '../db/principals';
 import { apiSettingsOf } from '../runtime/composition';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
 import { removeDataDir } from '../runtime/postgres-as-root';
@@ -15,6 +16,7 @@ import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
 import { allocationRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
+import type { Role, UiDecisions } from '../schemas/identity';
 import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
 import { RecordingLogger } from './log-recorder';
@@ -128,7 +130,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -141,6 +143,7 @@ export async function startTestWorker(
     notifier: options.notifier ?? { namespace: s.namespace, log: () => undefined },
     temporal: { client: s.client, taskQueue },
     fulfilment: options.fulfilment ?? { log: () => undefined },
+    uiDecisions: options.uiDecisions,
   });
   const running = worker.run();
   return {
@@ -151,6 +154,14 @@ export async function startTestWorker(
       await running;
     },
   };
+}
+
+/** A stored principal with the role, and a fresh API token for it, as `Authorization` headers. */
+export async function principalWithToken(database: Database, id: string, role: Role, ttlSeconds = 3600): Promise<{ authorization: string }> {
+  await addPrincipal(database.db, { id, kind: 'user', name: id, role }, 'test-setup');
+  const issued = await issueToken(database.db, id, ttlSeconds, 'test-setup');
+  if (!issued) throw new Error(`principal ${id} is revoked`);
+  return { authorization: `Bearer ${issued.token}` };
 }
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */

@@ -13,7 +13,7 @@ import { waitFor } from '../runtime/wait';
 import { OrderWindows, type OrderState } from '../schemas/orders';
 import { StockOperation } from '../schemas/stock';
 import { OrderId, StockflowFlow } from '../workflows/search-attributes';
-import { createTestDatabase, defaultApiSettings, infra, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, startTestWorker, type RunningWorker, principalWithToken } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
 
 const SECRET = 'orders-webhook-secret';
@@ -307,8 +307,8 @@ describe('orders: trigger to outcome', () => {
     const retry = await api.inject({
       method: 'POST',
       url: '/v1/orders/silent-1/fulfilment-retries',
-      headers: operator,
-      payload: { by: 'finn', reason: 'warehouse back up' },
+      headers: await principalWithToken(database, 'finn', 'operator'),
+      payload: { reason: 'warehouse back up' },
     });
     assert.equal(retry.statusCode, 202, retry.body);
     await waitFor('the second hand-off', async () => (handOffs.some((h) => h.orderId === 'silent-1' && h.attempt === 2) ? true : undefined));

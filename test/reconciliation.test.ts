@@ -96,7 +96,7 @@ describe('daily reconciliation and the reservation sweep', () => {
         ],
       );
 
-      const decided = await decideException(infra().client, raised[1].workflow_id, { action: 'approve', by: 'ivy', reason: 'no such order' });
+      const decided = await decideException({ db: database.db, client: infra().client }, raised[1].workflow_id, { action: 'approve', by: 'ivy', reason: 'no such order' });
       assert.equal(decided.accepted, true);
       const [reservation] = await database.sql`SELECT status FROM reservations WHERE idempotency_key = 'ghost/reserve/1'`;
       assert.equal(reservation.status, 'expired');

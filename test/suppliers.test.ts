@@ -7,10 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
-import { createTestDatabase, defaultApiSettings, infra, uniqueTaskQueue } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, uniqueTaskQueue } from './harness';
 
 const TOKEN = 'suppliers-token';
-const operator = { authorization: `Bearer ${TOKEN}` };
 const CLI = path.join(__dirname, '..', 'cli', 'main.ts');
 
 /** Archiving is a soft delete: the supplier's history stays, new work for it is refused until it is restored. */
@@ -18,6 +17,7 @@ describe('suppliers: archive and restore', () => {
   let database: Database;
   let app: FastifyInstance;
   let baseUrl: string;
+  let operator: { authorization: string };
 
   before(async () => {
     database = await createTestDatabase();
@@ -25,6 +25,7 @@ describe('suppliers: archive and restore', () => {
     app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: uniqueTaskQueue('suppliers'), apiToken: TOKEN });
     await app.listen({ host: '127.0.0.1', port: 0 });
     baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    operator = await principalWithToken(database, 'ops', 'operator');
     const put = await app.inject({ method: 'PUT', url: '/v1/suppliers/oldco', headers: operator, payload: { name: 'Old Co', location: 'DS' } });
     assert.equal(put.statusCode, 200, put.body);
   });
@@ -37,7 +38,7 @@ describe('suppliers: archive and restore', () => {
   /** The `stockflow` command a person runs, against this suite's API. */
   function stockflow(...args: string[]) {
     return promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args, '--api', baseUrl], {
-      env: { ...process.env, STOCKFLOW_API_TOKEN: TOKEN },
+      env: { ...process.env, STOCKFLOW_API_TOKEN: operator.authorization.slice('Bearer '.length) },
     }).then(
       (done) => ({ code: 0, ...done }),
       (failed: { code: number; stdout: string; stderr: string }) => failed,
@@ -48,9 +49,9 @@ describe('suppliers: archive and restore', () => {
     app.inject({ method: 'POST', url: '/v1/suppliers/oldco/feeds', headers: { 'content-type': 'application/json' }, payload: { feedId, lines: [{ sku: 'X', quantity: 1, sequence: 1 }] } });
 
   it('archives from the CLI, audited with who and why, and refuses new feeds, mappings and edits while archived', async () => {
-    const archived = await stockflow('suppliers', 'archive', 'oldco', '--by', 'ops', '--reason', 'registered by mistake');
+    const archived = await stockflow('suppliers', 'archive', 'oldco', '--reason', 'registered by mistake');
     assert.equal(archived.stdout.trim(), 'oldco archived');
-    const again = await stockflow('suppliers', 'archive', 'oldco', '--by', 'ops', '--reason', 'twice');
+    const again = await stockflow('suppliers', 'archive', 'oldco', '--reason', 'twice');
     assert.equal(again.stdout.trim(), 'oldco was already archived: nothing changed');
 
     const refusedFeed = await feed('after-archive');
@@ -71,17 +72,17 @@ describe('suppliers: archive and restore', () => {
   });
 
   it('restores from the CLI, after which the supplier takes feeds again', async () => {
-    const restored = await stockflow('suppliers', 'restore', 'oldco', '--by', 'ops', '--reason', 'back in business');
+    const restored = await stockflow('suppliers', 'restore', 'oldco', '--reason', 'back in business');
     assert.equal(restored.stdout.trim(), 'oldco restored');
     const accepted = await feed('after-restore');
     assert.equal(accepted.statusCode, 202, accepted.body);
   });
 
   it('says which supplier is unknown, from the API and the CLI', async () => {
-    const response = await app.inject({ method: 'POST', url: '/v1/suppliers/nobody/archive', headers: operator, payload: { by: 'ops', reason: 'typo' } });
+    const response = await app.inject({ method: 'POST', url: '/v1/suppliers/nobody/archive', headers: operator, payload: { reason: 'typo' } });
     assert.equal(response.statusCode, 404, response.body);
     assert.equal(response.json().message, 'supplierId: unknown supplier "nobody"');
-    const cli = await stockflow('suppliers', 'archive', 'nobody', '--by', 'ops', '--reason', 'typo');
+    const cli = await stockflow('suppliers', 'archive', 'nobody', '--reason', 'typo');
     assert.equal(cli.code, 1);
     assert.match(cli.stderr, /error 404: supplierId: unknown supplier "nobody"/);
   });

@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { decisionProblems } from '../domain/decision-shape';
-import type { Decision, DecisionInput, DecisionRecord, ExceptionState, ExceptionStatus, RaiseExceptionInput } from '../schemas/exceptions';
+import type { Decision, DecisionInput, DecisionPath, DecisionRecord, ExceptionState, ExceptionStatus, RaiseExceptionInput } from '../schemas/exceptions';
 import type { OperationResult } from '../schemas/stock';
 import {
   acknowledgeSignal,
@@ -49,7 +49,7 @@ import {
   SupplierId,
 } from './search-attributes';
 
-const { openException, recordExceptionEvent, findOwner, applyStockOperation } = proxyActivities<Activities>({
+const { openException, recordExceptionEvent, findOwner, applyStockOperation, checkDecisionOrigin } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -75,7 +75,7 @@ export async function exceptionHold(raise: RaiseExceptionInput): Promise<Excepti
   setHandler(occurredSignal, (again) => held.occurred(again));
   // Handlers return their work so `allHandlersFinished` waits for decisions still queued.
   const signalled = (action: Decision['action']) => async (payload: DecisionPayload) => {
-    await held.serially(() => held.decide({ ...payload, action } as DecisionInput));
+    await held.serially(() => held.decide({ ...payload, action } as DecisionInput, 'signal'));
   };
   setHandler(acknowledgeSignal, signalled('acknowledge'));
   setHandler(approveSignal, signalled('approve'));
@@ -84,8 +84,8 @@ export async function exceptionHold(raise: RaiseExceptionInput): Promise<Excepti
   setHandler(commentSignal, signalled('comment'));
   setHandler(
     decideUpdate,
-    async (decision) => {
-      const outcome = await held.serially(() => held.decide(decision));
+    async ({ ticket, ...decision }) => {
+      const outcome = await held.serially(() => held.decide(decision as DecisionInput, 'update', ticket));
       if (!outcome.accepted) throw ApplicationFailure.create({ type: 'decision_refused', message: outcome.refusal, nonRetryable: true });
       return outcome;
     },
@@ -184,18 +184,22 @@ class ExceptionCase {
     return run;
   }
 
-  async decide(decision: DecisionInput): Promise<DecisionOutcome> {
+  async decide(decision: DecisionInput, sentAs: Exclude<DecisionPath, 'api'>, ticket?: string): Promise<DecisionOutcome> {
     await condition(() => this.state !== undefined);
     const state = this.state as ExceptionState;
     const seq = this.seq++;
-    const refusal = (await this.refusalFor(decision)) ?? (decision.action === 'approve' ? await this.applyHeldChange() : undefined);
+    const path = await this.pathOf(decision, sentAs, seq, ticket);
+    const refusal =
+      (path ? this.pathRefusal(decision, path) : undefined) ??
+      (await this.refusalFor(decision)) ??
+      (decision.action === 'approve' ? await this.applyHeldChange() : undefined);
     if (refusal) {
-      await this.record(seq, decision, 'refused', { refusal });
+      await this.record(seq, decision, 'refused', { refusal }, path?.via);
       return { accepted: false, status: state.status, refusal };
     }
     const changes = this.changesFor(decision);
     Object.assign(state, changes);
-    await this.record(seq, decision, 'accepted', changes);
+    await this.record(seq, decision, 'accepted', changes, path?.via);
     if (decision.action === 'acknowledge') await (await this.startedClock())?.signal(clockAcknowledgedSignal);
     if (decision.action === 'reassign') await (await this.startedClock())?.signal(clockReassignedSignal, { assigneeId: decision.to });
     this.publish();
@@ -203,6 +207,27 @@ class ExceptionCase {
       await this.tellWaitingWorkflow(this.raise.notifyWorkflowId, { exceptionWorkflowId: state.workflowId, status: state.status, by: decision.by, reason: decision.reason });
     }
     return { accepted: true, status: state.status };
+  }
+
+  /**
+   * Which way a decision came. Neither a signal nor an update says who sent it, so the API proves
+   * its decisions with a ticket only it can write (db/decision-tickets.ts); anything else came
+   * straight to Temporal (the UI, the CLI), with a `by` nobody checked. Runs recorded before
+   * decisions were told apart replay without the check.
+   */
+  private async pathOf(decision: DecisionInput, sentAs: Exclude<DecisionPath, 'api'>, seq: number, ticket?: string): Promise<{ via: DecisionPath; others: 'allow' | 'deny' } | undefined> {
+    if (!patched('decision-paths')) return undefined;
+    const state = this.state as ExceptionState;
+    const origin = await checkDecisionOrigin({ ticket, workflowId: state.workflowId, by: decision.by, action: decision.action, seq });
+    return { via: origin.fromApi ? 'api' : sentAs, others: origin.otherDecisions };
+  }
+
+  private pathRefusal(decision: DecisionInput, path: { via: DecisionPath; others: 'allow' | 'deny' }): string | undefined {
+    if (path.via === 'api') return undefined;
+    const how = path.via === 'signal' ? 'as a signal (the Temporal UI)' : 'straight to Temporal';
+    if (path.others === 'deny') return `a decision sent ${how} carries no checked identity and is refused here (STOCKFLOW_UI_DECISIONS=deny): decide through the API or \`stockflow exceptions\``;
+    if (decision.action === 'approve' && this.state?.requiresEvidence) return `approving this exception overrides a policy: that goes through the API, where the approver is authenticated, not ${how}`;
+    return undefined;
   }
 
   private async refusalFor(decision: DecisionInput): Promise<string | undefined> {
@@ -259,7 +284,13 @@ class ExceptionCase {
     }
   }
 
-  private async record(seq: number, decision: DecisionInput, outcome: 'accepted' | 'refused', detail: Partial<ExceptionState> & { refusal?: string }): Promise<void> {
+  private async record(
+    seq: number,
+    decision: DecisionInput,
+    outcome: 'accepted' | 'refused',
+    detail: Partial<ExceptionState> & { refusal?: string },
+    via?: DecisionPath,
+  ): Promise<void> {
     const state = this.state as ExceptionState;
     const { refusal, ...changes } = detail;
     await recordExceptionEvent({
@@ -271,6 +302,7 @@ class ExceptionCase {
       outcome,
       reason: decision.reason,
       details: {
+        ...(via ? { via } : {}),
         ...(refusal ? { refusal } : {}),
         ...(decision.action === 'approve' && decision.evidence ? { evidence: decision.evidence } : {}),
         ...(decision.action === 'reassign' ? { to: decision.to } : {}),
@@ -294,6 +326,7 @@ class ExceptionCase {
       reason: decision.reason,
       outcome,
       refusal,
+      ...(via ? { via } : {}),
       at: new Date().toISOString(),
     };
     state.history.push(entry);
@@ -374,7 +407,7 @@ class ExceptionCase {
         `Status: **${s.status}** · assigned to **${s.assigneeId}** (owner ${s.ownerId}, backup ${s.backupId}, escalation ${s.escalationId}) · escalation level ${s.escalationLevel}${s.slaDueAt ? ` · next escalation ${s.slaDueAt}` : ''}`,
         s.heldChange ? `Held change: \`${JSON.stringify(s.heldChange)}\`` : 'No stock change is held.',
         s.requiresEvidence ? 'Approving overrides a policy: send `approve` with `evidence`.' : '',
-        `Decide with a signal: \`{"by": "<owner id>", "reason": "…"}\` to acknowledge, approve, reject or comment; reassign also takes \`"to"\`.`,
+        `Decide with \`stockflow exceptions approve|reject|ack|reassign|comment ${s.exceptionId}\` or the API (as yourself). Signals (\`{"by": "<owner id>", "reason": "…"}\`) are accepted only where STOCKFLOW_UI_DECISIONS=allow.`,
       ]
         .filter(Boolean)
         .join('\n\n'),

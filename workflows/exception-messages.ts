@@ -28,8 +28,11 @@ export interface DecisionOutcome {
   refusal?: string;
 }
 
+/** A decision as the API sends it: with the ticket (db/decision-tickets.ts) that proves it came through the API. */
+export type TicketedDecision = DecisionInput & { ticket?: string };
+
 /** A decision answered synchronously: refused decisions fail the update with the reason. */
-export const decideUpdate = defineUpdate<DecisionOutcome, [DecisionInput]>('decide');
+export const decideUpdate = defineUpdate<DecisionOutcome, [TicketedDecision]>('decide');
 
 export const stateQuery = defineQuery<ExceptionState>('state');
 

@@ -134,6 +134,8 @@ export function registerExceptionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       summary: 'Acknowledge, approve, reject, reassign or comment; refused decisions answer 403 with the reason (and are audited)',
       tags: ['exceptions'],
       access: 'operator',
+      role: 'approver',
+      principalField: 'by',
       params: IdParams,
       body: Decision,
       responses: {
@@ -167,6 +169,7 @@ export function registerExceptionRoutes(app: FastifyInstance, deps: ApiDeps): vo
       summary: 'Replace the ownership rules (owners are added or updated, never removed)',
       tags: ['ownership'],
       access: 'operator',
+      role: 'admin',
       body: OwnershipConfig,
       responses: { 200: { description: 'the rules now in force', schema: OwnershipConfig }, 400: { description: 'invalid, naming the bad entry', schema: ErrorBody } },
     },

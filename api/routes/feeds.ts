@@ -4,6 +4,7 @@ import { Refusal } from '../../domain/refusal';
 import { feedStatus, submitFeed } from '../../services/feeds';
 import { archiveSupplier, mapSupplierSkus, registerSupplier, restoreSupplier } from '../../services/suppliers';
 import { FeedId, SupplierId } from '../../schemas/feeds';
+import { sourceOf } from '../../schemas/identity';
 import { SkuMap, SupplierArchival, SupplierRegistration } from '../../schemas/suppliers';
 import { ErrorBody } from '../errors';
 import { route } from '../route';
@@ -22,6 +23,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
       summary: 'Receive a supplier stock feed (application/json or text/csv with a "sku,quantity,sequence" header); stored, then ingested by a workflow',
       tags: ['feeds'],
       access: 'upstream',
+      source: (request) => sourceOf.supplier((request.params as { supplierId?: unknown }).supplierId),
       params: SupplierParams,
       query: z.object({ feedId: FeedId.optional().describe('the feed id for a CSV feed; default: a hash of the content') }),
       bodyLimit: deps.feedBodyLimitBytes,
@@ -114,6 +116,7 @@ export function registerFeedRoutes(app: FastifyInstance, deps: ApiDeps): void {
             : 'Restore an archived supplier',
         tags: ['feeds'],
         access: 'operator',
+        principalField: 'by',
         params: SupplierParams,
         body: SupplierArchival,
         responses: {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findOrders, type OrderRecord } from '../../db/orders';
 import { receiveOrderEvent, retryFulfilment } from '../../services/orders';
+import { sourceOf } from '../../schemas/identity';
 import { OwnerId } from '../../schemas/ownership';
 import { ChannelId, OrderEvent, OrderId, OrderLookup, PlacementAnswer } from '../../schemas/orders';
 import { ErrorBody, fieldError } from '../errors';
@@ -65,6 +66,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
       summary: 'An upstream order or fulfilment event; delivered to the workflow order/<channel>/<orderId> (started by the first event)',
       tags: ['orders'],
       access: 'upstream',
+      source: (request) => sourceOf.channel((request.body as { channel?: unknown } | undefined)?.channel),
       body: OrderEvent,
       responses: {
         202: { description: 'a new event, delivered to its order', schema: EventAccepted },
@@ -113,6 +115,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
       summary: 'Hand an order nobody acknowledged to the warehouse again (the retry path of its exception)',
       tags: ['orders'],
       access: 'operator',
+      principalField: 'by',
       params: z.object({ orderId: OrderId }),
       body: z.object({ channel: ChannelId.optional(), by: OwnerId, reason: z.string().trim().min(1, 'must say why').max(1000) }),
       responses: {

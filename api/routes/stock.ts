@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { getStockLevels } from '../../db/levels';
 import { requestStockMovement } from '../../services/stock-movement';
 import { Sku } from '../../schemas/common';
+import { sourceOf } from '../../schemas/identity';
 import { BalanceView, MovementRequest, OperationResult, StockLevels } from '../../schemas/stock';
 import { StockListQuery } from '../../schemas/catalogue';
 import { stockAsOf, stockPage } from '../../services/catalogue';
@@ -68,6 +69,7 @@ export function registerStockRoutes(app: FastifyInstance, deps: ApiDeps): void {
       summary: 'Request a stock operation (receipt, issue, adjustment, transfer, incoming, cycle count); runs as a workflow keyed by its idempotency key',
       tags: ['stock'],
       access: 'upstream',
+      source: sourceOf.warehouse,
       query: z.object({
         wait: z.coerce.number().int().min(0).max(60).default(10).describe('seconds to wait for the outcome before answering 202'),
       }),

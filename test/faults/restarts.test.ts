@@ -157,7 +157,7 @@ describe('fault: the Temporal server restarts while exceptions wait on SLA timer
       assert.equal(escalations.length, 5);
       for (const e of escalations) assert.ok(e.after_seconds >= 5, `escalated after ${e.after_seconds}s, SLA 5s`);
       for (const handle of raised) {
-        const decided = await decideException(client, handle.workflowId, { action: 'reject', by: 'carol', reason: 'fault test done' });
+        const decided = await decideException({ db: database.db, client }, handle.workflowId, { action: 'reject', by: 'carol', reason: 'fault test done' });
         assert.equal(decided.accepted, true);
         await handle.result();
       }

@@ -8,7 +8,7 @@ import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
 import { replaceOwnership } from '../../db/ownership';
 import { applyStockOperation } from '../../db/stock';
 import { StockOperation } from '../../schemas/stock';
-import { createTestDatabase, defaultApiSettings, infra, startTestWorker, type RunningWorker } from '../harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, startTestWorker, type RunningWorker } from '../harness';
 import type { HostileRequest } from './requests';
 
 export const SECRET = 'hostile-secret';
@@ -25,6 +25,8 @@ export const WORLD = {
     { supplierSku: 'A1', sku: 'W-1', unitFactor: 1 },
     { supplierSku: 'A6', sku: 'W-2', unitFactor: 6 },
   ],
+  /** Who the requests come from: the principal of the stand's token. */
+  caller: 'ops',
   owners: [
     { id: 'ops', name: 'Operations', contact: 'ops@example.com', roles: ['approver' as const] },
     { id: 'buyer', name: 'Buyer', contact: 'buyer@example.com', roles: [] },
@@ -97,7 +99,7 @@ export interface Stand {
   app: FastifyInstance;
   worker: RunningWorker;
   temporal: TemporalTally;
-  /** Sends a request as an entitled caller: with the operator token, and signed. */
+  /** Sends a request as an entitled caller: with the token of WORLD.caller (an admin), and signed. */
   send(request: HostileRequest): Promise<LightMyRequestResponse>;
   /** Sends a JSON body (or none) as an entitled caller. */
   sendJson(method: HostileRequest['method'], url: string, body?: unknown): Promise<LightMyRequestResponse>;
@@ -142,10 +144,22 @@ export async function startStand(prefix: string): Promise<Stand> {
   const temporal: TemporalTally = { changes: 0, startedBy: new Map(), currentRequest: '(setup)' };
   const { connection, namespace } = infra();
   const client = new Client({ connection, namespace, interceptors: { workflow: [tallyingInterceptor(temporal)] } });
-  const app = await buildApi({ ...defaultApiSettings, database: apiDatabase, client, taskQueue: worker.taskQueue, webhookSecret: SECRET, apiToken: TOKEN, workflowWaitMs: 0, feedBodyLimitBytes: 512 * 1024 });
+  const app = await buildApi({
+    ...defaultApiSettings,
+    database: apiDatabase,
+    client,
+    taskQueue: worker.taskQueue,
+    webhookSecret: SECRET,
+    apiToken: TOKEN,
+    workflowWaitMs: 0,
+    feedBodyLimitBytes: 512 * 1024,
+    authFailureLimit: 1_000_000,
+  });
+  // The caller is an admin who is also the approving owner, so every route and every decision is within reach.
+  const caller = await principalWithToken(database, WORLD.caller, 'admin', 86_400);
 
   const send = (request: HostileRequest) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
+    const headers: Record<string, string> = { ...caller };
     if (request.payload !== undefined) Object.assign(headers, { 'content-type': request.contentType ?? 'application/json' }, signedHeaders(SECRET, request.payload));
     return app.inject({ method: request.method, url: request.url, headers, payload: request.payload } as InjectOptions);
   };

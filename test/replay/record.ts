@@ -16,6 +16,7 @@ import { importSnapshot } from '../../db/reconciliation';
 import { applyStockOperation } from '../../db/stock';
 import type { OrderEvent } from '../../schemas/orders';
 import { orderQuery } from '../../workflows/order-messages';
+import { approveSignal, decideUpdate } from '../../workflows/exception-messages';
 import { submitFeed } from '../../services/feeds';
 import { submitImport } from '../../services/catalogue';
 import { mapSupplierSkus, registerSupplier } from '../../db/suppliers';
@@ -76,9 +77,9 @@ async function record(): Promise<void> {
           }),
         );
         await waitFor('the escalation', async () => ((await exceptionState(client, handle.workflowId).catch(() => undefined))?.escalationLevel === 1 ? true : undefined));
-        await decideException(client, handle.workflowId, { action: 'comment', by: 'frank', reason: 'not mine' });
-        await decideException(client, handle.workflowId, { action: 'acknowledge', by: 'bob' });
-        await decideException(client, handle.workflowId, { action: 'approve', by: 'bob', reason: 'recounted', evidence: 'sheet 7' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'comment', by: 'frank', reason: 'not mine' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'acknowledge', by: 'bob' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'approve', by: 'bob', reason: 'recounted', evidence: 'sheet 7' });
         await handle.result();
         return handle;
       },
@@ -87,9 +88,22 @@ async function record(): Promise<void> {
           { client, taskQueue: worker.taskQueue },
           RaiseException.parse({ type: 'record_ack', subject: 'T-1', summary: 'decided while its clock runs', source: 'record', sku: 'T-1' }),
         );
-        await decideException(client, handle.workflowId, { action: 'acknowledge', by: 'alice' });
-        await decideException(client, handle.workflowId, { action: 'reassign', by: 'alice', reason: 'on leave', to: 'frank' });
-        await decideException(client, handle.workflowId, { action: 'reject', by: 'frank', reason: 'nothing to hold' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'acknowledge', by: 'alice' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'reassign', by: 'alice', reason: 'on leave', to: 'frank' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'reject', by: 'frank', reason: 'nothing to hold' });
+        await handle.result();
+        return handle;
+      },
+      'exceptionHold-decision-paths': async () => {
+        const handle = await raiseException(
+          { client, taskQueue: worker.taskQueue },
+          RaiseException.parse({ type: 'record_paths', subject: 'T-1', summary: 'decided through the API after a UI signal and a bare update were refused', source: 'record', sku: 'T-1' }),
+        );
+        await waitFor('the exception to open', () => exceptionState(client, handle.workflowId).catch(() => undefined));
+        await handle.signal(approveSignal, { by: 'alice', reason: 'from the UI' });
+        await handle.executeUpdate(decideUpdate, { args: [{ action: 'approve', by: 'alice', reason: 'straight to Temporal' }] }).catch(() => undefined);
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'acknowledge', by: 'alice' });
+        await decideException({ db: database.db, client }, handle.workflowId, { action: 'approve', by: 'alice', reason: 'through the API' });
         await handle.result();
         return handle;
       },
@@ -99,7 +113,7 @@ async function record(): Promise<void> {
         const feed = await submitFeed(servicesFor(database, worker.taskQueue, { feedRules: { ...feedRulesOf(DEFAULT_CONFIG), chunkSize: 4 } }), { supplierId: 'rec', format: 'json', body: JSON.stringify({ feedId: 'rec-q', lines }) });
         const quarantine = workflowIds.exception('supplier_feed_quarantine', 'rec/rec-q');
         await waitFor('the quarantine', async () => ((await exceptionState(client, quarantine).catch(() => undefined))?.status === 'open' ? true : undefined));
-        await decideException(client, quarantine, { action: 'approve', by: 'alice', reason: 'confirmed with the supplier' });
+        await decideException({ db: database.db, client }, quarantine, { action: 'approve', by: 'alice', reason: 'confirmed with the supplier' });
         await client.workflow.getHandle(feed.workflowId).result();
         return feed;
       },
