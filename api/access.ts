@@ -43,6 +43,11 @@ declare module 'fastify' {
   }
 }
 
+/** Who a write is recorded as: the authenticated principal (never a name the request chose). */
+export function actorOf(request: FastifyRequest): string {
+  return request.principal?.id ?? 'anonymous';
+}
+
 /** A person or service account (not the open API, not a signing source): it acts under its own id. */
 export function isPerson(principal: Principal | undefined): principal is Principal {
   return principal !== undefined && principal.kind !== 'open' && principal.kind !== 'source';

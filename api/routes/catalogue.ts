@@ -28,6 +28,7 @@ import {
 import { Archival, ImportId, ImportOptions, ItemCreate, ItemUpdate, ListQuery, LocationUpsert, SupplierVariants, VariantFields, VariantUpdate } from '../../schemas/catalogue';
 import { LocationCode, Sku } from '../../schemas/common';
 import { SupplierId } from '../../schemas/feeds';
+import { actorOf } from '../access';
 import { ErrorBody } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
@@ -39,11 +40,6 @@ const LocationParams = z.object({ code: LocationCode });
 const ArchiveOutcome = z.object({ archivedAt: z.string().nullable(), changed: z.boolean() });
 const Page = z.object({ items: z.array(z.unknown()), nextCursor: z.string().nullable() });
 const ImportAccepted = z.object({ importId: z.string(), workflowId: z.string(), rows: z.number(), new: z.boolean() });
-/** Who changed the catalogue, for the audit trail: the `x-stockflow-actor` header, else `api`. */
-const actorOf = (headers: Record<string, unknown>) => {
-  const actor = headers['x-stockflow-actor'];
-  return typeof actor === 'string' && actor.trim() !== '' ? actor.trim().slice(0, 100) : 'api';
-};
 
 const listed = (what: string) => ({
   200: { description: `a page of ${what} (nextCursor: null on the last page)`, schema: Page },
@@ -70,7 +66,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, deps: ApiDeps): vo
         409: { description: 'the handle or a SKU exists already', schema: ErrorBody },
       },
     },
-    async ({ body, request, reply }) => reply.status(201).send(await createItem(s(), body, actorOf(request.headers))),
+    async ({ body, request, reply }) => reply.status(201).send(await createItem(s(), body, actorOf(request))),
   );
   route(app, { method: 'GET', url: '/v1/items', summary: 'List items (filters: text, tag, location, archived)', tags, access: 'operator', query: ListQuery, responses: listed('items') }, async ({ query }) =>
     itemsPage(s(), query),
@@ -92,7 +88,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, deps: ApiDeps): vo
       body: ItemUpdate,
       responses: { 200: { description: 'the item as it is now' }, 400: { description: 'invalid', schema: ErrorBody }, 404: { description: 'no such item', schema: ErrorBody } },
     },
-    async ({ params, body, request }) => updateItem(s(), params.itemId, body, actorOf(request.headers)),
+    async ({ params, body, request }) => updateItem(s(), params.itemId, body, actorOf(request)),
   );
   route(
     app,
@@ -106,7 +102,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, deps: ApiDeps): vo
       body: VariantFields,
       responses: { 201: { description: 'created' }, 404: { description: 'no such item', schema: ErrorBody }, 409: { description: 'the SKU exists already', schema: ErrorBody } },
     },
-    async ({ params, body, request, reply }) => reply.status(201).send(await addItemVariant(s(), params.itemId, body, actorOf(request.headers))),
+    async ({ params, body, request, reply }) => reply.status(201).send(await addItemVariant(s(), params.itemId, body, actorOf(request))),
   );
   route(app, { method: 'GET', url: '/v1/variants', summary: 'List variants (filters: text, tag, location, archived)', tags, access: 'operator', query: ListQuery, responses: listed('variants') }, async ({ query }) =>
     variantsPage(s(), query),
@@ -128,7 +124,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, deps: ApiDeps): vo
       body: VariantUpdate,
       responses: { 200: { description: 'the variant as it is now' }, 400: { description: 'invalid, or unknown SKU', schema: ErrorBody } },
     },
-    async ({ params, body, request }) => updateVariant(s(), params.sku, body, actorOf(request.headers)),
+    async ({ params, body, request }) => updateVariant(s(), params.sku, body, actorOf(request)),
   );
 
   archivalRoutes(app, 'items', ':itemId', 'item', ItemParams, (p) => p.itemId, archiveItem, restoreItem, s);
@@ -147,7 +143,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, deps: ApiDeps): vo
       body: LocationUpsert,
       responses: { 200: { description: 'saved' }, 400: { description: 'invalid', schema: ErrorBody } },
     },
-    async ({ params, body, request }) => saveLocation(s(), params.code, body, actorOf(request.headers)),
+    async ({ params, body, request }) => saveLocation(s(), params.code, body, actorOf(request)),
   );
   route(app, { method: 'GET', url: '/v1/locations', summary: 'List locations (filters: text, tag = a channel, archived)', tags, access: 'operator', query: ListQuery, responses: listed('locations') }, async ({ query }) =>
     locationsPage(s(), query),
@@ -264,6 +260,7 @@ function archivalRoutes<P extends z.ZodType, K>(
             : `Restore an archived ${what}`,
         tags: ['catalogue'],
         access: 'operator',
+        principalField: 'by',
         params,
         body: Archival,
         responses: {

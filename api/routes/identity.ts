@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { addUser, listUsers, newToken, revokeOneToken, revokeUser } from '../../services/identity';
 import { IssuedToken, NewPrincipal, PrincipalId, PrincipalView, Role, TokenRequest } from '../../schemas/identity';
+import { actorOf } from '../access';
 import { ErrorBody } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
@@ -49,7 +50,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: ApiDeps): voi
       body: NewPrincipal,
       responses: { 201: { description: 'added', schema: PrincipalView }, 400: { description: 'invalid', schema: ErrorBody }, 409: { description: 'the id is taken', schema: ErrorBody } },
     },
-    async ({ body, request, reply }) => reply.status(201).send(await addUser(services(deps), body, actor(request.principal?.id))),
+    async ({ body, request, reply }) => reply.status(201).send(await addUser(services(deps), body, actorOf(request))),
   );
 
   route(
@@ -65,7 +66,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: ApiDeps): voi
       body: TokenRequest,
       responses: { 201: { description: 'issued', schema: IssuedToken }, 404: { description: 'no active principal', schema: ErrorBody } },
     },
-    async ({ params, body, request, reply }) => reply.status(201).send(await newToken(services(deps), params.id, body.ttl, actor(request.principal?.id))),
+    async ({ params, body, request, reply }) => reply.status(201).send(await newToken(services(deps), params.id, body.ttl, actorOf(request))),
   );
 
   route(
@@ -80,7 +81,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: ApiDeps): voi
       params: IdParams,
       responses: { 200: { description: 'revoked', schema: z.object({ id: z.string(), revoked: z.literal(true) }) }, 404: { description: 'no such principal', schema: ErrorBody } },
     },
-    async ({ params, request }) => revokeUser(services(deps), params.id, actor(request.principal?.id)),
+    async ({ params, request }) => revokeUser(services(deps), params.id, actorOf(request)),
   );
 
   route(
@@ -95,10 +96,6 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: ApiDeps): voi
       params: z.object({ tokenId: z.string().regex(/^[0-9a-f]{16}$/, 'must be the 16 hex digits of a token id') }),
       responses: { 200: { description: 'revoked', schema: z.object({ tokenId: z.string(), revoked: z.literal(true) }) }, 404: { description: 'no such token', schema: ErrorBody } },
     },
-    async ({ params, request }) => revokeOneToken(services(deps), params.tokenId, actor(request.principal?.id)),
+    async ({ params, request }) => revokeOneToken(services(deps), params.tokenId, actorOf(request)),
   );
-}
-
-function actor(id: string | undefined): string {
-  return id ?? 'anonymous';
 }
