@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { extendCartHold, findCart, holdCartLines, releaseCart } from '../../services/carts';
 import { CartExtendRequest, CartHoldRequest, CartId, CartView } from '../../schemas/carts';
 import { ErrorBody } from '../errors';
+import { sourceOf } from '../../schemas/identity';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
 
@@ -18,6 +19,7 @@ export function registerCartRoutes(app: FastifyInstance, deps: ApiDeps): void {
       summary: "Hold a cart's lines (all or none) until the hold expires (ttl, default STOCKFLOW_CART_TTL); the cart id is the key",
       tags: ['carts'],
       access: 'upstream',
+      source: (request) => sourceOf.channel((request.body as { channel?: unknown } | undefined)?.channel),
       body: CartHoldRequest,
       responses: {
         201: { description: 'held', schema: CartView },
