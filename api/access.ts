@@ -29,7 +29,7 @@ export interface AccessSettings {
   sourceSecrets?: SourceSecrets;
   oidc?: OidcSettings;
   /** Failed authentications from one address per minute before it is answered 429. */
-  authFailureLimit?: number;
+  authFailureLimit: number;
 }
 
 declare module 'fastify' {
@@ -69,7 +69,7 @@ export class AccessControl {
     private readonly database: Database,
     private readonly settings: AccessSettings,
   ) {
-    this.throttle = new FailureThrottle(settings.authFailureLimit ?? 20);
+    this.throttle = new FailureThrottle(settings.authFailureLimit);
     if (settings.oidc) this.jwks = createRemoteJWKSet(new URL(settings.oidc.jwksUrl));
   }
 

@@ -9,6 +9,7 @@ import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../r
 import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
 import { benchCatalogue } from './catalogue';
+import { benchAuth } from './auth';
 import { benchFeeds } from './feeds';
 import { benchFlashSale } from './flash-sale';
 import { benchLoad } from './load';
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'feeds', title: 'supplier feed ingest', run: benchFeeds },
   { name: 'load', title: 'sustained mixed load', run: benchLoad },
   { name: 'catalogue', title: 'catalogue import and stock pages', run: benchCatalogue },
+  { name: 'auth', title: 'authentication cost per request', run: benchAuth },
 ];
 
 async function main(selected: Benchmark[]): Promise<number> {

@@ -47,6 +47,7 @@ export async function startCommand(): Promise<void> {
       `  API            ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/openapi.json, health: ${stack.apiUrl}/healthz)`,
       `  Temporal       ${stack.temporalAddress}`,
       `  Temporal UI    ${stack.temporalUiUrl ?? '(not started here)'}`,
+      `  Access         ${accessSummary(config)}`,
       `  Task queue     ${config.STOCKFLOW_TASK_QUEUE}`,
       `  More workers   ${moreWorkersCommand(config, stack)}`,
       '',
@@ -61,4 +62,17 @@ function moreWorkersCommand(config: EnvConfig, stack: Stack): string {
   const databaseUrl = config.DATABASE_URL ? '' : `DATABASE_URL=${stack.databaseUrl} `;
   const temporalAddress = config.TEMPORAL_ADDRESS ? '' : `TEMPORAL_ADDRESS=${stack.temporalAddress} `;
   return `${databaseUrl}${temporalAddress}npm run worker`;
+}
+
+/** How callers are identified, so an API left open is never a surprise. */
+function accessSummary(config: EnvConfig): string {
+  const ways = [
+    config.STOCKFLOW_API_TOKEN ? 'bootstrap token' : undefined,
+    config.STOCKFLOW_OIDC_ISSUER ? `OIDC (${config.STOCKFLOW_OIDC_ISSUER})` : undefined,
+    config.STOCKFLOW_SOURCE_SECRETS_FILE ? 'per-source secrets' : undefined,
+    config.STOCKFLOW_WEBHOOK_SECRET ? 'fallback webhook secret' : undefined,
+  ].filter(Boolean);
+  const decisions = `UI decisions ${config.STOCKFLOW_UI_DECISIONS === 'allow' ? 'allowed' : 'refused'}`;
+  if (ways.length === 0) return `open until the first user is added (set STOCKFLOW_API_TOKEN, then \`stockflow users add\`); ${decisions}`;
+  return `${ways.join(', ')}; stored users' tokens; ${decisions}`;
 }

@@ -10,7 +10,7 @@ import { replaceOwnership } from '../db/ownership';
 import { waitFor } from '../runtime/wait';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
 import type { OwnershipConfigInput } from '../schemas/ownership';
-import { approveSignal } from '../workflows/exception-messages';
+import { acknowledgeSignal, approveSignal } from '../workflows/exception-messages';
 import { createTestDatabase, defaultApiSettings, infra, principalWithToken, startTestWorker, uniqueTaskQueue, type RunningWorker } from './harness';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
@@ -205,6 +205,22 @@ describe('exceptions: hold, decide, escalate', () => {
     assert.equal((await handle.result()).status, 'approved');
     const [row] = await database.sql`SELECT evidence FROM exceptions WHERE workflow_id = ${handle.workflowId}`;
     assert.equal(row.evidence, 'count sheet CS-12');
+  });
+
+  it('takes signals where UI decisions are allowed, but an approval that needs evidence only through the API', async () => {
+    const input = raise({ requiresEvidence: true });
+    const handle = await raiseException({ client: infra().client, taskQueue: worker.taskQueue }, input);
+    await openedState(handle.workflowId);
+    await handle.signal(acknowledgeSignal, { by: 'alice', reason: 'looking' });
+    await handle.signal(approveSignal, { by: 'alice', reason: 'from the UI', evidence: 'count sheet 3' });
+    const refused = await waitFor('the signalled approval to be recorded', async () => (await events(handle.workflowId)).find((e) => e.action === 'approve'));
+    assert.equal(refused.outcome, 'refused');
+    assert.deepEqual([refused.details.via, refused.details.refusal], ['signal', 'approving this exception overrides a policy: that goes through the API, where the approver is authenticated, not as a signal (the Temporal UI)']);
+    assert.deepEqual((await events(handle.workflowId)).filter((e) => e.action === 'acknowledge').map((e) => [e.outcome, e.details.via]), [['accepted', 'signal']]);
+    const approved = await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'approve', by: 'alice', reason: 'recounted', evidence: 'count sheet 3' });
+    assert.equal(approved.accepted, true);
+    const [last] = (await events(handle.workflowId)).filter((e) => e.action === 'approve').slice(-1);
+    assert.deepEqual([last.outcome, last.details.via], ['accepted', 'api']);
   });
 
   it('escalates an unacknowledged exception to the backup, then the escalation contact, on time', async () => {

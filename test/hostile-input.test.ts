@@ -37,6 +37,7 @@ const VOCABULARIES: Vocabularies = {
     type: ['supplier_feed_line'],
     wait: [0],
     source: ['erp'],
+    tokenId: ['0123456789abcdef'],
   },
   body: {
     sku: [...WORLD.skus, WORLD.backorderableSku],

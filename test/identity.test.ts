@@ -179,6 +179,15 @@ describe('identity and access', () => {
     assert.equal(roleOf('GET', '/healthz'), undefined);
   });
 
+  it('documents each operation\'s role, and that who decided comes from the credentials, in /openapi.json', async () => {
+    const doc = (await call({ method: 'GET', url: '/openapi.json' })).json();
+    const decide = doc.paths['/v1/exceptions/{id}/decisions'].post;
+    assert.equal(decide['x-stockflow-role'], 'approver');
+    const variants = decide.requestBody.content['application/json'].schema.oneOf ?? decide.requestBody.content['application/json'].schema.anyOf;
+    assert.ok(variants.length === 5 && variants.every((v: { required: string[] }) => v.required.includes('action') && !v.required.includes('by')));
+    assert.equal(doc.paths['/v1/principals'].post['x-stockflow-role'], 'admin');
+  });
+
   it('decides as the authenticated approver, only within its entitlement, and refuses (and audits) a body naming someone else', async () => {
     const mine = await openException('supplier_feed_line', `bottleco/identity-${Date.now()}`, headersOf.operator!);
     const notMine = await openException('demo', `identity-${Date.now()}`, headersOf.operator!);

@@ -212,7 +212,7 @@ class ExceptionCase {
   /**
    * Which way a decision came. Neither a signal nor an update says who sent it, so the API proves
    * its decisions with a ticket only it can write (db/decision-tickets.ts); anything else came
-   * straight to Temporal (the UI, the CLI), with a `by` nobody checked. Runs recorded before
+   * straight to Temporal (its Web UI or `temporal` CLI), with a `by` nobody checked. Runs recorded before
    * decisions were told apart replay without the check.
    */
   private async pathOf(decision: DecisionInput, sentAs: Exclude<DecisionPath, 'api'>, seq: number, ticket?: string): Promise<{ via: DecisionPath; others: 'allow' | 'deny' } | undefined> {
