@@ -5,7 +5,8 @@ import { loadConfig } from '../runtime/config';
 import { createWorker } from '../workers/worker';
 
 /**
- * The feed benchmark's worker, in a process of its own so its memory is measured alone. Composed
+ * The feed benchmark's worker, in a process of its own so its memory is measured alone (the
+ * flash-sale benchmark runs its order workflows in one too, apart from the API it measures). Composed
  * and configured like `stockflow worker` (cli/worker.ts: DATABASE_URL, TEMPORAL_ADDRESS, one pool of
  * 20), except that it takes a workflow bundle built beforehand when given (BENCH_WORKFLOW_BUNDLE),
  * else bundles in-process at start. Talks to bench/feeds.ts over IPC: sends `ready` once polling,

@@ -171,6 +171,11 @@ export function expiresAtIso(sql: Sql) {
   return sql`to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/** The expiry a reservation made in this transaction with this TTL gets (now() is the transaction's), as expiresAtIso gives it. */
+export function expiryIso(sql: Sql, ttlSeconds: number) {
+  return sql`to_char((now() + make_interval(secs => ${ttlSeconds})) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
 /**
  * Adds to buckets, creating the balance row on first use. The table's CHECKs refuse a negative
  * result.

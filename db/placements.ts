@@ -4,7 +4,7 @@ import type { OperationResult } from '../schemas/stock';
 import { canonicalJson } from './canonical';
 import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
-import { handOverReservations, lockBalances, reserveStatement, type Place } from './ledger';
+import { expiryIso, handOverReservations, lockBalances, reserveStatement, type Place } from './ledger';
 import { keyed } from './ledger-requests';
 import { takeRefusal } from './stock';
 
@@ -73,7 +73,17 @@ async function place(tx: Sql, request: PlacementRequest, rejected?: PlacementAns
     ON CONFLICT (workflow_id) DO NOTHING
     RETURNING id`;
   if (!claimed) return { isNew: true, delivered: false, answer: await answerOf(tx, workflowId) };
-  const answer = rejected ?? (event.cartId ? await convertCart(tx, request, event.cartId) : await reserveLines(tx, holdOf(request)));
+  let answer: PlacementAnswer;
+  if (rejected) answer = rejected;
+  else if (event.cartId) answer = await convertCart(tx, request, event.cartId);
+  else {
+    const recordReserved = (parts: PlacedPart[]) =>
+      tx`UPDATE order_placements
+         SET answer = jsonb_build_object('status', 'reserved', 'parts', ${JSON.stringify(parts)}::jsonb, 'expiresAt', ${expiryIso(tx, request.ttlSeconds)})
+         WHERE id = ${claimed.id}`;
+    answer = await reserveLines(tx, holdOf(request), recordReserved);
+    if (answer.status === 'reserved') return { isNew: true, delivered: false, answer };
+  }
   await tx`UPDATE order_placements SET answer = ${JSON.stringify(answer)}::jsonb WHERE id = ${claimed.id}`;
   return { isNew: true, delivered: false, answer };
 }
@@ -150,7 +160,7 @@ export interface HoldSpec {
  * through the ledger's reserve statement, in lock order (location, then variant) so two holders
  * cannot deadlock. Lines naming an unknown SKU or location are an answer, not a failure.
  */
-export async function reserveLines(tx: Sql, spec: HoldSpec): Promise<PlacementAnswer> {
+export async function reserveLines(tx: Sql, spec: HoldSpec, record?: (parts: PlacedPart[]) => Promise<unknown>): Promise<PlacementAnswer> {
   const wants = mergeLines(spec.lines);
   const [stock, locationKnown] = await Promise.all([
     tx<Stocked[]>`
@@ -179,9 +189,14 @@ export async function reserveLines(tx: Sql, spec: HoldSpec): Promise<PlacementAn
   // A backorderable item may be reserved where it never had a balance row: the ledger creates it,
   // locking every row of the order in the one lock order (the reservations then find them locked).
   if (inLockOrder.some((p) => !p.place.hasBalance)) await lockBalances(tx, inLockOrder.map((p) => p.place));
+  // The reservations and the record of them go out in one pipeline, in lock order: the first
+  // balance row lock is not held across a turn of the event loop, which under a flash sale's load
+  // was what serialised the buyers. A part short is found afterwards and rolls everything back.
+  const [results] = await Promise.all([Promise.all(inLockOrder.map(({ part }) => reservePart(tx, spec, part))), record?.(parts.map((p) => p.part))]);
   let expiresAt = '';
-  for (const { part, place } of inLockOrder) {
-    const result = await reservePart(tx, spec, part);
+  let backorders = false;
+  for (const [i, { part, place }] of inLockOrder.entries()) {
+    const result = results[i];
     if (!result) {
       const refusal = await takeRefusal(tx, place, part.quantity);
       throw new Shortfall({ status: 'rejected', why: 'out_of_stock', reason: `${refusal.code}: ${refusal.message}` });
@@ -189,8 +204,11 @@ export async function reserveLines(tx: Sql, spec: HoldSpec): Promise<PlacementAn
     expiresAt = result.reservation?.expiresAt ?? expiresAt;
     const backordered = backorderOf(part, result.balances[0], spec.allocation.backorderLeadSeconds);
     if (backordered) part.backordered = backordered;
+    backorders ||= backordered !== undefined;
   }
-  return { status: 'reserved', parts: parts.map((p) => p.part), expiresAt };
+  const held = parts.map((p) => p.part);
+  if (backorders) await record?.(held);
+  return { status: 'reserved', parts: held, expiresAt };
 }
 
 /**
