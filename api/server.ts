@@ -4,6 +4,7 @@ import type { Database } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
 import type { Services } from '../services/context';
+import { startsAfterAnswers } from '../services/orders';
 import { AccessControl, type AccessSettings } from './access';
 import { ZodError } from 'zod';
 import { fieldError, HttpError, invalidRequest, Refusal, refusalResponse } from './errors';
@@ -106,6 +107,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   const access = new AccessControl(deps.database, deps);
+  // A stopping API finishes the workflow starts it owes answered buyers (the relay would, later).
+  app.addHook('onClose', () => startsAfterAnswers());
   app.addHook('preHandler', (request, reply) => access.check(request, reply));
   // Before the answer goes out, so a caller that saw its write accepted finds it attributed.
   app.addHook('onSend', async (request, reply, payload) => {

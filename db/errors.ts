@@ -22,6 +22,8 @@ export function pgErrorOf(error: unknown): PgError | undefined {
   return undefined;
 }
 
+/** A figure beyond its column's range (a balance bucket past int32). */
+export const NUMERIC_OUT_OF_RANGE = '22003';
 export const CHECK_VIOLATION = '23514';
 export const UNIQUE_VIOLATION = '23505';
 

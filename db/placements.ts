@@ -1,10 +1,12 @@
 import { allocate, mergeLines, type Allocated } from '../domain/allocation';
+import { BALANCE_MAX } from '../domain/balance';
 import type { AllocationRules, OrderEvent, PlacedPart, PlacementAnswer } from '../schemas/orders';
 import type { OperationResult } from '../schemas/stock';
 import { canonicalJson } from './canonical';
 import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
 import { expiryIso, handOverReservations, lockBalances, reserveStatement, type Place } from './ledger';
+import { NUMERIC_OUT_OF_RANGE, pgErrorOf } from './errors';
 import { keyed } from './ledger-requests';
 import { takeRefusal } from './stock';
 
@@ -192,7 +194,12 @@ export async function reserveLines(tx: Sql, spec: HoldSpec, record?: (parts: Pla
   // The reservations and the record of them go out in one pipeline, in lock order: the first
   // balance row lock is not held across a turn of the event loop, which under a flash sale's load
   // was what serialised the buyers. A part short is found afterwards and rolls everything back.
-  const [results] = await Promise.all([Promise.all(inLockOrder.map(({ part }) => reservePart(tx, spec, part))), record?.(parts.map((p) => p.part))]);
+  const [results] = await Promise.all([Promise.all(inLockOrder.map(({ part }) => reservePart(tx, spec, part))), record?.(parts.map((p) => p.part))]).catch(
+    (error: unknown) => {
+      if (pgErrorOf(error)?.code !== NUMERIC_OUT_OF_RANGE) throw error;
+      throw new Shortfall({ status: 'rejected', why: 'invalid', reason: `quantity_out_of_range: holding these lines would take a balance beyond ${BALANCE_MAX.toLocaleString('en-US')}, the most a stock balance can hold` });
+    },
+  );
   let expiresAt = '';
   let backorders = false;
   for (const [i, { part, place }] of inLockOrder.entries()) {

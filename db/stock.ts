@@ -3,7 +3,7 @@ import { gradeCount, statusAfterCount } from '../domain/count-grading';
 import type { OperationOf, OperationResult, StockOperation } from '../schemas/stock';
 import { clientOf, type Pool, type Sql } from './client';
 import type { Db } from './connection';
-import { CHECK_VIOLATION, pgErrorOf, StockRefusal, UNIQUE_VIOLATION, violatedConstraint } from './errors';
+import { CHECK_VIOLATION, NUMERIC_OUT_OF_RANGE, pgErrorOf, StockRefusal, UNIQUE_VIOLATION, violatedConstraint } from './errors';
 import {
   addToBalance,
   clearCountFlag,
@@ -24,7 +24,6 @@ import { firstUse, keyed, replay, type Keyed } from './ledger-requests';
 export { claimedRequestHash, operationRequestHash } from './ledger-requests';
 
 /** SQLSTATE 22003: a figure does not fit its column (an integer bucket or change overflowed). */
-const NUMERIC_OUT_OF_RANGE = '22003';
 
 /**
  * Applies one stock operation atomically: changes the balances, writes the ledger movements, an

@@ -64,6 +64,11 @@ async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type
  */
 const afterAnswer = new Limiter(16);
 
+/** Resolves when every workflow start handed over after an answer has been made (or failed, for the relay). */
+export function startsAfterAnswers(): Promise<void> {
+  return afterAnswer.idle();
+}
+
 const DELIVERY_AFTER_ANSWER = "the order's workflow is started right after the answer; the relay retries a start that was lost";
 
 async function deliverAndMark(s: Services, event: OrderEvent): Promise<void> {

@@ -6,6 +6,7 @@ import { signedHeaders } from '../api/auth';
 import { ErrorBody } from '../api/errors';
 import { registeredRoutes } from '../api/route';
 import { FeedDocument, FeedLine } from '../schemas/feeds';
+import { startsAfterAnswers } from '../services/orders';
 import { activitiesRetryingForever, feedsWithoutOutcome, type PendingActivity } from './fuzz/outcomes';
 import { describeOperation, numericEdgeSweep, operationsOf, requestsFor, type BodyForm, type HostileRequest, type Operation, type Vocabularies } from './fuzz/requests';
 import type { JsonSchema, Vocabulary } from './fuzz/schema-values';
@@ -169,6 +170,8 @@ describe('hostile input', () => {
 
   /** Sends a request and says how the answer breaks the API's promises, if it does. */
   async function answer(request: HostileRequest): Promise<{ status: number; violation?: Violation }> {
+    // An accepted order.placed starts its workflow after the answer: that start is the earlier request's, not this one's.
+    await startsAfterAnswers();
     stand.temporal.currentRequest = describeRequest(request);
     const writeMark = await stand.apiWriteMark();
     const temporalChanges = stand.temporal.changes;
