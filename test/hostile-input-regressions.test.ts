@@ -150,4 +150,18 @@ describe('issue 17, accepted is not done: one test per defect', () => {
     assert.equal(n, 0, 'nothing stored for an archived supplier');
   });
 
+  it('9. refuses a cart hold that would take a backorderable balance past what a balance can hold, holding nothing', async () => {
+    const hold = (cartId: string) =>
+      stand.sendJson('POST', '/v1/reservations', { cartId, channel: 'shop', location: 'WH2', lines: [{ sku: WORLD.backorderableSku, quantity: 1_000_000_000 }], ttl: '1h' });
+    const answers = [];
+    for (const cartId of ['issue-17-huge-1', 'issue-17-huge-2', 'issue-17-huge-3']) answers.push(await hold(cartId));
+    const refused = answers.find((a) => a.statusCode >= 400);
+    assert.ok(refused, `a third billion must not fit: ${answers.map((a) => a.statusCode).join()}`);
+    assertRefusedNaming(refused, [400, 409, 422], /lines/);
+    assert.match(refused.json().message, /quantity_out_of_range|more than|beyond/);
+    const heldCarts = answers.filter((a) => a.statusCode === 201).length;
+    const [{ reserved }] = await stand.database.sql`
+      SELECT coalesce(sum(quantity), 0)::bigint AS reserved FROM reservations WHERE order_ref LIKE 'cart/issue-17-huge-%' AND status = 'active'`;
+    assert.equal(Number(reserved), heldCarts * 1_000_000_000, 'only the holds answered 201 hold anything');
+  });
 });
