@@ -59,3 +59,18 @@ export const NonNegativeQuantity = z
   .int('must be a whole number of base units')
   .min(0, 'must not be negative')
   .max(1_000_000_000, 'must be at most 1,000,000,000');
+
+/**
+ * A list that names each key once (two answers for one key would leave which one wins to chance):
+ * a repeat is an issue at its own entry naming the entry that came first.
+ */
+export function eachOnce<K extends string>(key: K, verb: string) {
+  return (entries: Record<K, string>[], ctx: z.RefinementCtx) => {
+    const first = new Map<string, number>();
+    entries.forEach((entry, i) => {
+      const earlier = first.get(entry[key]);
+      if (earlier === undefined) first.set(entry[key], i);
+      else ctx.addIssue({ code: 'custom', path: [i, key], message: `"${entry[key]}" is already ${verb} by entries.${earlier}` });
+    });
+  };
+}
