@@ -43,7 +43,7 @@ describe('catalogue import rules (pure)', () => {
       ],
     );
     assert.throws(() => parseImport('shopify-products', 'Title,Price\nTee,10', 'USD'), ImportFormatError);
-    assert.throws(() => parseImport('stockflow-csv', 'sku,location\n"A,1', 'USD'), /not CSV: line 2/);
+    assert.throws(() => parseImport('stockflow-csv', 'record,sku\nbalance,"A-1', 'USD'), /not CSV: line 2/);
   });
 
   it('matches inventory locations by name to existing ones and applies the same records on every worker', () => {
