@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { applyImportChunk, finishImport, importReport, knownCatalogue, loadImport, markImport, type ImportRow } from '../db/catalogue-import';
 import type { Db } from '../db/connection';
-import { checkImport, parseImport, recordsToApply, type ParsedImport } from '../domain/catalogue-import';
+import { checkImport, parseImport, recordsToApply } from '../domain/catalogue-import';
 import type { ImportAppliedCounts, ImportRecord, ImportReport } from '../schemas/catalogue';
 
 export interface ImportCheck {
@@ -11,28 +11,37 @@ export interface ImportCheck {
   refused: boolean;
 }
 
-interface Parsed {
-  /** The stored import without its body, which is parsed once. */
+/** An import this worker is applying: the stored import without its body, and the records to apply in order. */
+interface Applying {
   imported: ImportRow;
-  parsed: ParsedImport;
-  /** The records to apply, in order, once the check decided them. */
-  toApply?: ImportRecord[];
+  toApply: ImportRecord[];
 }
 
-/** Parsed imports this worker is working through, so each chunk does not read the file again. */
+/** Imports this worker is working through, so each chunk does not read the file again. */
 const CACHE_SIZE = 2;
 
 export function createCatalogueImportActivities(db: Db) {
-  const cache = new Map<number, Parsed>();
+  const cache = new Map<number, Applying>();
 
-  async function parsedImport(importPk: number): Promise<Parsed> {
-    const cached = cache.get(importPk);
-    if (cached) return cached;
-    const imported = await loadImport(db, importPk);
-    const entry: Parsed = { imported: { ...imported, body: '' }, parsed: parseImport(imported.format, imported.body, imported.options.currency) };
+  const remember = (importPk: number, entry: Applying) => {
     cache.set(importPk, entry);
     if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as number);
     return entry;
+  };
+
+  const read = async (importPk: number) => {
+    const { body, ...imported } = await loadImport(db, importPk);
+    return { imported: { ...imported, body: '' }, parsed: parseImport(imported.format, body, imported.options.currency) };
+  };
+
+  /** The records to apply: from the check just made, or (on another worker, or after a restart) the file again and what its check decided. */
+  async function applying(importPk: number): Promise<Applying> {
+    const cached = cache.get(importPk);
+    if (cached) return cached;
+    const report = await importReport(db, importPk);
+    if (!report) throw new Error(`catalogue import ${importPk} has not been checked`);
+    const { imported, parsed } = await read(importPk);
+    return remember(importPk, { imported, toApply: recordsToApply(parsed, report.excludedRows, report.locationCodes) });
   }
 
   return {
@@ -42,7 +51,7 @@ export function createCatalogueImportActivities(db: Db) {
      * and reason. Without skipInvalid, one problem refuses the import.
      */
     async checkCatalogueImport(input: { importPk: number }): Promise<ImportCheck> {
-      const { imported, parsed } = await parsedImport(input.importPk);
+      const { imported, parsed } = await read(input.importPk);
       Context.current().heartbeat('parsed');
       const { known, locationNames } = await knownCatalogue(db, parsed.records);
       const checked = checkImport(parsed, known, imported.format === 'shopify-inventory' ? locationNames : new Map());
@@ -59,17 +68,13 @@ export function createCatalogueImportActivities(db: Db) {
         refused,
       };
       await markImport(db, input.importPk, refused ? 'refused' : 'applying', report);
+      if (!refused) remember(input.importPk, { imported, toApply: checked.records });
       return { rows: parsed.rows, valid: checked.records.length, problems: checked.problems.length, refused };
     },
 
     /** Applies records [from, to) of the checked import in one transaction (idempotent per chunk; see db/catalogue-import.ts). */
     async applyCatalogueImportChunk(input: { importPk: number; chunkNo: number; from: number; to: number }): Promise<ImportAppliedCounts> {
-      const entry = await parsedImport(input.importPk);
-      if (!entry.toApply) {
-        const report = await importReport(db, input.importPk);
-        if (!report) throw new Error(`catalogue import ${input.importPk} has not been checked`);
-        entry.toApply = recordsToApply(entry.parsed, report.excludedRows, report.locationCodes);
-      }
+      const entry = await applying(input.importPk);
       Context.current().heartbeat({ chunkNo: input.chunkNo });
       const applied = await applyImportChunk(db, entry.imported, input.chunkNo, entry.toApply.slice(input.from, input.to), `import:${entry.imported.importId}`);
       return { ...applied, refused: applied.refused.length };

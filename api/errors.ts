@@ -61,6 +61,8 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   supplier_archived: 409,
   sku_archived: 409,
   archive_has_stock: 409,
+  already_exists: 409,
+  item_archived: 409,
   import_conflict: 409,
   invalid_import: 400,
   cart_not_held: 409,

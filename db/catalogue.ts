@@ -113,7 +113,7 @@ export async function createItem(db: Db, input: ItemCreate, actor: string): Prom
       INSERT INTO items (handle, name, vendor, tags, allow_negative)
       VALUES (${input.handle ?? null}, ${input.name}, ${input.vendor ?? null}, ${input.tags}, ${input.allowNegative})
       ON CONFLICT (handle) DO NOTHING RETURNING id`;
-    if (!item) throw new Refusal('idempotency_conflict', `an item with handle "${input.handle}" exists already; update it instead`, 'handle');
+    if (!item) throw new Refusal('already_exists', `an item with handle "${input.handle}" exists already; update it instead`, 'handle');
     for (const variant of input.variants) await insertVariant(tx, item.id, variant, actor);
     await audit(tx, actor, 'item.created', 'item', String(item.id), { handle: input.handle, skus: input.variants.map((v) => v.sku) });
     return item.id;
@@ -127,7 +127,7 @@ async function insertVariant(tx: Sql, itemId: number, v: VariantFields, actor: s
     SELECT ${itemId}, ${v.sku}, allow_negative, ${v.barcode ?? null}, ${JSON.stringify(v.options)}::jsonb, ${v.unitOfMeasure}, ${v.packSize}
     FROM items WHERE id = ${itemId}
     ON CONFLICT (sku) DO NOTHING RETURNING id`;
-  if (!created) throw new Refusal('idempotency_conflict', `SKU "${v.sku}" exists already`, 'sku');
+  if (!created) throw new Refusal('already_exists', `SKU "${v.sku}" exists already`, 'sku');
   if (v.price !== undefined || v.cost !== undefined) await appendPrice(tx, created.id, v.price ?? null, v.cost ?? null, v.currency, actor);
 }
 
@@ -289,7 +289,7 @@ export async function setVariantArchived(db: Db, sku: string, archived: boolean,
       FROM variants v JOIN items i ON i.id = v.item_id WHERE v.sku = ${sku} FOR UPDATE OF v`;
     if (!variant) throw new StockRefusal('unknown_sku', `unknown SKU "${sku}"`, 'sku');
     if (Boolean(variant.archivedAt) === archived) return { archivedAt: variant.archivedAt, changed: false };
-    if (!archived && variant.itemArchived) throw new Refusal('not_waiting', `the item of ${sku} is archived: restore the item`, 'sku');
+    if (!archived && variant.itemArchived) throw new Refusal('item_archived', `the item of ${sku} is archived: restore the item`, 'sku');
     await setVariantsArchived(tx, [variant.id], archived, sku);
     const [row] = await tx<{ archivedAt: string | null }[]>`SELECT ${isoAt(tx, 'archived_at')} AS "archivedAt" FROM variants WHERE id = ${variant.id}`;
     await audit(tx, by.by, archived ? 'variant.archived' : 'variant.restored', 'variant', sku, { reason: by.reason });

@@ -6,7 +6,9 @@ import {
   type ImportRecordOf,
   type StoredImportFormat,
 } from '../schemas/catalogue';
-import { CsvFormatError, readCsv, type CsvTable } from './csv';
+import { isSkuAndLocation } from '../schemas/common';
+import { MOVEMENT_LIMIT } from './balance';
+import { CsvFormatError, CsvReader, type CsvRecord } from './csv';
 
 /**
  * Reading a catalogue import (pure): a file in one of the accepted formats becomes normalised
@@ -42,16 +44,45 @@ export function parseImport(format: StoredImportFormat, body: string, currency: 
   }
 }
 
-function table(body: string): CsvTable {
-  let parsed: CsvTable;
+/** A CSV file read a row at a time: its header, and its rows as they are read (a large file is never held as a table). */
+interface CsvSource {
+  header: string[];
+  rows: Iterable<CsvRecord>;
+}
+
+/** Characters handed to the reader at a time. */
+const SLICE = 1 << 20;
+
+function* csvRecords(body: string): Generator<CsvRecord> {
+  const reader = new CsvReader();
   try {
-    parsed = readCsv(body);
+    for (let at = 0; at < body.length; at += SLICE) yield* reader.write(body.slice(at, at + SLICE));
+    yield* reader.end();
   } catch (error) {
     if (error instanceof CsvFormatError) throw new ImportFormatError(`not CSV: ${error.message}`);
     throw error;
   }
-  if (parsed.header.length === 0) throw new ImportFormatError('the CSV has no header row');
-  return parsed;
+}
+
+function table(body: string): CsvSource {
+  const rows = csvRecords(body);
+  const first = rows.next();
+  if (first.done) throw new ImportFormatError('the CSV has no header row');
+  return { header: first.value.fields, rows: { [Symbol.iterator]: () => rows } };
+}
+
+/**
+ * A balance that ImportBalance would accept as it is, checked without building zod's result: most
+ * records of a large file are balances, and this keeps reading them fast and their records small.
+ */
+function isBalance(b: { sku?: unknown; location?: unknown; onHand?: unknown }): b is { sku: string; location: string; onHand: number } {
+  return (
+    typeof b.sku === 'string' &&
+    typeof b.location === 'string' &&
+    isSkuAndLocation(b.sku, b.location) &&
+    Number.isInteger(b.onHand) &&
+    Math.abs(b.onHand as number) <= MOVEMENT_LIMIT
+  );
 }
 
 /** Collects records and problems; a record that fails its schema becomes one problem per bad field. */
@@ -61,6 +92,12 @@ class Collector {
   readonly skippedRows: { row: number; reason: string }[] = [];
 
   add(row: number, candidate: unknown, columnOf: (path: string) => string): ImportRecord | undefined {
+    const balance = candidate as { kind?: unknown; sku?: unknown; location?: unknown; onHand?: unknown };
+    if (balance.kind === 'balance' && isBalance(balance)) {
+      const record: ImportRecord = { kind: 'balance', sku: balance.sku, location: balance.location, onHand: balance.onHand, row };
+      this.records.push(record);
+      return record;
+    }
     const parsed = ImportRecordBody.safeParse(candidate);
     if (!parsed.success) {
       this.fail(row, parsed.error, columnOf);
@@ -188,7 +225,7 @@ const STOCKFLOW_COLUMNS: Record<string, string> = {
   onHand: 'on_hand',
 };
 
-function parseStockflowCsv(csv: CsvTable): ParsedImport {
+function parseStockflowCsv(csv: CsvSource): ParsedImport {
   const columns = new Columns(csv.header);
   const out = new Collector();
   const at = (name: string) => columns.find(name);
@@ -197,52 +234,65 @@ function parseStockflowCsv(csv: CsvTable): ParsedImport {
   const i = Object.fromEntries(Object.entries(STOCKFLOW_COLUMNS).map(([field, name]) => [field, at(name)])) as Record<string, number | undefined>;
   const optionColumns = columns.matching(/^option:/i);
   optionColumns.forEach((c) => columns.markRead(c));
-  const columnOf = (path: string) => {
-    const field = path.split('.')[0];
-    if (field === 'options') return `option:${path.split('.')[1] ?? ''}`;
-    return STOCKFLOW_COLUMNS[field] ?? (field === 'kind' ? 'record' : field);
-  };
-  for (const { line, fields } of csv.rows) {
-    const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
-    const kind = cell(fields[kindColumn])?.toLowerCase();
+  const optionsOf = (fields: string[]) => {
     const options: Record<string, string> = {};
     for (const c of optionColumns) {
       const value = cell(fields[c]);
       if (value !== undefined) options[csv.header[c].trim().slice('option:'.length)] = value;
     }
-    const candidate = {
-      kind,
-      code: cell(get('code')),
-      name: cell(get('name')),
-      locationKind: cell(get('locationKind')),
-      channels: listCell(get('channels'), /[;|]/),
-      handle: cell(get('handle')),
-      itemName: cell(get('itemName')),
-      vendor: cell(get('vendor')),
-      tags: listCell(get('tags'), ','),
-      allowNegative: booleanCell(get('allowNegative')),
-      sku: cell(get('sku')),
-      barcode: cell(get('barcode')),
-      options,
-      unitOfMeasure: cell(get('unitOfMeasure')),
-      packSize: numberCell(get('packSize')),
-      price: numberCell(get('price')),
-      cost: numberCell(get('cost')),
-      currency: cell(get('currency')),
-      id: cell(get('id')),
-      supplierId: cell(get('supplierId')),
-      location: cell(get('location')),
-      leadTimeDays: numberCell(get('leadTimeDays')),
-      moq: numberCell(get('moq')),
-      onHand: numberCell(get('onHand')),
-    };
-    out.add(line, withoutUndefined(candidate), columnOf);
+    return options;
+  };
+  const columnOf = (path: string) => {
+    const field = path.split('.')[0];
+    if (field === 'options') return `option:${path.split('.')[1] ?? ''}`;
+    return STOCKFLOW_COLUMNS[field] ?? (field === 'kind' ? 'record' : field);
+  };
+  let rows = 0;
+  for (const { line, fields } of csv.rows) {
+    rows++;
+    const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
+    const kind = cell(fields[kindColumn])?.toLowerCase();
+    out.add(line, stockflowCandidate(kind, get, () => optionsOf(fields)), columnOf);
   }
-  return out.result(csv.rows.length, columns.ignored());
+  return out.result(rows, columns.ignored());
 }
 
-function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+/**
+ * The fields of one kind of record, from its row; the rest of the row is not looked at. (A large
+ * file is mostly balances: building only their four fields keeps its reading fast and small.)
+ */
+function stockflowCandidate(kind: string | undefined, get: (field: string) => string | undefined, options: () => Record<string, string>): Record<string, unknown> {
+  const text = (field: string) => cell(get(field));
+  const number = (field: string) => numberCell(get(field));
+  switch (kind) {
+    case 'balance':
+      return { kind, sku: text('sku'), location: text('location'), onHand: number('onHand') };
+    case 'location':
+      return { kind, code: text('code'), name: text('name'), locationKind: text('locationKind'), channels: listCell(get('channels'), /[;|]/) };
+    case 'variant':
+      return {
+        kind,
+        handle: text('handle'),
+        itemName: text('itemName'),
+        vendor: text('vendor'),
+        tags: listCell(get('tags'), ','),
+        allowNegative: booleanCell(get('allowNegative')),
+        sku: text('sku'),
+        barcode: text('barcode'),
+        options: options(),
+        unitOfMeasure: text('unitOfMeasure'),
+        packSize: number('packSize'),
+        price: number('price'),
+        cost: number('cost'),
+        currency: text('currency'),
+      };
+    case 'supplier':
+      return { kind, id: text('id'), name: text('name'), location: text('location'), leadTimeDays: number('leadTimeDays'), moq: number('moq'), packSize: number('packSize'), currency: text('currency') };
+    case 'supplier_variant':
+      return { kind, supplierId: text('supplierId'), sku: text('sku'), cost: number('cost'), currency: text('currency') };
+    default:
+      return { kind };
+  }
 }
 
 // The stockflow JSON document.
@@ -321,7 +371,7 @@ interface ProductState {
   variants: Record<string, unknown>[];
 }
 
-function parseShopifyProducts(csv: CsvTable, currency: string): ParsedImport {
+function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
   const columns = new Columns(csv.header);
   const out = new Collector();
   const col = {
@@ -341,7 +391,9 @@ function parseShopifyProducts(csv: CsvTable, currency: string): ParsedImport {
   if (col.sku === undefined) throw new ImportFormatError('not a Shopify product export: no "Variant SKU" (or "SKU") column');
   const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c] as number | undefined, fallback);
   const products = new Map<string, ProductState>();
+  let rows = 0;
   for (const { line, fields } of csv.rows) {
+    rows++;
     const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
     const handle = get(col.handle);
     if (handle === undefined) {
@@ -421,14 +473,14 @@ function parseShopifyProducts(csv: CsvTable, currency: string): ParsedImport {
     }
   }
   out.records.sort((a, b) => a.row - b.row);
-  return out.result(csv.rows.length, columns.ignored());
+  return out.result(rows, columns.ignored());
 }
 
 // Shopify's inventory export: one row per SKU and location.
 
 const NOT_STOCKED = 'not stocked';
 
-function parseShopifyInventory(csv: CsvTable): ParsedImport {
+function parseShopifyInventory(csv: CsvSource): ParsedImport {
   const columns = new Columns(csv.header);
   const out = new Collector();
   const col = {
@@ -443,7 +495,9 @@ function parseShopifyInventory(csv: CsvTable): ParsedImport {
   columns.find('Handle');
   const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c], fallback);
   const codes = new LocationCodes();
+  let rows = 0;
   for (const { line, fields } of csv.rows) {
+    rows++;
     const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
     const sku = get(col.sku);
     const locationName = get(col.location);
@@ -468,7 +522,7 @@ function parseShopifyInventory(csv: CsvTable): ParsedImport {
     );
   }
   out.records.sort((a, b) => a.row - b.row);
-  return out.result(csv.rows.length, columns.ignored());
+  return out.result(rows, columns.ignored());
 }
 
 /** Location codes made from names, in file order; a name seen again gets the same code. */

@@ -14,6 +14,8 @@ export type ServiceRefusalCode =
   | 'event_conflict'
   | 'supplier_archived'
   | 'archive_has_stock'
+  | 'already_exists'
+  | 'item_archived'
   | 'import_conflict'
   | 'invalid_import'
   | 'invalid_lines'

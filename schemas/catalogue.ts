@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocationCode, Sku } from './common';
+import { eachOnce, LocationCode, Sku } from './common';
 
 export const LocationInput = z.object({
   code: LocationCode,
@@ -104,14 +104,7 @@ export const SupplierVariants = z.object({
     .array(SupplierVariantEntry)
     .min(1, 'must list at least one variant')
     .max(10_000, 'must list at most 10,000 variants')
-    .superRefine((entries, ctx) => {
-      const first = new Map<string, number>();
-      entries.forEach((entry, i) => {
-        const earlier = first.get(entry.sku);
-        if (earlier === undefined) first.set(entry.sku, i);
-        else ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: `"${entry.sku}" is already listed by entries.${earlier}` });
-      });
-    }),
+    .superRefine(eachOnce('sku', 'listed')),
 });
 
 export const Archival = z.object({ by: text(100), reason: text(1000) });

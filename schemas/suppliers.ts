@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocationCode, Sku } from './common';
+import { eachOnce, LocationCode, Sku } from './common';
 import { SupplierTerms } from './catalogue';
 import { OwnerId } from './ownership';
 
@@ -26,14 +26,7 @@ export const SkuMap = z.object({
     .array(SkuMapEntry)
     .min(1, 'must list at least one mapping')
     .max(10_000, 'must list at most 10,000 mappings')
-    .superRefine((entries, ctx) => {
-      const first = new Map<string, number>();
-      entries.forEach((entry, i) => {
-        const earlier = first.get(entry.supplierSku);
-        if (earlier === undefined) first.set(entry.supplierSku, i);
-        else ctx.addIssue({ code: 'custom', path: [i, 'supplierSku'], message: `"${entry.supplierSku}" is already mapped by entries.${earlier}` });
-      });
-    }),
+    .superRefine(eachOnce('supplierSku', 'mapped')),
 });
 
 /** Archiving or restoring: who asks and why, for the audit trail. */
