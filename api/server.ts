@@ -13,6 +13,7 @@ import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
+import { registerKpiRoutes } from './routes/kpis';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
@@ -130,6 +131,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerOrderRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
+  registerKpiRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }
