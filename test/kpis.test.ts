@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
+import { formatKpis } from '../cli/kpis';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
 import { replaceOwnership } from '../db/ownership';
@@ -174,6 +175,11 @@ describe('KPIs (GET /v1/kpis)', () => {
     assert.equal(k.trend.adjustmentsByReason.found[todayAt], 1);
     assert.equal(k.trend.countsWithinTolerance[todayAt], 0.5);
     assert.equal(k.trend.feedLinesFailed.reduce((a: number, b: number) => a + b, 0), 2);
+
+    const printed = formatKpis(k);
+    assert.match(printed, /REVENUE AT RISK {2}125 units \(value: no prices yet\)/);
+    assert.match(printed, /stock accuracy +50\.0% \(1 of 2 counted/);
+    assert.match(printed, /supplier:acme +4 +0 +1 +1 +50\.0%/);
   });
 
   it('narrows to one owner or one location', async () => {
