@@ -12,6 +12,7 @@ import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
+import { registerDashboardRoutes } from './routes/dashboard';
 import { registerHealthRoutes } from './routes/health';
 import { registerKpiRoutes } from './routes/kpis';
 import { registerOrderRoutes } from './routes/orders';
@@ -33,6 +34,9 @@ export interface ApiDeps {
   feedBodyLimitBytes: number;
   /** Payment and fulfilment windows given to each new order workflow (configuration: schemas/config.ts). */
   orderWindows: OrderWindows;
+  /** Where the dashboard links workflows to (configuration: schemas/config.ts). */
+  temporalUiUrl: string;
+  namespace: string;
 }
 
 /** The service layer's view of the API's dependencies. */
@@ -132,6 +136,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerKpiRoutes(app, deps);
+  registerDashboardRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }

@@ -59,7 +59,7 @@ export async function composeApp(
       native ??= NativeConnection.connect({ address: endpoints.temporalAddress });
       return { connection: await native, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.STOCKFLOW_TASK_QUEUE, ...activityDeps };
     },
-    apiDeps: () => ({ database, client, ...apiSettingsOf(config) }),
+    apiDeps: () => ({ database, client, ...apiSettingsOf(config), ...(endpoints.temporalUiUrl && !config.TEMPORAL_UI_URL ? { temporalUiUrl: endpoints.temporalUiUrl } : {}) }),
     async close() {
       if (native) await (await native).close();
       await connection.close();
@@ -77,6 +77,8 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     feedRules: feedRulesOf(config),
     feedBodyLimitBytes: config.STOCKFLOW_FEED_MAX_BYTES,
     orderWindows: orderWindowsOf(config),
+    temporalUiUrl: config.TEMPORAL_UI_URL ?? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`,
+    namespace: config.TEMPORAL_NAMESPACE,
   };
 }
 
