@@ -51,7 +51,7 @@ describe('the dashboard in a real browser', () => {
     await page.waitForSelector('body[data-loaded]');
 
     const api30d = (await api.inject({ method: 'GET', url: '/v1/kpis?window=30d', headers: { authorization: `Bearer ${TOKEN}` } })).json();
-    const shown = Object.fromEntries(await page.$$eval('[data-kpi]', (els) => els.map((el) => [(el as HTMLElement).dataset.kpi, el.textContent])));
+    const shown = Object.fromEntries(await page.$$eval('[data-kpi]', (els) => els.map((el) => [el.getAttribute('data-kpi'), el.textContent])));
     assert.equal(shown['revenueAtRisk.units'], String(api30d.revenueAtRisk.units));
     assert.equal(shown['revenueAtRisk.units'], '125');
     assert.equal(shown['revenueAtRisk.value'], '(no prices yet)');
