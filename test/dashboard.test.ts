@@ -43,7 +43,7 @@ describe('the dashboard in a real browser', () => {
 
     await page.fill('#token', 'wrong');
     await page.click('#login button[type=submit]');
-    await page.waitForFunction("document.querySelector('#login-error').textContent !== ''");
+    await page.locator('#login-error').filter({ hasText: 'not accepted' }).waitFor();
     assert.equal(await page.isVisible('#dashboard'), false);
 
     await page.fill('#token', TOKEN);
@@ -82,7 +82,7 @@ describe('the dashboard in a real browser', () => {
     // The token travels in a header only: not in any URL the page asked for, not in the page's own.
     assert.ok(kpiRequests.length >= 2);
     for (const url of [...kpiRequests, page.url()]) assert.ok(!url.includes(TOKEN), url);
-    assert.equal(await page.evaluate("sessionStorage.getItem('stockflow.operatorToken')"), TOKEN);
+    assert.equal(await page.evaluate(() => (globalThis as { sessionStorage?: { getItem(key: string): string | null } }).sessionStorage?.getItem('stockflow.operatorToken')), TOKEN);
 
     const screenshot = path.join(ARTEFACTS, 'dashboard.png');
     await page.screenshot({ path: screenshot, fullPage: true });
@@ -91,7 +91,7 @@ describe('the dashboard in a real browser', () => {
     // Filters go to the API: one owner's backlog.
     await page.fill('#filters input[name=owner]', 'rita');
     await page.click('#filters button[type=submit]');
-    await page.waitForFunction(`document.querySelector('[data-kpi="exceptionBacklog.total"]').textContent === '1'`);
+    await page.locator('[data-kpi="exceptionBacklog.total"]').filter({ hasText: /^1$/ }).waitFor();
     await page.close();
   });
 });
