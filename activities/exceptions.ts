@@ -3,6 +3,7 @@ import type { Db } from '../db/connection';
 import { openException as recordOpened, recordExceptionEvent as recordEvent, type ExceptionEventInput } from '../db/exceptions';
 import { findOwner, resolveResponsibility } from '../db/ownership';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
+import { metrics } from '../runtime/metrics';
 import type { Owner, Responsibility } from '../schemas/ownership';
 
 export interface OpenedException {
@@ -25,12 +26,15 @@ export function createExceptionActivities(db: Db) {
         supplierId: raise.supplierId,
       });
       const { exceptionId, openedAt } = await recordOpened(db, { workflowId, runId, raise, responsibility });
+      metrics.exceptionsOpened.inc({ type: raise.type });
       return { exceptionId, openedAt: openedAt.toISOString(), responsibility };
     },
 
     /** Appends a step to the exception's history (idempotent by sequence number). */
     async recordExceptionEvent(event: ExceptionEventInput): Promise<boolean> {
-      return recordEvent(db, event);
+      const recorded = await recordEvent(db, event);
+      if (recorded && event.outcome === 'accepted' && (event.action === 'approve' || event.action === 'reject')) metrics.exceptionsDecided.inc({ decision: event.action });
+      return recorded;
     },
 
     async findOwner(id: string): Promise<Owner | undefined> {

@@ -15,6 +15,7 @@ import { registerFeedRoutes } from './routes/feeds';
 import { registerDashboardRoutes } from './routes/dashboard';
 import { registerHealthRoutes } from './routes/health';
 import { registerKpiRoutes } from './routes/kpis';
+import { registerMetricsRoutes } from './routes/metrics';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
@@ -129,6 +130,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  registerMetricsRoutes(app);
   registerHealthRoutes(app, deps);
   registerStockRoutes(app, deps);
   registerExceptionRoutes(app, deps);

@@ -50,6 +50,11 @@ export const EnvConfig = z.object({
   STOCKFLOW_ORDER_FULFILMENT_WINDOW: OrderWindows.shape.fulfilmentWindow.default(2 * 3600),
   /** How long past both windows a reservation is kept before the sweep may release it. */
   STOCKFLOW_ORDER_RESERVATION_GRACE: OrderWindows.shape.reservationGrace.default(24 * 3600),
+  /** Where `stockflow worker` serves Prometheus /metrics (host:port), or `off`. The API serves its own at /metrics. */
+  STOCKFLOW_WORKER_METRICS: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port (e.g. 127.0.0.1:9464) or off')
+    .default('127.0.0.1:9464'),
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;
 
