@@ -4,6 +4,7 @@ import type { ActivityDeps } from '../activities';
 import type { ApiDeps } from '../api/server';
 import { connect, type Database } from '../db/connection';
 import { feedRulesOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
+import { currentTracing } from './tracing';
 import type { WorkerOptions } from '../workers/worker';
 
 /** Database connections per process, shared by its worker and API (docs: "20 per process"). */
@@ -47,7 +48,8 @@ export async function composeApp(
     await database.close();
     throw error;
   }
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const tracing = currentTracing();
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(tracing ? { interceptors: { workflow: [tracing.clientInterceptor] } } : {}) });
   const activityDeps = activityDepsOf(config, { database, client, temporalUiUrl: endpoints.temporalUiUrl, log: options.log });
   let native: Promise<NativeConnection> | undefined;
   return {
