@@ -12,6 +12,7 @@ import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
+import { registerAuditRoutes } from './routes/audit';
 import { registerDashboardRoutes } from './routes/dashboard';
 import { registerHealthRoutes } from './routes/health';
 import { registerKpiRoutes } from './routes/kpis';
@@ -139,6 +140,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerFeedRoutes(app, deps);
   registerKpiRoutes(app, deps);
   registerDashboardRoutes(app, deps);
+  registerAuditRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }
