@@ -1,4 +1,6 @@
 import type { Db } from '../db/connection';
+import type { AlertRules } from '../schemas/alerts';
+import { createAlertActivities } from './alerts';
 import { createExceptionActivities } from './exceptions';
 import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
@@ -15,6 +17,8 @@ export interface ActivityDeps {
   temporal?: TemporalDeps;
   /** Where paid orders are handed to the warehouse. */
   fulfilment?: FulfilmentConfig;
+  /** KPI thresholds the alert schedule checks (configuration: STOCKFLOW_ALERTS). */
+  alerts?: AlertRules;
 }
 
 /**
@@ -30,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps.db, deps.fulfilment ?? {}),
     ...createReconciliationActivities(deps.db),
     ...createFeedActivities(deps.db),
+    ...createAlertActivities(deps.db, deps.alerts ?? []),
   });
 }
 

@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
+import type { DigestFigures } from '../domain/alerts';
 import type { Db } from './connection';
 
 /**
@@ -290,4 +291,21 @@ function dailyQuery(s: KpiScope): SQL {
     SELECT ${day(sql`created_at`)}, 'count', outcome, count(*)
     FROM cycle_counts WHERE ${inWindow(sql`created_at`, s)} AND ${locationId(sql`location_id`, s)} GROUP BY 1, 3
 `;
+}
+
+/** Per owner with anything to tell (open, breached or changed since `since`): the figures of their daily digest. */
+export async function ownerDigestFigures(db: Db, since: Date): Promise<(DigestFigures & { ownerId: string; contact: string })[]> {
+  const at = sql`${since.toISOString()}::timestamptz`;
+  const rows = await db.execute<DigestFigures & { ownerId: string; contact: string } & Record<string, unknown>>(sql`
+    SELECT o.id AS "ownerId", o.name AS "ownerName", o.contact,
+      (SELECT count(*) FROM exceptions e WHERE e.assignee_id = o.id AND e.status = 'open')::int AS open,
+      (SELECT count(*) FROM exceptions e WHERE e.assignee_id = o.id AND e.status = 'acknowledged')::int AS acknowledged,
+      (SELECT count(*) FROM exception_events ev JOIN exceptions e ON e.id = ev.exception_id
+        WHERE e.owner_id = o.id AND ev.action = 'escalate' AND ev.at >= ${at})::int AS breached,
+      (SELECT count(*) FROM exceptions e WHERE e.owner_id = o.id AND e.opened_at >= ${at})::int AS "openedToday",
+      (SELECT count(*) FROM exceptions e WHERE e.owner_id = o.id AND e.resolved_at >= ${at})::int AS "resolvedToday",
+      coalesce((SELECT jsonb_agg(jsonb_build_object('type', x.type, 'subject', x.subject, 'openedAt', to_json(x.opened_at)#>>'{}') ORDER BY x.opened_at)
+        FROM (SELECT type, subject, opened_at FROM exceptions e WHERE e.assignee_id = o.id AND e.status IN ('open', 'acknowledged') ORDER BY opened_at LIMIT 5) x), '[]'::jsonb) AS oldest
+    FROM owners o ORDER BY o.id`);
+  return [...rows].filter((r) => r.open + r.acknowledged + r.breached + r.openedToday + r.resolvedToday > 0);
 }

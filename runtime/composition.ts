@@ -99,6 +99,7 @@ function activityDepsOf(
     },
     temporal: { client: parts.client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
     fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL, log: prefixed('fulfilment') },
+    alerts: config.STOCKFLOW_ALERTS,
   };
 }
 

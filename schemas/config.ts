@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AlertRulesText } from './alerts';
 import { FeedRules } from './feeds';
 import { OrderWindows } from './orders';
 
@@ -55,6 +56,8 @@ export const EnvConfig = z.object({
     .string()
     .regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port (e.g. 127.0.0.1:9464) or off')
     .default('127.0.0.1:9464'),
+  /** KPI alert rules, a JSON array (schemas/alerts.ts); checked every 5 minutes by a schedule. */
+  STOCKFLOW_ALERTS: AlertRulesText,
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;
 

@@ -23,6 +23,11 @@ describe('domain rules', () => {
     assert.equal(idempotencyKeys.reconciliationCorrection('run@1', 'SKU', 'WH1'), 'run@1/correct/SKU@WH1');
     assert.equal(exceptionSubjects.feedLine('acme', 'f-1', 7), 'acme/f-1/line-7');
     assert.equal(exceptionSubjects.order('shop', '1001', 'handoff'), 'shop/1001/handoff');
+    assert.equal(exceptionSubjects.kpiAlert('backlog-ivy'), 'kpi:backlog-ivy');
+    assert.equal(exceptionSubjects.kpiAlert('feeds-failing', 'supplier:acme'), 'kpi:feeds-failing/supplier:acme');
+    assert.equal(scheduleIds.kpiAlerts('stockflow'), 'stockflow/kpi-alerts');
+    assert.equal(scheduleIds.ownerDigest('stockflow'), 'stockflow/owner-digest');
+    assert.equal(idempotencyKeys.ownerDigest('ivy', '2026-03-01'), 'digest/ivy/2026-03-01');
   });
 
   it('gives every order state to intake until payment and to fulfilment from then on', () => {

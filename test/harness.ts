@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
+import type { AlertRules } from '../schemas/alerts';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
@@ -129,7 +130,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; alerts?: AlertRules } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -142,6 +143,7 @@ export async function startTestWorker(
     notifier: options.notifier ?? { namespace: s.namespace, log: () => undefined },
     temporal: { client: s.client, taskQueue },
     fulfilment: options.fulfilment ?? { log: () => undefined },
+    alerts: options.alerts,
   });
   const running = worker.run();
   return {
