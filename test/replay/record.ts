@@ -30,7 +30,9 @@ export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories')
 async function record(): Promise<void> {
   await startInfra();
   const database = await createTestDatabase();
-  const worker = await startTestWorker(database, 'record');
+  const worker = await startTestWorker(database, 'record', {
+    alerts: [{ id: 'record-risk', kpi: 'revenueAtRisk', over: 0, measure: 'units', window: 86400, severity: 'high', playbook: 'Recount the blocked SKU.' }],
+  });
   try {
     await addToCatalogue(database.db, {
       locations: [
@@ -159,6 +161,18 @@ async function record(): Promise<void> {
         await applyStockOperation(database.db, StockOperation.parse({ kind: 'reserve', idempotencyKey: 'record/stale', sku: 'T-1', location: 'WH1', quantity: 1, ttlSeconds: 1 }));
         await waitFor('the reservation to expire', async () => ((await database.sql`SELECT expires_at < now() AS passed FROM reservations WHERE idempotency_key = 'record/stale'`)[0].passed ? true : undefined));
         const handle = await client.workflow.start('reservationSweep', { taskQueue: worker.taskQueue, workflowId: 'record/reservation-sweep' });
+        await handle.result();
+        return handle;
+      },
+      'kpiAlertCheck-raised': async () => {
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/alert-in', sku: 'FT-9', location: 'WH1', quantity: 10 }));
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'cycle_count', idempotencyKey: 'record/alert-count', sku: 'FT-9', location: 'WH1', counted: 5 }));
+        const handle = await client.workflow.start('kpiAlertCheck', { taskQueue: worker.taskQueue, workflowId: 'record/kpi-alerts' });
+        await handle.result();
+        return handle;
+      },
+      'ownerDigest-sent': async () => {
+        const handle = await client.workflow.start('ownerDigest', { taskQueue: worker.taskQueue, workflowId: 'record/owner-digest' });
         await handle.result();
         return handle;
       },
