@@ -9,6 +9,7 @@ import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../r
 import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
 import { benchFeeds } from './feeds';
+import { benchKpis } from './kpis';
 import { benchLoad } from './load';
 import { benchOrders } from './orders';
 import { benchReservations } from './reservations';
@@ -28,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'orders', title: 'orders end to end', run: benchOrders },
   { name: 'feeds', title: 'supplier feed ingest', run: benchFeeds },
   { name: 'load', title: 'sustained mixed load', run: benchLoad },
+  { name: 'kpis', title: 'KPIs over 90 days of history', run: benchKpis },
 ];
 
 async function main(selected: Benchmark[]): Promise<number> {
