@@ -10,7 +10,7 @@ const VARIANTS = 10_000;
 const LOCATIONS = 2;
 const MOVEMENTS = 1_000_000;
 const DAYS = 90;
-const RUNS = 7;
+const RUNS = 5;
 const TARGET_MS = 500;
 
 /**

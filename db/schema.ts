@@ -139,6 +139,11 @@ export const stockMovements = pgTable(
   (t) => [
     unique('stock_movements_one_per_key_and_balance').on(t.idempotencyKey, t.variantId, t.locationId),
     index('stock_movements_balance_idx').on(t.variantId, t.locationId),
+    // The stockout KPI walks each balance's on-hand back in this order (db/kpis.ts): read from the
+    // index, the walk needs no sort of the window's movements. The migration adds INCLUDE (delta_on_hand).
+    index('stock_movements_walk_idx')
+      .on(t.variantId, t.locationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`${t.deltaOnHand} <> 0`),
     check(
       'stock_movements_changes_something',
       sql`${t.deltaOnHand} <> 0 OR ${t.deltaReserved} <> 0 OR ${t.deltaCommitted} <> 0 OR ${t.deltaIncoming} <> 0`,

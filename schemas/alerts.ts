@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { LocationCode } from './common';
 import { DurationSeconds } from './duration';
 import { Severity } from './exceptions';
+import { OwnerId } from './ownership';
 
 /**
  * One KPI threshold: when the KPI is over it, an exception (type `kpi_alert`) is opened through
@@ -13,8 +15,8 @@ export const AlertRule = z.object({
   /** Breached when the figure is above this: a count, a share (0.05 = 5%), units or money. */
   over: z.number().nonnegative(),
   /** exceptionBacklog: that person's backlog; other KPIs: the owner filter of GET /v1/kpis. */
-  owner: z.string().min(1).max(200).optional(),
-  location: z.string().min(1).max(200).optional(),
+  owner: OwnerId.optional(),
+  location: LocationCode.optional(),
   /** failedUpdateRate: one source (`supplier:<id>`, `channel:<name>`); unset: each source on its own. */
   source: z.string().min(1).max(200).optional(),
   /** revenueAtRisk: units (live) or value (once prices exist). */

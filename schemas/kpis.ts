@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { LocationCode } from './common';
 import { DurationSeconds } from './duration';
+import { OwnerId } from './ownership';
 
 /** `GET /v1/kpis` filters: how far back, and optionally one location and one owner. */
 export const KpiQuery = z.object({
   window: DurationSeconds.default(30 * 86400).describe('how far back from now, e.g. 24h, 7d, 30d (at most 90d)'),
-  location: z.string().min(1).max(200).optional().describe('a location code: only stock, counts, orders and exceptions there'),
-  owner: z.string().min(1).max(200).optional().describe('an owner id: only exceptions assigned to or owned by them, orders whose state they own'),
+  location: LocationCode.optional().describe('a location code: only stock, counts, orders and exceptions there'),
+  owner: OwnerId.optional().describe('an owner id: only exceptions assigned to or owned by them, orders whose state they own'),
 });
 export type KpiQuery = z.infer<typeof KpiQuery>;
 

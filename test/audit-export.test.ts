@@ -77,6 +77,9 @@ describe('audit trail export (GET /v1/audit)', () => {
     const backwards = await get('?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z');
     assert.equal(backwards.statusCode, 400);
     assert.match(backwards.body, /to/);
+    const nul = await get('?actor=a%00b');
+    assert.equal(nul.statusCode, 400);
+    assert.match(nul.body, /NUL/);
     assert.equal((await api.inject({ method: 'GET', url: '/v1/audit' })).statusCode, 401);
     const openapi = (await api.inject({ method: 'GET', url: '/openapi.json' })).json();
     assert.ok(openapi.paths['/v1/audit'] && openapi.paths['/v1/kpis']);

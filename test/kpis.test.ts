@@ -114,6 +114,9 @@ describe('KPIs (GET /v1/kpis)', () => {
     const bad = await api.inject({ method: 'GET', url: '/v1/kpis?window=120d', headers: operator });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /window/);
+    for (const query of ['?owner=null', '?location=a%00b']) {
+      assert.equal((await api.inject({ method: 'GET', url: `/v1/kpis${query}`, headers: operator })).statusCode, 400, query);
+    }
     const anonymous = await api.inject({ method: 'GET', url: '/v1/kpis' });
     assert.equal(anonymous.statusCode, 401);
   });
