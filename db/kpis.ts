@@ -186,12 +186,17 @@ function shrinkageQuery(s: KpiScope): SQL {
  */
 const walkedBack = (s: KpiScope) => sql`
   walked AS (
-    SELECT m.id, m.variant_id, m.location_id, m.created_at, m.delta_on_hand,
+    SELECT m.variant_id, m.location_id, m.created_at, m.delta_on_hand,
            b.on_hand - sum(m.delta_on_hand) OVER later + m.delta_on_hand AS after,
-           lag(m.created_at) OVER later AS next_at
+           lag(m.created_at) OVER newest_first AS next_at,
+           lead(m.created_at) OVER newest_first IS NULL AS earliest,
+           b.on_hand - sum(m.delta_on_hand) OVER whole AS opening
     FROM stock_movements m JOIN stock_balances b ON b.variant_id = m.variant_id AND b.location_id = m.location_id
     WHERE m.delta_on_hand <> 0 AND ${inWindow(sql`m.created_at`, s)} AND ${locationId(sql`m.location_id`, s)}
-    WINDOW later AS (PARTITION BY m.variant_id, m.location_id ORDER BY m.created_at DESC, m.id DESC ROWS UNBOUNDED PRECEDING)
+    -- One ordering for every window function: one pass over the movements, in index order.
+    WINDOW newest_first AS (PARTITION BY m.variant_id, m.location_id ORDER BY m.created_at DESC, m.id DESC),
+           later AS (newest_first ROWS UNBOUNDED PRECEDING),
+           whole AS (newest_first ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
   )`;
 
 function stockoutQuery(s: KpiScope): SQL {
@@ -200,8 +205,7 @@ function stockoutQuery(s: KpiScope): SQL {
   return sql`
     WITH ${walkedBack(s)},
     first_move AS (
-      SELECT DISTINCT ON (variant_id, location_id) variant_id, location_id, created_at AS first_at, after - delta_on_hand AS opening
-      FROM walked ORDER BY variant_id, location_id, created_at, id
+      SELECT variant_id, location_id, created_at AS first_at, opening FROM walked WHERE earliest
     ),
     out_of_stock AS (
       SELECT variant_id, location_id, extract(epoch FROM coalesce(next_at, ${to}) - created_at) AS seconds FROM walked WHERE after <= 0
