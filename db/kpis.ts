@@ -171,7 +171,7 @@ function accuracyQuery(s: KpiScope): SQL {
 
 function shrinkageQuery(s: KpiScope): SQL {
   return sql`
-    SELECT a.reason_code AS "reasonCode", v.sku, (-sum(a.delta))::int AS units
+    SELECT a.reason_code AS "reasonCode", v.sku, (-sum(a.delta))::float8 AS units
     FROM adjustments a JOIN variants v ON v.id = a.variant_id
     WHERE a.delta < 0 AND ${inWindow(sql`a.created_at`, s)} AND ${locationId(sql`a.location_id`, s)}
     GROUP BY a.reason_code, v.sku`;

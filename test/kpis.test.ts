@@ -110,6 +110,15 @@ describe('KPIs (GET /v1/kpis)', () => {
     assert.equal(supplierSite.stockAccuracy.denominator, 0);
   });
 
+  it('adds up figures beyond the range of a balance without overflowing (fuzzer, seed 17)', async () => {
+    await database.sql`
+      INSERT INTO adjustments (idempotency_key, variant_id, location_id, delta, reason_code, actor)
+      SELECT 'huge/' || n, (SELECT id FROM variants WHERE sku = 'K-2'), (SELECT id FROM locations WHERE code = 'WH1'), -2000000000, 'lost', 'fuzz'
+      FROM generate_series(1, 2) n`;
+    const k = await kpis();
+    assert.equal(k.shrinkage.byReason.find((r: { reasonCode: string }) => r.reasonCode === 'lost').units, 4_000_000_000);
+  });
+
   it('refuses a window it cannot measure, naming the field, and answers only the operator', async () => {
     const bad = await api.inject({ method: 'GET', url: '/v1/kpis?window=120d', headers: operator });
     assert.equal(bad.statusCode, 400);
