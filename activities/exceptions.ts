@@ -5,6 +5,7 @@ import { openException as recordOpened, recordExceptionEvent as recordEvent, typ
 import { findOwner, resolveResponsibility } from '../db/ownership';
 import { RaiseException, type RaiseExceptionInput } from '../schemas/exceptions';
 import type { UiDecisions } from '../schemas/identity';
+import { metrics } from '../runtime/metrics';
 import type { Owner, Responsibility } from '../schemas/ownership';
 
 export interface OpenedException {
@@ -40,12 +41,15 @@ export function createExceptionActivities(db: Db, uiDecisions: UiDecisions = 'de
         supplierId: raise.supplierId,
       });
       const { exceptionId, openedAt } = await recordOpened(db, { workflowId, runId, raise, responsibility });
+      metrics.exceptionsOpened.inc({ type: raise.type });
       return { exceptionId, openedAt: openedAt.toISOString(), responsibility };
     },
 
     /** Appends a step to the exception's history (idempotent by sequence number). */
     async recordExceptionEvent(event: ExceptionEventInput): Promise<boolean> {
-      return recordEvent(db, event);
+      const recorded = await recordEvent(db, event);
+      if (recorded && event.outcome === 'accepted' && (event.action === 'approve' || event.action === 'reject')) metrics.exceptionsDecided.inc({ decision: event.action });
+      return recorded;
     },
 
     async findOwner(id: string): Promise<Owner | undefined> {

@@ -4,6 +4,7 @@ import { applyFeedChunk as applyChunk, discardRemainingLines, loadFeed, loadLast
 import { parseCsvFeed, type RawFeed } from '../domain/feed-parse';
 import { countsLookBroken, planLines, type PlannedLine } from '../domain/feed-rules';
 import { emptyCounts, type FeedCounts, type FeedRules } from '../schemas/feeds';
+import { metrics } from '../runtime/metrics';
 
 export interface FeedAssessment {
   lineCount: number;
@@ -69,6 +70,9 @@ export function createFeedActivities(db: Db) {
       const { feed, raw } = await feedWithLines(input.feedPk);
       Context.current().heartbeat({ fromLine: input.fromLine });
       const result = await applyChunk(db, feed, numbered(raw, input.fromLine, input.toLine), input.rules, input.override);
+      if (!result.replayed) {
+        for (const [outcome, n] of Object.entries(result.counts)) if (outcome !== 'read' && n > 0) metrics.feedLines.inc({ outcome }, n);
+      }
       return { ...result, locationCode: feed.locationCode };
     },
 

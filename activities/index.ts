@@ -1,6 +1,8 @@
 import type { Db } from '../db/connection';
 import { createCatalogueImportActivities } from './catalogue-import';
 import type { UiDecisions } from '../schemas/identity';
+import type { AlertRules } from '../schemas/alerts';
+import { createAlertActivities } from './alerts';
 import { createExceptionActivities } from './exceptions';
 import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   fulfilment?: FulfilmentConfig;
   /** Whether exception decisions that did not come through the API (Temporal UI signals) are accepted. */
   uiDecisions?: UiDecisions;
+  /** KPI thresholds the alert schedule checks (configuration: STOCKFLOW_ALERTS). */
+  alerts?: AlertRules;
 }
 
 /**
@@ -35,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReconciliationActivities(deps.db),
     ...createFeedActivities(deps.db),
     ...createCatalogueImportActivities(deps.db),
+    ...createAlertActivities(deps.db, deps.alerts ?? []),
   });
 }
 

@@ -1,6 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/connection';
 import { claimNotification } from '../db/exceptions';
+import { ownerDigestFigures } from '../db/kpis';
+import { digestText } from '../domain/alerts';
 import type { Owner } from '../schemas/ownership';
 import { idempotencyKeys } from '../domain/keys';
 
@@ -62,6 +64,25 @@ export function createNotifyActivities(db: Db, config: NotifierConfig) {
         if (await claim('webhook', () => postWebhook(url, payload, idempotencyKeys.notice(n.workflowId, n.exceptionId, n.notice)))) delivered.push('webhook');
       }
       return { delivered };
+    },
+
+    /**
+     * The daily digest: one message per owner with anything open, breached or changed in the day
+     * before `at`. The webhook gets an idempotency key per owner and day, so a retry is dropped there.
+     */
+    async sendOwnerDigests(input: { at: string }): Promise<{ sent: number }> {
+      const at = new Date(input.at);
+      const day = at.toISOString().slice(0, 10);
+      const owners = await ownerDigestFigures(db, new Date(at.getTime() - 86_400_000));
+      for (const figures of owners) {
+        const text = digestText(day, figures);
+        log(text);
+        if (config.webhookUrl) {
+          const payload = { text, digest: { owner: { id: figures.ownerId, name: figures.ownerName, contact: figures.contact }, day, ...figures } };
+          await postWebhook(config.webhookUrl, payload, idempotencyKeys.ownerDigest(figures.ownerId, day));
+        }
+      }
+      return { sent: owners.length };
     },
   };
 }

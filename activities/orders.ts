@@ -5,7 +5,8 @@ import { resolveResponsibility } from '../db/ownership';
 import { orderPlacementOf } from '../db/placements';
 import { endCart } from '../db/carts';
 import { ownershipDomainOf } from '../domain/order-ownership';
-import type { OrderLine, PlacementAnswer } from '../schemas/orders';
+import { FINAL_STATES, type OrderLine, type PlacementAnswer } from '../schemas/orders';
+import { metrics } from '../runtime/metrics';
 import { idempotencyKeys } from '../domain/keys';
 
 export interface FulfilmentConfig {
@@ -32,7 +33,8 @@ export function createOrderActivities(db: Db, fulfilment: FulfilmentConfig) {
     /** Records a state change with the owner the ownership rules give that state (idempotent by sequence number). */
     async recordOrderTransition(input: TransitionRequest): Promise<{ ownerId: string; at: string }> {
       const { owner } = await resolveResponsibility(db, { type: ownershipDomainOf(input.to) });
-      const { at } = await recordOrderTransition(db, { ...input, ownerId: owner.id });
+      const { recorded, at } = await recordOrderTransition(db, { ...input, ownerId: owner.id });
+      if (recorded && FINAL_STATES.includes(input.to)) metrics.orderOutcomes.inc({ state: input.to });
       return { ownerId: owner.id, at: at.toISOString() };
     },
 

@@ -1,3 +1,4 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Access } from '../domain/access';
@@ -42,6 +43,8 @@ declare module 'fastify' {
 
 type AnySpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
 const registries = new WeakMap<FastifyInstance, AnySpec[]>();
+/** A no-op until runtime/tracing.ts registers a provider. */
+const tracer = trace.getTracer('stockflow-api');
 
 /** The routes registered on an app, for its OpenAPI document. */
 export function registeredRoutes(app: FastifyInstance): readonly AnySpec[] {
@@ -65,12 +68,27 @@ export function route<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = 
     url: spec.url,
     config: { access: spec.access, role: spec.role, source: spec.source, principalField: spec.principalField },
     ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
-    handler: async (request, reply) => {
-      const params = parse(spec.params, request.params, 'params');
-      const query = parse(spec.query, request.query, 'query');
-      const body = parse(spec.body, request.body, 'body');
-      return handler({ params, query, body, request, reply } as Parsed<P, Q, B>);
-    },
+    // Each request is a span, continuing the caller's trace (W3C traceparent) when it sends one; a
+    // workflow it starts carries the span on through the Temporal client interceptor.
+    handler: async (request, reply) =>
+      tracer.startActiveSpan(
+        `${spec.method} ${spec.url}`,
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': spec.method, 'http.route': spec.url } },
+        propagation.extract(context.active(), request.headers),
+        async (span) => {
+          try {
+            const params = parse(spec.params, request.params, 'params');
+            const query = parse(spec.query, request.query, 'query');
+            const body = parse(spec.body, request.body, 'body');
+            return await handler({ params, query, body, request, reply } as Parsed<P, Q, B>);
+          } catch (error) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+            throw error;
+          } finally {
+            span.end();
+          }
+        },
+      ),
   });
 }
 

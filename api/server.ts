@@ -13,9 +13,13 @@ import { openApiDocument } from './openapi';
 import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
+import { registerAuditRoutes } from './routes/audit';
+import { registerDashboardRoutes } from './routes/dashboard';
 import { registerHealthRoutes } from './routes/health';
 import { registerCartRoutes } from './routes/carts';
 import { registerIdentityRoutes } from './routes/identity';
+import { registerKpiRoutes } from './routes/kpis';
+import { registerMetricsRoutes } from './routes/metrics';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
 import { registerStockRoutes } from './routes/stock';
@@ -40,6 +44,9 @@ export interface ApiDeps extends AccessSettings {
   allocation: AllocationRules;
   /** Default hold of a cart, in seconds (configuration: schemas/config.ts). */
   cartTtlSeconds: number;
+  /** Where the dashboard links workflows to (configuration: schemas/config.ts). */
+  temporalUiUrl: string;
+  namespace: string;
 }
 
 /** The service layer's view of the API's dependencies. */
@@ -132,6 +139,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
+  registerMetricsRoutes(app);
   registerHealthRoutes(app, deps);
   registerStockRoutes(app, deps);
   registerExceptionRoutes(app, deps);
@@ -141,6 +149,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);
   registerIdentityRoutes(app, deps);
+  registerKpiRoutes(app, deps);
+  registerDashboardRoutes(app, deps);
+  registerAuditRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }

@@ -12,6 +12,7 @@ import { benchCatalogue } from './catalogue';
 import { benchAuth } from './auth';
 import { benchFeeds } from './feeds';
 import { benchFlashSale } from './flash-sale';
+import { benchKpis } from './kpis';
 import { benchLoad } from './load';
 import { benchOrders } from './orders';
 import { benchReservations } from './reservations';
@@ -34,6 +35,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'load', title: 'sustained mixed load', run: benchLoad },
   { name: 'catalogue', title: 'catalogue import and stock pages', run: benchCatalogue },
   { name: 'auth', title: 'authentication cost per request', run: benchAuth },
+  { name: 'kpis', title: 'KPIs over 90 days of history', run: benchKpis },
 ];
 
 async function main(selected: Benchmark[]): Promise<number> {

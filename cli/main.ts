@@ -3,6 +3,7 @@ import { registerCatalogueCommands } from './catalogue';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
+import { kpisCommand } from './kpis';
 import { registerOrderCommands } from './orders';
 import { reconcileCommand } from './reconcile';
 import { startCommand } from './start';
@@ -45,6 +46,16 @@ program
   .option('--wait <seconds>', 'how long to wait for the report', '60')
   .option('--json', 'print the raw JSON')
   .action(reconcileCommand);
+
+program
+  .command('kpis')
+  .description('print the operating KPIs: revenue at risk, update latency and failures, exception backlog, accuracy, shrinkage, stockouts')
+  .option('--api <url>', 'Stockflow API base URL (default from STOCKFLOW_API_HOST/PORT)')
+  .option('--window <duration>', 'how far back, e.g. 24h, 7d, 30d (at most 90d)', '30d')
+  .option('--location <code>', 'only this location')
+  .option('--owner <id>', 'only this owner')
+  .option('--json', 'print the raw JSON')
+  .action(kpisCommand);
 
 registerFeedCommands(program);
 registerCatalogueCommands(program);

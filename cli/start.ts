@@ -1,14 +1,15 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../runtime/config';
 import type { EnvConfig } from '../schemas/config';
 import { startStack, type Stack } from '../runtime/stack';
+import { installRuntime } from '../runtime/telemetry';
 
 /** `stockflow start`: the whole stack in the foreground until Ctrl-C. */
 export async function startCommand(): Promise<void> {
   const config = loadConfig();
   const log = (line: string) => console.log(`[stockflow] ${line}`);
   // These handlers, not the SDK's, decide how the process stops: everything it started goes too.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  await installRuntime({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   let stack: Stack | undefined;
   let stopping = false;
   const stopAndExit = (running: Stack) =>

@@ -1,7 +1,10 @@
 import { rmSync } from 'node:fs';
+import { DefaultLogger } from '@temporalio/worker';
 import { runMigrations } from '../db/migrate';
 import { composeApp, configuredEndpoints } from '../runtime/composition';
 import { loadConfig } from '../runtime/config';
+import { serveMetrics } from '../runtime/metrics-server';
+import { installRuntime } from '../runtime/telemetry';
 import { bundleWorkflowsOutOfProcess, createWorker } from '../workers/worker';
 
 /**
@@ -11,6 +14,8 @@ import { bundleWorkflowsOutOfProcess, createWorker } from '../workers/worker';
 export async function workerCommand(): Promise<void> {
   const config = loadConfig();
   const endpoints = configuredEndpoints(config, 'stockflow worker');
+  await installRuntime({ logger: new DefaultLogger('INFO') });
+  const metricsServer = await startMetrics(config.STOCKFLOW_WORKER_METRICS);
   const app = await composeApp(config, endpoints);
   try {
     await runMigrations(app.database);
@@ -24,5 +29,14 @@ export async function workerCommand(): Promise<void> {
     }
   } finally {
     await app.close();
+    await metricsServer?.close();
   }
+}
+
+async function startMetrics(address: string): Promise<{ close(): Promise<void> } | undefined> {
+  if (address === 'off') return undefined;
+  const at = address.lastIndexOf(':');
+  const server = await serveMetrics(address.slice(0, at), Number(address.slice(at + 1)));
+  console.log(`[stockflow] worker metrics at ${server.url}`);
+  return server;
 }

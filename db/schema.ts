@@ -197,6 +197,11 @@ export const stockMovements = pgTable(
     index('stock_movements_balance_idx').on(t.variantId, t.locationId),
     // `asOf` sums a SKU's movements up to an instant.
     index('stock_movements_variant_time_idx').on(t.variantId, t.createdAt),
+    // The stockout KPI walks each balance's on-hand back in this order (db/kpis.ts): read from the
+    // index, the walk needs no sort of the window's movements. The migration adds INCLUDE (delta_on_hand).
+    index('stock_movements_walk_idx')
+      .on(t.variantId, t.locationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`${t.deltaOnHand} <> 0`),
     check(
       'stock_movements_changes_something',
       sql`${t.deltaOnHand} <> 0 OR ${t.deltaReserved} <> 0 OR ${t.deltaCommitted} <> 0 OR ${t.deltaIncoming} <> 0`,

@@ -26,6 +26,8 @@ export const workflowIds = {
 export const scheduleIds = {
   dailyReconciliation: (taskQueue: string) => `${taskQueue}/daily-reconciliation`,
   reservationSweep: (taskQueue: string) => `${taskQueue}/reservation-sweep`,
+  kpiAlerts: (taskQueue: string) => `${taskQueue}/kpi-alerts`,
+  ownerDigest: (taskQueue: string) => `${taskQueue}/owner-digest`,
 };
 
 /** Subjects: what an exception is about, unique per type while it is open. */
@@ -37,6 +39,8 @@ export const exceptionSubjects = {
   ledgerDelta: (sku: string, location: string) => `ledger:${sku}@${location}`,
   orphanReservation: (reservationId: number) => `orphan:${reservationId}`,
   snapshotDelta: (sku: string, location: string) => `snapshot:${sku}@${location}`,
+  /** A KPI over an alert rule's threshold; `scope` tells apart the sources of one rule. */
+  kpiAlert: (ruleId: string, scope?: string) => `kpi:${ruleId}${scope ? `/${scope}` : ''}`,
 };
 
 /** Order steps that touch one reserved line's stock. */
@@ -63,4 +67,6 @@ export const idempotencyKeys = {
   reconciliationRun: (workflowId: string, runId: string) => `${workflowId}@${runId}`,
   /** One notice about one exception at one escalation level, on every channel. */
   notice: (workflowId: string, exceptionId: number, notice: number) => `${workflowId}#${exceptionId}/${notice}`,
+  /** One owner's digest of one UTC day. */
+  ownerDigest: (ownerId: string, day: string) => `digest/${ownerId}/${day}`,
 };

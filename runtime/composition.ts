@@ -5,6 +5,7 @@ import type { ApiDeps } from '../api/server';
 import { connect, type Database } from '../db/connection';
 import { allocationRulesOf, feedRulesOf, oidcSettingsOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
 import { loadSourceSecrets } from './source-secrets';
+import { currentTracing } from './tracing';
 import type { WorkerOptions } from '../workers/worker';
 
 /** Database connections per process, shared by its worker and API (docs: "20 per process"). */
@@ -48,7 +49,8 @@ export async function composeApp(
     await database.close();
     throw error;
   }
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const tracing = currentTracing();
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(tracing ? { interceptors: { workflow: [tracing.clientInterceptor] } } : {}) });
   const activityDeps = activityDepsOf(config, { database, client, temporalUiUrl: endpoints.temporalUiUrl, log: options.log });
   let native: Promise<NativeConnection> | undefined;
   return {
@@ -60,7 +62,7 @@ export async function composeApp(
       native ??= NativeConnection.connect({ address: endpoints.temporalAddress });
       return { connection: await native, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.STOCKFLOW_TASK_QUEUE, ...activityDeps };
     },
-    apiDeps: () => ({ database, client, ...apiSettingsOf(config) }),
+    apiDeps: () => ({ database, client, ...apiSettingsOf(config), ...(endpoints.temporalUiUrl && !config.TEMPORAL_UI_URL ? { temporalUiUrl: endpoints.temporalUiUrl } : {}) }),
     async close() {
       if (native) await (await native).close();
       await connection.close();
@@ -85,6 +87,8 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     importChunkSize: config.STOCKFLOW_IMPORT_CHUNK_SIZE,
     allocation: allocationRulesOf(config),
     cartTtlSeconds: config.STOCKFLOW_CART_TTL,
+    temporalUiUrl: config.TEMPORAL_UI_URL ?? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`,
+    namespace: config.TEMPORAL_NAMESPACE,
   };
 }
 
@@ -104,6 +108,7 @@ function activityDepsOf(
     temporal: { client: parts.client, taskQueue: config.STOCKFLOW_TASK_QUEUE },
     fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL, log: prefixed('fulfilment') },
     uiDecisions: config.STOCKFLOW_UI_DECISIONS,
+    alerts: config.STOCKFLOW_ALERTS,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AlertRulesText } from './alerts';
 import { FeedRules } from './feeds';
 import { DurationSeconds } from './duration';
 import { OidcSettings, UiDecisions } from './identity';
@@ -89,6 +90,13 @@ export const EnvConfig = z.object({
   STOCKFLOW_BACKORDER_LEAD_TIME: DurationSeconds.default(14 * 86400),
   /** Channels whose orders may split a line across locations, comma-separated. */
   STOCKFLOW_SPLIT_SHIPMENT_CHANNELS: codeList,
+  /** Where `stockflow worker` serves Prometheus /metrics (host:port), or `off`. The API serves its own at /metrics. */
+  STOCKFLOW_WORKER_METRICS: z
+    .string()
+    .regex(/^(off|[^\s:]+:\d{1,5})$/, 'must be host:port (e.g. 127.0.0.1:9464) or off')
+    .default('127.0.0.1:9464'),
+  /** KPI alert rules, a JSON array (schemas/alerts.ts); checked every 5 minutes by a schedule. */
+  STOCKFLOW_ALERTS: AlertRulesText,
 });
 export type EnvConfig = z.infer<typeof EnvConfig>;
 

@@ -14,3 +14,22 @@ if (stale) {
   console.log('[stockflow] installing dependencies (npm ci)…');
   execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
 }
+
+// The browser test (test/dashboard.test.ts) drives Debian's chromium; CI runs as root on a fresh
+// machine, so install it there. Elsewhere say what is missing rather than ask for a password.
+if (process.argv.includes('--browser') && !existsSync('/usr/bin/chromium')) {
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!asRoot) {
+    console.warn('[stockflow] /usr/bin/chromium is missing and this is not root: install it (apt-get install -y chromium) for the dashboard test');
+  } else {
+    console.log('[stockflow] installing chromium for the browser test (apt-get)…');
+    const install = () => execSync('apt-get install -y --no-install-recommends chromium', { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    try {
+      install();
+    } catch {
+      // A fresh machine's package lists may be missing or stale.
+      execSync('apt-get update', { stdio: 'inherit' });
+      install();
+    }
+  }
+}

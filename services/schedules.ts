@@ -4,14 +4,16 @@ import { scheduleIds } from '../domain/keys';
 
 
 /**
- * Creates the daily reconciliation (02:00 UTC) and the reservation sweep (every 5 minutes) unless
- * they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
+ * Creates the daily reconciliation (02:00 UTC), the reservation sweep and the KPI alert check
+ * (every 5 minutes) and the owners' daily digest (07:00 UTC) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
  * is left as it is (an operator may have paused or retimed it in the UI).
  */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<string[]> {
   const wanted = [
     { scheduleId: scheduleIds.dailyReconciliation(taskQueue), workflowType: 'dailyReconciliation', spec: { calendars: [{ hour: 2, minute: 0 }] }, summary: 'Daily reconciliation: ledger, reservations, system of record' },
     { scheduleId: scheduleIds.reservationSweep(taskQueue), workflowType: 'reservationSweep', spec: { intervals: [{ every: '5 minutes' as const }] }, summary: 'Release reservations past their expiry' },
+    { scheduleId: scheduleIds.kpiAlerts(taskQueue), workflowType: 'kpiAlertCheck', spec: { intervals: [{ every: '5 minutes' as const }] }, summary: 'Open an exception for each KPI over its alert threshold' },
+    { scheduleId: scheduleIds.ownerDigest(taskQueue), workflowType: 'ownerDigest', spec: { calendars: [{ hour: 7, minute: 0 }] }, summary: 'Daily digest to each owner: open, breached, changed' },
   ];
   const created: string[] = [];
   for (const { scheduleId, workflowType, spec, summary } of wanted) {

@@ -31,6 +31,11 @@ describe('domain rules', () => {
     assert.equal(workflowIds.cart('c-9'), 'cart/c-9');
     assert.equal(idempotencyKeys.cartPart('c-9', 'reserve', 2), 'cart/c-9/reserve/2');
     assert.equal(idempotencyKeys.cartPart('c-9', 'expire', 1), 'cart/c-9/expire/1');
+    assert.equal(exceptionSubjects.kpiAlert('backlog-ivy'), 'kpi:backlog-ivy');
+    assert.equal(exceptionSubjects.kpiAlert('feeds-failing', 'supplier:acme'), 'kpi:feeds-failing/supplier:acme');
+    assert.equal(scheduleIds.kpiAlerts('stockflow'), 'stockflow/kpi-alerts');
+    assert.equal(scheduleIds.ownerDigest('stockflow'), 'stockflow/owner-digest');
+    assert.equal(idempotencyKeys.ownerDigest('ivy', '2026-03-01'), 'digest/ivy/2026-03-01');
   });
 
   it('gives every order state to intake until payment and to fulfilment from then on', () => {

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
+import type { AlertRules } from '../schemas/alerts';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
@@ -13,6 +14,7 @@ import { apiSettingsOf } from '../runtime/composition';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
 import { removeDataDir } from '../runtime/postgres-as-root';
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
+import { installRuntime } from '../runtime/telemetry';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
 import { allocationRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
@@ -58,7 +60,7 @@ export async function startInfra(): Promise<void> {
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'stockflow-test-'));
   const runId = randomUUID().slice(0, 8);
   // Retries are expected in tests; WARN would print each one. Tests read WARN and below from workerLog.
-  Runtime.install({ logger: workerLog });
+  await installRuntime({ logger: workerLog });
   const [pg, temporal, bundle] = await Promise.all([startPostgres(scratchDir), startTemporal(), bundleWorkflows()]);
   const templateDb = `stockflow_template_${runId}`;
   const templateUrl = await ensureDatabase(pg.adminUrl, templateDb);
@@ -130,7 +132,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -144,6 +146,7 @@ export async function startTestWorker(
     temporal: { client: s.client, taskQueue },
     fulfilment: options.fulfilment ?? { log: () => undefined },
     uiDecisions: options.uiDecisions,
+    alerts: options.alerts,
   });
   const running = worker.run();
   return {

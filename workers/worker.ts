@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerPlugin, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { currentTracing, OTEL_WORKFLOW_INTERCEPTORS, tracingConfigured } from '../runtime/tracing';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
@@ -20,9 +21,13 @@ export async function bundleWorkflowsOutOfProcess(): Promise<{ codePath: string 
   return { codePath };
 }
 
-/** Bundles the workflow code once; every worker in the process reuses it. */
+/** Bundles the workflow code once; every worker in the process reuses it. With tracing on, the workflow side of it is bundled in. */
 export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quietBundlerLogger,
+    ...(tracingConfigured() ? { workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
+  });
 }
 
 export interface WorkerOptions extends ActivityDeps {
@@ -31,6 +36,8 @@ export interface WorkerOptions extends ActivityDeps {
   taskQueue: string;
   workflowBundle?: WorkflowBundleOption;
   identity?: string;
+  /** Besides the process's tracing plugin, when tracing is on. */
+  plugins?: WorkerPlugin[];
 }
 
 /**
@@ -38,6 +45,7 @@ export interface WorkerOptions extends ActivityDeps {
  * of them (more processes, more machines) against the same Temporal namespace and Postgres.
  */
 export function createWorker(options: WorkerOptions): Promise<Worker> {
+  const tracing = currentTracing();
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -45,6 +53,7 @@ export function createWorker(options: WorkerOptions): Promise<Worker> {
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options),
+    plugins: [...(options.plugins ?? []), ...(tracing ? [tracing.plugin] : [])],
     shutdownGraceTime: '10 seconds',
   });
 }

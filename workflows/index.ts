@@ -1,6 +1,7 @@
 export { cartHold } from './cart-hold';
 export { dailyReconciliation } from './daily-reconciliation';
 export { exceptionHold } from './exception-hold';
+export { kpiAlertCheck, ownerDigest } from './kpi-alerts';
 export { orderReconciliation } from './order-reconciliation';
 export { ownerEscalation } from './owner-escalation';
 export { reservationSweep } from './reservation-sweep';

@@ -33,7 +33,9 @@ export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories')
 async function record(): Promise<void> {
   await startInfra();
   const database = await createTestDatabase();
-  const worker = await startTestWorker(database, 'record');
+  const worker = await startTestWorker(database, 'record', {
+    alerts: [{ id: 'record-risk', kpi: 'revenueAtRisk', over: 0, measure: 'units', window: 86400, severity: 'high', playbook: 'Recount the blocked SKU.' }],
+  });
   try {
     await addToCatalogue(database.db, {
       locations: [
@@ -227,6 +229,18 @@ async function record(): Promise<void> {
         const submitted = await submitImport(servicesFor(database, worker.taskQueue), { format: 'stockflow', contentType: 'csv', body, importId: 'record-refused', skipInvalid: false, currency: 'EUR' });
         await client.workflow.getHandle(submitted.workflowId).result();
         return submitted;
+      },
+      'kpiAlertCheck-raised': async () => {
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/alert-in', sku: 'FT-9', location: 'WH1', quantity: 10 }));
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'cycle_count', idempotencyKey: 'record/alert-count', sku: 'FT-9', location: 'WH1', counted: 5 }));
+        const handle = await client.workflow.start('kpiAlertCheck', { taskQueue: worker.taskQueue, workflowId: 'record/kpi-alerts' });
+        await handle.result();
+        return handle;
+      },
+      'ownerDigest-sent': async () => {
+        const handle = await client.workflow.start('ownerDigest', { taskQueue: worker.taskQueue, workflowId: 'record/owner-digest' });
+        await handle.result();
+        return handle;
       },
     };
     // Named scenarios only, when given: recorded histories of earlier code are what prove running workflows still replay.

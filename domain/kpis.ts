@@ -1,0 +1,93 @@
+import type { Kpis, UnitsAtRisk } from '../schemas/kpis';
+
+// Pure: turns the database's raw KPI figures (db/kpis.ts) into the shares, series and values that
+// docs/kpis.md defines. No I/O, so every formula has a unit test.
+
+/** Unit prices by SKU; absent until the catalogue has prices. */
+export type PriceBook = ReadonlyMap<string, number>;
+
+/**
+ * The one place units become money. Without a price book every value is null (the KPI is live in
+ * units only); with one, a SKU without a price counts as 0 so a partial book still sums.
+ */
+export function valueAtPrice(units: readonly UnitsAtRisk[], prices: PriceBook | undefined): number | null {
+  if (!prices) return null;
+  return units.reduce((sum, u) => sum + u.units * (prices.get(u.sku) ?? 0), 0);
+}
+
+/** numerator / denominator, or null when nothing was measured. */
+export function share(numerator: number, denominator: number): { numerator: number; denominator: number; share: number | null } {
+  return { numerator, denominator, share: denominator > 0 ? numerator / denominator : null };
+}
+
+/** Units issued over average on hand (opening and closing of the window); null when nothing was on hand. */
+export function unitTurns(unitsIssued: number, openingUnits: number, closingUnits: number): number | null {
+  const average = (openingUnits + closingUnits) / 2;
+  return average > 0 ? unitsIssued / average : null;
+}
+
+/** Every UTC day the window touches, oldest first, as YYYY-MM-DD. */
+export function windowDays(from: Date, to: Date): string[] {
+  const days: string[] = [];
+  const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
+  while (day < to) {
+    days.push(day.toISOString().slice(0, 10));
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+  return days;
+}
+
+/** A value per day, zero where no row says otherwise. */
+export function series(days: readonly string[], values: ReadonlyMap<string, number> | Record<string, number>): number[] {
+  const get = values instanceof Map ? (d: string) => values.get(d) : (d: string) => (values as Record<string, number>)[d];
+  return days.map((d) => get(d) ?? 0);
+}
+
+export interface DailyRow {
+  day: string;
+  metric: string;
+  key: string;
+  value: number;
+}
+
+/** The rows of one metric (and key, when given) by day. */
+function byDay(rows: readonly DailyRow[], metric: string, key?: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    if (r.metric !== metric || (key !== undefined && r.key !== key)) continue;
+    out.set(r.day, (out.get(r.day) ?? 0) + Number(r.value));
+  }
+  return out;
+}
+
+/** Per-day trend series for the charts; within-tolerance share is null on a day without counts. */
+export function trendOf(days: readonly string[], rows: readonly DailyRow[], stockoutsByDay: Record<string, number>): Kpis['trend'] {
+  const counted = byDay(rows, 'count');
+  const ok = byDay(rows, 'count', 'ok');
+  const reasons = [...new Set(rows.filter((r) => r.metric === 'adjustment').map((r) => r.key))].sort();
+  const shrinkage = new Map<string, number>();
+  for (const r of rows) if (r.metric === 'adjustment' && Number(r.value) < 0) shrinkage.set(r.day, (shrinkage.get(r.day) ?? 0) - Number(r.value));
+  return {
+    days: [...days],
+    exceptionsOpened: series(days, byDay(rows, 'exceptionsOpened')),
+    exceptionsResolved: series(days, byDay(rows, 'exceptionsResolved')),
+    shrinkageUnits: series(days, shrinkage),
+    feedLinesReceived: series(days, byDay(rows, 'feedLine')),
+    feedLinesFailed: series(days, byDay(rows, 'feedLine', 'failed')),
+    stockouts: series(days, stockoutsByDay),
+    countsWithinTolerance: days.map((d) => (counted.get(d) ? (ok.get(d) ?? 0) / (counted.get(d) as number) : null)),
+    adjustmentsByReason: Object.fromEntries(reasons.map((reason) => [reason, series(days, byDay(rows, 'adjustment', reason))])),
+  };
+}
+
+/** Failed updates over received, per source. */
+export function failedRate(row: { received: number; refused: number; rejected: number; held: number }): number | null {
+  return row.received > 0 ? (row.refused + row.rejected + row.held) / row.received : null;
+}
+
+/** Sums units per SKU across parts, so one SKU held in two places is valued once per unit. */
+export function unitsBySku(rows: readonly { sku: string; units: number }[]): UnitsAtRisk[] {
+  const out = new Map<string, number>();
+  for (const r of rows) out.set(r.sku, (out.get(r.sku) ?? 0) + Number(r.units));
+  return [...out].map(([sku, units]) => ({ sku, units })).sort((a, b) => b.units - a.units || a.sku.localeCompare(b.sku));
+}

@@ -1,0 +1,57 @@
+import { readKpiRows, type KpiRows } from '../db/kpis';
+import { failedRate, share, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays, type PriceBook } from '../domain/kpis';
+import type { KpiQuery, Kpis } from '../schemas/kpis';
+import type { Services } from './context';
+
+/**
+ * The KPIs of docs/kpis.md over the window ending `now`. Money is valued through `prices`, which
+ * main has no source for yet: every value is null and the unit figures are live.
+ */
+export async function computeKpis(s: Pick<Services, 'db'>, query: KpiQuery, options: { now?: Date; prices?: PriceBook } = {}): Promise<Kpis> {
+  const to = options.now ?? new Date();
+  const from = new Date(to.getTime() - query.window * 1000);
+  const rows = await readKpiRows(s.db, { from, to, location: query.location, owner: query.owner });
+  return assemble(rows, { from, to, seconds: query.window, location: query.location, owner: query.owner }, options.prices);
+}
+
+function assemble(rows: KpiRows, w: { from: Date; to: Date; seconds: number; location?: string; owner?: string }, prices: PriceBook | undefined): Kpis {
+  const riskPart = (part: KpiRows['risk'][number]['part']) => {
+    const mine = rows.risk.filter((r) => r.part === part);
+    const bySku = unitsBySku(mine);
+    return { units: sum(bySku.map((u) => u.units)), things: sum(mine.map((r) => r.things)), value: valueAtPrice(bySku, prices), bySku };
+  };
+  const feedHeld = riskPart('feedHeld');
+  const countBlocked = riskPart('countBlocked');
+  const ordersInExceptions = riskPart('ordersInExceptions');
+  const allAtRisk = unitsBySku([...feedHeld.bySku, ...countBlocked.bySku, ...ordersInExceptions.bySku]);
+
+  const reasons = [...new Set(rows.shrinkage.map((r) => r.reasonCode))].sort();
+  const shrinkageByReason = reasons.map((reasonCode) => {
+    const units = unitsBySku(rows.shrinkage.filter((r) => r.reasonCode === reasonCode));
+    return { reasonCode, units: sum(units.map((u) => u.units)), value: valueAtPrice(units, prices) };
+  });
+  const shrunk = unitsBySku(rows.shrinkage);
+  const { unitsIssued, openingUnits, closingUnits } = rows.turnover;
+
+  return {
+    generatedAt: w.to.toISOString(),
+    window: { from: w.from.toISOString(), to: w.to.toISOString(), seconds: w.seconds },
+    filters: { location: w.location ?? null, owner: w.owner ?? null },
+    revenueAtRisk: { units: sum(allAtRisk.map((u) => u.units)), value: valueAtPrice(allAtRisk, prices), feedHeld, countBlocked, ordersInExceptions },
+    updateLatency: rows.latency.map((r) => ({ flow: r.flow, unit: 'ms' as const, count: r.count, p50: r.p50, p95: r.p95 })),
+    failedUpdateRate: rows.failed.map((r) => ({ ...r, rate: failedRate(r) })),
+    exceptionBacklog: { total: sum(rows.backlog.map((r) => r.open + r.acknowledged)), rows: rows.backlog, oldest: rows.oldest },
+    slaBreaches: { total: sum(rows.breaches.map((r) => r.breaches)), byOwner: rows.breaches },
+    timeToAcknowledge: { ...rows.acknowledge, unit: 's' },
+    timeToResolve: { ...rows.resolve, unit: 's' },
+    reconciliation: { runs: rows.runs.map((r) => ({ ...r, byKind: r.byKind ?? {} })) },
+    stockAccuracy: share(rows.accuracy.withinTolerance, rows.accuracy.counted),
+    shrinkage: { units: sum(shrunk.map((u) => u.units)), value: valueAtPrice(shrunk, prices), byReason: shrinkageByReason },
+    stockouts: { events: rows.stockouts.events, skuLocations: rows.stockouts.skuLocations, daysOutOfStock: rows.stockouts.daysOutOfStock },
+    inventoryTurnover: { unitsIssued, openingUnits, closingUnits, unitTurns: unitTurns(unitsIssued, openingUnits, closingUnits), valueTurns: null },
+    ordersNeedingPerson: share(rows.orders.needingPerson, rows.orders.orders),
+    trend: trendOf(windowDays(w.from, w.to), rows.daily, rows.stockouts.byDay),
+  };
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + Number(b), 0);

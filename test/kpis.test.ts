@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/server';
+import { formatKpis } from '../cli/kpis';
+import type { Database } from '../db/connection';
+import { createTestDatabase, defaultApiSettings, infra } from './harness';
+import { seedKpiHistory } from './kpi-history';
+
+const TOKEN = 'kpi-token';
+const operator = { authorization: `Bearer ${TOKEN}` };
+
+describe('KPIs (GET /v1/kpis)', () => {
+  let database: Database;
+  let api: FastifyInstance;
+
+  before(async () => {
+    database = await createTestDatabase();
+    await seedKpiHistory(database);
+    api = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: 'kpis-unused', apiToken: TOKEN });
+  });
+
+  after(async () => {
+    await api?.close();
+    await database?.close();
+  });
+
+  const kpis = async (query = '') => {
+    const response = await api.inject({ method: 'GET', url: `/v1/kpis${query}`, headers: operator });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json();
+  };
+
+  it('computes every live KPI of a known history', async () => {
+    const k = await kpis('?window=7d');
+    assert.equal(k.window.seconds, 7 * 86400);
+
+    // K-3 counted 50 of 100: blocked, its 50 cannot sell; 70 held from a feed line; order o-2 (3 + 2 units) waits in an exception.
+    assert.deepEqual([k.revenueAtRisk.countBlocked.units, k.revenueAtRisk.feedHeld.units, k.revenueAtRisk.ordersInExceptions.units], [50, 70, 5]);
+    assert.equal(k.revenueAtRisk.units, 125);
+    assert.equal(k.revenueAtRisk.ordersInExceptions.things, 1);
+    assert.equal(k.revenueAtRisk.value, null);
+
+    const latency = Object.fromEntries(k.updateLatency.map((r: { flow: string }) => [r.flow, r]));
+    assert.deepEqual(latency.supplier_feed, { flow: 'supplier_feed', unit: 'ms', count: 2, p50: 3000, p95: 3900 });
+    assert.deepEqual(latency.order_event, { flow: 'order_event', unit: 'ms', count: 2, p50: 200, p95: 290 });
+
+    assert.deepEqual(k.failedUpdateRate, [
+      { source: 'channel:shop', received: 3, refused: 1, rejected: 0, held: 1, rate: 2 / 3 },
+      { source: 'supplier:acme', received: 4, refused: 0, rejected: 1, held: 1, rate: 0.5 },
+    ]);
+
+    assert.equal(k.exceptionBacklog.total, 4);
+    const ivyLedger = k.exceptionBacklog.rows.find((r: { owner: string; type: string }) => r.owner === 'ivy' && r.type === 'ledger_delta');
+    assert.deepEqual({ ...ivyLedger, oldestSeconds: undefined }, { owner: 'ivy', type: 'ledger_delta', open: 1, acknowledged: 0, under1h: 0, under1d: 1, under7d: 0, over7d: 0, oldestSeconds: undefined });
+    assert.equal(k.exceptionBacklog.oldest[0].workflowId, 'exception/ledger_delta/b');
+
+    assert.deepEqual(k.slaBreaches, { total: 1, byOwner: [{ owner: 'rita', breaches: 1 }] });
+    assert.deepEqual(k.timeToAcknowledge, { count: 2, p50: 900, p95: 1170, unit: 's' });
+    assert.deepEqual(k.timeToResolve, { count: 1, p50: 3600, p95: 3600, unit: 's' });
+    assert.deepEqual(
+      k.reconciliation.runs.map((r: { checked: number; deltas: number; byKind: unknown }) => [r.checked, r.deltas, r.byKind]),
+      [[8, 2, { ledger_drift: 1, snapshot_delta: 1 }]],
+    );
+
+    // K-2 counted 16 of 16 (ok), K-3 50 of 100 (blocked).
+    assert.deepEqual(k.stockAccuracy, { numerator: 1, denominator: 2, share: 0.5 });
+    // A count's variance is booked as an adjustment: K-3's 50 missing units are shrinkage too.
+    assert.deepEqual(k.shrinkage, {
+      units: 55,
+      value: null,
+      byReason: [
+        { reasonCode: 'count_variance', units: 50, value: null },
+        { reasonCode: 'damaged', units: 3, value: null },
+        { reasonCode: 'theft', units: 2, value: null },
+      ],
+    });
+    // K-1 went from 10 to 0 once and is back; K-3's count took it 100 → 50 (not out).
+    assert.equal(k.stockouts.events, 1);
+    assert.equal(k.stockouts.skuLocations, 1);
+    assert.ok(k.stockouts.daysOutOfStock > 0 && k.stockouts.daysOutOfStock < 1 / 24, `${k.stockouts.daysOutOfStock}`);
+
+    // Everything arrived inside the window: opened at 0, closes at 4 + 16 + 50.
+    assert.deepEqual({ ...k.inventoryTurnover }, { unitsIssued: 10, openingUnits: 0, closingUnits: 70, unitTurns: 10 / 35, valueTurns: null });
+    assert.deepEqual(k.ordersNeedingPerson, { numerator: 1, denominator: 3, share: 1 / 3 });
+
+    const today = new Date().toISOString().slice(0, 10);
+    const todayAt = k.trend.days.indexOf(today);
+    assert.equal(k.trend.days.length, 8);
+    assert.equal(k.trend.shrinkageUnits[todayAt], 55);
+    assert.equal(k.trend.stockouts[todayAt], 1);
+    assert.equal(k.trend.adjustmentsByReason.found[todayAt], 1);
+    assert.equal(k.trend.countsWithinTolerance[todayAt], 0.5);
+    assert.equal(k.trend.feedLinesFailed.reduce((a: number, b: number) => a + b, 0), 2);
+
+    const printed = formatKpis(k);
+    assert.match(printed, /REVENUE AT RISK {2}125 units \(value: no prices yet\)/);
+    assert.match(printed, /stock accuracy +50\.0% \(1 of 2 counted/);
+    assert.match(printed, /supplier:acme +4 +0 +1 +1 +50\.0%/);
+  });
+
+  it('narrows to one owner or one location', async () => {
+    const rita = await kpis('?owner=rita');
+    assert.equal(rita.exceptionBacklog.total, 1);
+    assert.equal(rita.revenueAtRisk.units, 0);
+    assert.equal(rita.ordersNeedingPerson.denominator, 0);
+    const supplierSite = await kpis('?location=SUP');
+    assert.deepEqual(supplierSite.failedUpdateRate.map((r: { source: string }) => r.source), ['supplier:acme']);
+    assert.equal(supplierSite.revenueAtRisk.feedHeld.units, 70);
+    assert.equal(supplierSite.revenueAtRisk.countBlocked.units, 0);
+    assert.equal(supplierSite.stockAccuracy.denominator, 0);
+  });
+
+  it('adds up figures beyond the range of a balance without overflowing (fuzzer, seed 17)', async () => {
+    await database.sql`
+      INSERT INTO adjustments (idempotency_key, variant_id, location_id, delta, reason_code, actor)
+      SELECT 'huge/' || n, (SELECT id FROM variants WHERE sku = 'K-2'), (SELECT id FROM locations WHERE code = 'WH1'), -2000000000, 'lost', 'fuzz'
+      FROM generate_series(1, 2) n`;
+    const k = await kpis();
+    assert.equal(k.shrinkage.byReason.find((r: { reasonCode: string }) => r.reasonCode === 'lost').units, 4_000_000_000);
+  });
+
+  it('refuses a window it cannot measure, naming the field, and answers only the operator', async () => {
+    const bad = await api.inject({ method: 'GET', url: '/v1/kpis?window=120d', headers: operator });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /window/);
+    for (const query of ['?owner=null', '?location=a%00b']) {
+      assert.equal((await api.inject({ method: 'GET', url: `/v1/kpis${query}`, headers: operator })).statusCode, 400, query);
+    }
+    const anonymous = await api.inject({ method: 'GET', url: '/v1/kpis' });
+    assert.equal(anonymous.statusCode, 401);
+  });
+});
