@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DigestFigures } from '../domain/alerts';
+import type { PriceBook } from '../domain/kpis';
 import type { Db } from './connection';
 
 /**
@@ -312,4 +313,23 @@ export async function ownerDigestFigures(db: Db, since: Date): Promise<(DigestFi
         FROM (SELECT type, subject, opened_at FROM exceptions e WHERE e.assignee_id = o.id AND e.status IN ('open', 'acknowledged') ORDER BY opened_at LIMIT 5) x), '[]'::jsonb) AS oldest
     FROM owners o ORDER BY o.id`);
   return [...rows].filter((r) => r.open + r.acknowledged + r.breached + r.openedToday + r.resolvedToday > 0);
+}
+
+/**
+ * Unit price and unit cost of every SKU as they stood at `at` (price history: a later change does
+ * not revalue the past). A book is undefined while the catalogue holds no figure of its kind.
+ */
+export async function priceBooks(db: Db, at: Date): Promise<{ prices?: PriceBook; costs?: PriceBook }> {
+  const rows = [
+    ...(await db.execute<{ sku: string; price: string | null; cost: string | null }>(sql`
+      SELECT DISTINCT ON (p.variant_id) v.sku, p.price, p.cost
+      FROM variant_prices p JOIN variants v ON v.id = p.variant_id
+      WHERE p.valid_from <= ${at.toISOString()}::timestamptz
+      ORDER BY p.variant_id, p.valid_from DESC, p.id DESC`)),
+  ];
+  const book = (pick: (r: (typeof rows)[number]) => string | null) => {
+    const entries = rows.flatMap((r) => (pick(r) === null ? [] : [[r.sku, Number(pick(r))] as const]));
+    return entries.length > 0 ? new Map(entries) : undefined;
+  };
+  return { prices: book((r) => r.price), costs: book((r) => r.cost) };
 }

@@ -1,20 +1,25 @@
-import { readKpiRows, type KpiRows } from '../db/kpis';
+import { priceBooks, readKpiRows, type KpiRows } from '../db/kpis';
 import { failedRate, share, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays, type PriceBook } from '../domain/kpis';
 import type { KpiQuery, Kpis } from '../schemas/kpis';
 import type { Services } from './context';
 
 /**
- * The KPIs of docs/kpis.md over the window ending `now`. Money is valued through `prices`, which
- * main has no source for yet: every value is null and the unit figures are live.
+ * The KPIs of docs/kpis.md over the window ending `now`. Units at risk are valued at the
+ * catalogue's unit price, units lost (shrinkage) at unit cost, both as they stood at the window's
+ * end; a value is null while the catalogue holds no price (or cost).
  */
-export async function computeKpis(s: Pick<Services, 'db'>, query: KpiQuery, options: { now?: Date; prices?: PriceBook } = {}): Promise<Kpis> {
+export async function computeKpis(s: Pick<Services, 'db'>, query: KpiQuery, options: { now?: Date } = {}): Promise<Kpis> {
   const to = options.now ?? new Date();
   const from = new Date(to.getTime() - query.window * 1000);
-  const rows = await readKpiRows(s.db, { from, to, location: query.location, owner: query.owner });
-  return assemble(rows, { from, to, seconds: query.window, location: query.location, owner: query.owner }, options.prices);
+  const [rows, books] = await Promise.all([readKpiRows(s.db, { from, to, location: query.location, owner: query.owner }), priceBooks(s.db, to)]);
+  return assemble(rows, { from, to, seconds: query.window, location: query.location, owner: query.owner }, books);
 }
 
-function assemble(rows: KpiRows, w: { from: Date; to: Date; seconds: number; location?: string; owner?: string }, prices: PriceBook | undefined): Kpis {
+function assemble(
+  rows: KpiRows,
+  w: { from: Date; to: Date; seconds: number; location?: string; owner?: string },
+  { prices, costs }: { prices?: PriceBook; costs?: PriceBook },
+): Kpis {
   const riskPart = (part: KpiRows['risk'][number]['part']) => {
     const mine = rows.risk.filter((r) => r.part === part);
     const bySku = unitsBySku(mine);
@@ -28,7 +33,7 @@ function assemble(rows: KpiRows, w: { from: Date; to: Date; seconds: number; loc
   const reasons = [...new Set(rows.shrinkage.map((r) => r.reasonCode))].sort();
   const shrinkageByReason = reasons.map((reasonCode) => {
     const units = unitsBySku(rows.shrinkage.filter((r) => r.reasonCode === reasonCode));
-    return { reasonCode, units: sum(units.map((u) => u.units)), value: valueAtPrice(units, prices) };
+    return { reasonCode, units: sum(units.map((u) => u.units)), value: valueAtPrice(units, costs) };
   });
   const shrunk = unitsBySku(rows.shrinkage);
   const { unitsIssued, openingUnits, closingUnits } = rows.turnover;
@@ -46,7 +51,7 @@ function assemble(rows: KpiRows, w: { from: Date; to: Date; seconds: number; loc
     timeToResolve: { ...rows.resolve, unit: 's' },
     reconciliation: { runs: rows.runs.map((r) => ({ ...r, byKind: r.byKind ?? {} })) },
     stockAccuracy: share(rows.accuracy.withinTolerance, rows.accuracy.counted),
-    shrinkage: { units: sum(shrunk.map((u) => u.units)), value: valueAtPrice(shrunk, prices), byReason: shrinkageByReason },
+    shrinkage: { units: sum(shrunk.map((u) => u.units)), value: valueAtPrice(shrunk, costs), byReason: shrinkageByReason },
     stockouts: { events: rows.stockouts.events, skuLocations: rows.stockouts.skuLocations, daysOutOfStock: rows.stockouts.daysOutOfStock },
     inventoryTurnover: { unitsIssued, openingUnits, closingUnits, unitTurns: unitTurns(unitsIssued, openingUnits, closingUnits), valueTurns: null },
     ordersNeedingPerson: share(rows.orders.needingPerson, rows.orders.orders),

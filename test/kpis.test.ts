@@ -129,4 +129,21 @@ describe('KPIs (GET /v1/kpis)', () => {
     const anonymous = await api.inject({ method: 'GET', url: '/v1/kpis' });
     assert.equal(anonymous.statusCode, 401);
   });
+  it('values units at risk at the price and shrinkage at the cost that stood at the window end', async () => {
+    const before = await kpis('?window=7d');
+    // A past price the current one replaced, the current one, and a price that starts tomorrow.
+    await database.sql`
+      INSERT INTO variant_prices (variant_id, price, cost, currency, valid_from, source)
+      SELECT id, 9, 4, 'EUR', now() - interval '10 days', 'test' FROM variants
+      UNION ALL SELECT id, 2.5, 1, 'EUR', now() - interval '1 day', 'test' FROM variants
+      UNION ALL SELECT id, 100, 50, 'EUR', now() + interval '1 day', 'test' FROM variants`;
+    const k = await kpis('?window=7d');
+    assert.equal(k.revenueAtRisk.value, before.revenueAtRisk.units * 2.5);
+    assert.equal(k.revenueAtRisk.countBlocked.value, before.revenueAtRisk.countBlocked.units * 2.5);
+    assert.equal(k.shrinkage.value, before.shrinkage.units * 1);
+    assert.deepEqual(
+      k.shrinkage.byReason.map((r: { units: number; value: number }) => r.value),
+      before.shrinkage.byReason.map((r: { units: number }) => r.units * 1),
+    );
+  });
 });
