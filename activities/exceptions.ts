@@ -24,6 +24,8 @@ export function createExceptionActivities(db: Db) {
         location: raise.location,
         supplierId: raise.supplierId,
       });
+      const named = raise.ownerId ? await findOwner(db, raise.ownerId) : undefined;
+      if (named) responsibility.owner = named;
       const { exceptionId, openedAt } = await recordOpened(db, { workflowId, runId, raise, responsibility });
       return { exceptionId, openedAt: openedAt.toISOString(), responsibility };
     },

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection';
+import { createChannelActivities } from './channels';
 import { createExceptionActivities } from './exceptions';
 import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps.db, deps.fulfilment ?? {}),
     ...createReconciliationActivities(deps.db),
     ...createFeedActivities(deps.db),
+    ...createChannelActivities(deps.db),
   });
 }
 

@@ -10,6 +10,7 @@ import { ZodError } from 'zod';
 import { fieldError, HttpError, invalidRequest, Refusal, refusalResponse } from './errors';
 import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
+import { registerChannelRoutes } from './routes/channels';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerHealthRoutes } from './routes/health';
@@ -130,6 +131,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerOrderRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerFeedRoutes(app, deps);
+  registerChannelRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerChannelCommands } from './channels';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
@@ -46,6 +47,7 @@ program
 
 registerFeedCommands(program);
 registerSupplierCommands(program);
+registerChannelCommands(program);
 
 program
   .command('worker')

@@ -17,12 +17,15 @@ export const workflowIds = {
   feed: (supplierId: string, feedId: string) => `feed/${supplierId}/${feedId}`,
   /** A reconciliation run on request; every request is a run of its own, so the id carries a nonce. */
   manualReconciliation: (at: Date, nonce: string) => `reconciliation/manual/${at.toISOString()}/${nonce}`,
+  /** The one durable sync loop of a sales channel. */
+  channelSync: (channelId: string) => `channel/${channelId}/sync`,
 };
 
 /** Schedules of one deployment, named after its task queue so deployments sharing a namespace keep theirs apart. */
 export const scheduleIds = {
   dailyReconciliation: (taskQueue: string) => `${taskQueue}/daily-reconciliation`,
   reservationSweep: (taskQueue: string) => `${taskQueue}/reservation-sweep`,
+  channelDrift: (taskQueue: string) => `${taskQueue}/channel-drift`,
 };
 
 /** Subjects: what an exception is about, unique per type while it is open. */
@@ -34,6 +37,12 @@ export const exceptionSubjects = {
   ledgerDelta: (sku: string, location: string) => `ledger:${sku}@${location}`,
   orphanReservation: (reservationId: number) => `orphan:${reservationId}`,
   snapshotDelta: (sku: string, location: string) => `snapshot:${sku}@${location}`,
+  /** One per channel while it is open: every SKU left unpublished past the window is listed in it. */
+  channelStale: (channelId: string) => `channel:${channelId}/stale`,
+  /** What the channel shows for a SKU differs from what it should. */
+  channelDrift: (channelId: string, sku: string) => `channel:${channelId}/drift:${sku}`,
+  /** Shopify's figure moved for a reason we do not know (a CHANGE_FROM_QUANTITY_STALE we did not cause). */
+  channelMoved: (channelId: string, sku: string) => `channel:${channelId}/moved:${sku}`,
 };
 
 /** Order steps that touch one reserved line's stock. */
@@ -54,4 +63,9 @@ export const idempotencyKeys = {
   reconciliationRun: (workflowId: string, runId: string) => `${workflowId}@${runId}`,
   /** One notice about one exception at one escalation level, on every channel. */
   notice: (workflowId: string, exceptionId: number, notice: number) => `${workflowId}#${exceptionId}/${notice}`,
+  /**
+   * One push of figures to a channel, by what it sets: the same SKUs at the same versions and
+   * figures are the same push (Shopify's `@idempotent` key), however often it is retried.
+   */
+  channelPush: (channelId: string, digest: string) => `channel/${channelId}/push/${digest}`,
 };

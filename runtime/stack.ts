@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
+import { ensureChannelSyncs } from '../services/channels';
 import { ensureSchedules } from '../services/schedules';
 import { addToCatalogue, isCatalogueEmpty } from '../db/catalogue';
 import type { Database } from '../db/connection';
@@ -57,6 +58,7 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
     const running = runWorker(worker, log);
     const scheduled = await ensureSchedules(app.client, config.STOCKFLOW_TASK_QUEUE);
     if (scheduled.length > 0) log(`created schedules ${scheduled.join(', ')}`);
+    await ensureChannelSyncs(app.client, config.STOCKFLOW_TASK_QUEUE, app.database.db);
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

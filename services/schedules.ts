@@ -4,14 +4,15 @@ import { scheduleIds } from '../domain/keys';
 
 
 /**
- * Creates the daily reconciliation (02:00 UTC) and the reservation sweep (every 5 minutes) unless
- * they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
+ * Creates the daily reconciliation (02:00 UTC), the reservation sweep (every 5 minutes) and the
+ * channel drift check (every 15 minutes) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
  * is left as it is (an operator may have paused or retimed it in the UI).
  */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<string[]> {
   const wanted = [
     { scheduleId: scheduleIds.dailyReconciliation(taskQueue), workflowType: 'dailyReconciliation', spec: { calendars: [{ hour: 2, minute: 0 }] }, summary: 'Daily reconciliation: ledger, reservations, system of record' },
     { scheduleId: scheduleIds.reservationSweep(taskQueue), workflowType: 'reservationSweep', spec: { intervals: [{ every: '5 minutes' as const }] }, summary: 'Release reservations past their expiry' },
+    { scheduleId: scheduleIds.channelDrift(taskQueue), workflowType: 'channelDrift', spec: { intervals: [{ every: '15 minutes' as const }] }, summary: 'Read back what each sales channel shows; a delta exception per mismatch' },
   ];
   const created: string[] = [];
   for (const { scheduleId, workflowType, spec, summary } of wanted) {

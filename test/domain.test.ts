@@ -23,6 +23,12 @@ describe('domain rules', () => {
     assert.equal(idempotencyKeys.reconciliationCorrection('run@1', 'SKU', 'WH1'), 'run@1/correct/SKU@WH1');
     assert.equal(exceptionSubjects.feedLine('acme', 'f-1', 7), 'acme/f-1/line-7');
     assert.equal(exceptionSubjects.order('shop', '1001', 'handoff'), 'shop/1001/handoff');
+    assert.equal(workflowIds.channelSync('shop-eu'), 'channel/shop-eu/sync');
+    assert.equal(scheduleIds.channelDrift('stockflow'), 'stockflow/channel-drift');
+    assert.equal(exceptionSubjects.channelStale('shop-eu'), 'channel:shop-eu/stale');
+    assert.equal(exceptionSubjects.channelDrift('shop-eu', 'TEE-M'), 'channel:shop-eu/drift:TEE-M');
+    assert.equal(exceptionSubjects.channelMoved('shop-eu', 'TEE-M'), 'channel:shop-eu/moved:TEE-M');
+    assert.equal(idempotencyKeys.channelPush('shop-eu', 'ab12'), 'channel/shop-eu/push/ab12');
   });
 
   it('gives every order state to intake until payment and to fulfilment from then on', () => {

@@ -134,7 +134,7 @@ describe('daily reconciliation and the reservation sweep', () => {
   it('creates its schedules once, however often the stack starts', async () => {
     const client = infra().client;
     try {
-      assert.deepEqual(await ensureSchedules(client, worker.taskQueue), [scheduleIds.dailyReconciliation(worker.taskQueue), scheduleIds.reservationSweep(worker.taskQueue)]);
+      assert.deepEqual(await ensureSchedules(client, worker.taskQueue), [scheduleIds.dailyReconciliation(worker.taskQueue), scheduleIds.reservationSweep(worker.taskQueue), scheduleIds.channelDrift(worker.taskQueue)]);
       assert.deepEqual(await ensureSchedules(client, worker.taskQueue), []);
       const daily = await client.schedule.getHandle(scheduleIds.dailyReconciliation(worker.taskQueue)).describe();
       assert.equal(daily.action.type === 'startWorkflow' && daily.action.workflowType, 'dailyReconciliation');

@@ -5,3 +5,5 @@ export { ownerEscalation } from './owner-escalation';
 export { reservationSweep } from './reservation-sweep';
 export { stockMovement } from './stock-movement';
 export { supplierFeedIngest } from './supplier-feed-ingest';
+export { channelDrift } from './channel-drift';
+export { channelSync } from './channel-sync';
