@@ -34,7 +34,7 @@ export async function registerChannel(db: Db, reg: ChannelRegistration): Promise
     // one are already in the balances its first full publication reads.
     await tx`
       INSERT INTO channels (id, kind, name, owner_id, buffer, settings, secret_ref, staleness_seconds, cursor_txid, cursor_seq)
-      VALUES (${reg.id}, ${reg.kind}, ${reg.name}, ${owner}, ${tx.json(reg.buffer)}, ${tx.json(reg.settings)}, ${reg.secretRef}, ${reg.staleAfter},
+      VALUES (${reg.id}, ${reg.kind}, ${reg.name}, ${owner}, ${JSON.stringify(reg.buffer)}::jsonb, ${JSON.stringify(reg.settings)}::jsonb, ${reg.secretRef}, ${reg.staleAfter},
               pg_snapshot_xmin(pg_current_snapshot())::text::bigint - 1, ${Number.MAX_SAFE_INTEGER})
       ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, owner_id = excluded.owner_id, buffer = excluded.buffer,
         settings = excluded.settings, secret_ref = excluded.secret_ref, staleness_seconds = excluded.staleness_seconds`;
@@ -46,7 +46,7 @@ export async function registerChannel(db: Db, reg: ChannelRegistration): Promise
       await tx`
         INSERT INTO channel_skus (channel_id, variant_id, external_id, tags)
         SELECT ${reg.id}, m.variant_id, m.external_id, m.tags
-        FROM jsonb_to_recordset(${tx.json(reg.skus.map((m) => ({ variant_id: ids.get(m.sku), external_id: m.externalId, tags: m.tags })))}) AS m(variant_id int, external_id text, tags text[])`;
+        FROM jsonb_to_recordset(${JSON.stringify(reg.skus.map((m) => ({ variant_id: ids.get(m.sku), external_id: m.externalId, tags: m.tags })))}::jsonb) AS m(variant_id int, external_id text, tags text[])`;
     }
     await markAllPending(tx, reg.id);
   });
@@ -140,7 +140,7 @@ interface PendingRow {
   externalId: string;
   tags: string[];
   version: number;
-  firstChangedAt: Date;
+  firstChangedAt: Date | string;
   available: number;
   blocked: boolean;
   published: number | null;
@@ -155,9 +155,9 @@ export async function nextBatch(db: Db, channelId: string, limit: number): Promi
     FROM channels WHERE id = ${channelId}`;
   if (!channel) throw new Refusal('not_found', `no channel "${channelId}"`, 'channelId');
   const rows = await sql<PendingRow[]>`
-    SELECT p.variant_id AS "variantId", v.sku, cs.external_id AS "externalId", cs.tags, p.version, p.first_changed_at AS "firstChangedAt",
+    SELECT p.variant_id AS "variantId", v.sku, cs.external_id AS "externalId", cs.tags, p.version::float8 AS version, p.first_changed_at AS "firstChangedAt",
            coalesce(sum(b.available), 0)::int AS available, coalesce(bool_or(b.count_status = 'blocked'), false) AS blocked,
-           pub.published, pub.version AS "publishedVersion"
+           pub.published, pub.version::float8 AS "publishedVersion"
     FROM (SELECT * FROM channel_pending WHERE channel_id = ${channelId} ORDER BY first_changed_at LIMIT ${limit}) p
     JOIN variants v ON v.id = p.variant_id
     JOIN channel_skus cs ON cs.channel_id = p.channel_id AND cs.variant_id = p.variant_id
@@ -181,7 +181,7 @@ export async function nextBatch(db: Db, channelId: string, limit: number): Promi
       externalId: row.externalId,
       available: publishedFigure(channel.buffer, sku),
       version: row.version,
-      changedAt: row.firstChangedAt.toISOString(),
+      changedAt: isoOf(row.firstChangedAt),
       previous: row.published,
     });
   }
@@ -349,11 +349,11 @@ export async function getChannelStatus(db: Db, channelId: string, pendingListed 
       staleAfterSeconds: number;
       mappedSkus: number;
       pendingSkus: number;
-      oldestPendingAt: Date | null;
-      lastPushAt: Date | null;
+      oldestPendingAt: Date | string | null;
+      lagSeconds: number | null;
+      lastPushAt: Date | string | null;
       lastError: string | null;
-      lastErrorAt: Date | null;
-      now: Date;
+      lastErrorAt: Date | string | null;
     }[]
   >`
     SELECT ch.id, ch.kind, ch.name, ch.owner_id AS owner, ch.buffer, ch.settings, ch.secret_ref AS "secretRef",
@@ -362,20 +362,25 @@ export async function getChannelStatus(db: Db, channelId: string, pendingListed 
            (SELECT count(*)::int FROM channel_skus WHERE channel_id = ch.id) AS "mappedSkus",
            (SELECT count(*)::int FROM channel_pending WHERE channel_id = ch.id) AS "pendingSkus",
            (SELECT min(first_changed_at) FROM channel_pending WHERE channel_id = ch.id) AS "oldestPendingAt",
-           now() AS now
+           (SELECT extract(epoch FROM now() - min(first_changed_at))::float8 FROM channel_pending WHERE channel_id = ch.id) AS "lagSeconds"
     FROM channels ch WHERE ch.id = ${channelId}`;
   if (!row) return undefined;
-  const pending = await sql<{ sku: string; since: Date; attempts: number; lastError: string | null }[]>`
+  const pending = await sql<{ sku: string; since: Date | string; attempts: number; lastError: string | null }[]>`
     SELECT v.sku, p.first_changed_at AS since, p.attempts, p.last_error AS "lastError"
     FROM channel_pending p JOIN variants v ON v.id = p.variant_id
     WHERE p.channel_id = ${channelId} ORDER BY p.first_changed_at, v.sku LIMIT ${pendingListed}`;
-  const { now, oldestPendingAt, lastPushAt, lastErrorAt, ...rest } = row;
+  const { oldestPendingAt, lastPushAt, lastErrorAt, lagSeconds, ...rest } = row;
   return {
     ...rest,
-    lagSeconds: oldestPendingAt ? Math.max(0, (now.getTime() - oldestPendingAt.getTime()) / 1000) : null,
-    oldestPendingAt: oldestPendingAt?.toISOString() ?? null,
-    lastPushAt: lastPushAt?.toISOString() ?? null,
-    lastErrorAt: lastErrorAt?.toISOString() ?? null,
-    pending: pending.map((p) => ({ ...p, since: p.since.toISOString() })),
+    lagSeconds: lagSeconds === null ? null : Math.max(0, lagSeconds),
+    oldestPendingAt: oldestPendingAt === null ? null : isoOf(oldestPendingAt),
+    lastPushAt: lastPushAt === null ? null : isoOf(lastPushAt),
+    lastErrorAt: lastErrorAt === null ? null : isoOf(lastErrorAt),
+    pending: pending.map((p) => ({ ...p, since: isoOf(p.since) })),
   };
+}
+
+/** A timestamp as the API gives it; the pool's parsers leave timestamptz as Postgres's text. */
+function isoOf(value: Date | string): string {
+  return new Date(value).toISOString();
 }
