@@ -21,6 +21,7 @@ import type { StaleSku } from '../domain/channel-figure';
 const WORK_POLL_MS = 100;
 /** SKUs one sync pushes at most; the workflow calls again at once while more are pending. */
 const BATCH_SKUS = 1_000;
+const HEARTBEAT_MS = 2_000;
 
 export interface ChannelSyncOutcome {
   collected: number;
@@ -65,35 +66,15 @@ export function createChannelActivities(db: Db) {
      * the workflow backs off.
      */
     async syncChannel(channelId: string): Promise<ChannelSyncOutcome> {
-      const collected = await collectChanges(db, channelId);
-      const batch = await nextBatch(db, channelId, BATCH_SKUS);
-      await clearSettled(db, channelId, batch.settled);
-      const outcome: ChannelSyncOutcome = { collected, pushed: batch.publications.length, acknowledged: 0, failed: 0, remaining: batch.remaining, moved: [], stale: [], ownerId: '' };
-      if (batch.publications.length > 0) {
-        let pushed;
-        try {
-          pushed = await (await adapterFor(batch.target)).push(batch.publications);
-        } catch (error) {
-          pushed = { acknowledged: [], moved: [], failed: batch.publications.map((publication) => ({ publication, error: (error as Error).message })) };
-        }
-        const byVariant = new Map(batch.publications.map((p) => [p.sku, p.variantId]));
-        await recordAcknowledged(
-          db,
-          channelId,
-          pushed.acknowledged.map((p) => ({ variantId: byVariant.get(p.sku) as number, published: p.available, version: p.version })),
-        );
-        if (pushed.failed.length > 0) {
-          outcome.error = pushed.failed[0].error;
-          await recordFailed(db, channelId, pushed.failed.map((f) => byVariant.get(f.publication.sku) as number), outcome.error);
-        }
-        outcome.acknowledged = pushed.acknowledged.length;
-        outcome.failed = pushed.failed.length;
-        outcome.remaining += pushed.failed.length;
-        outcome.moved = pushed.moved;
+      // A killed worker is noticed by the missing heartbeat in seconds, not at the end of the
+      // timeout a slow channel needs; the adapters bound every request themselves.
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
+      try {
+        return await syncRound(db, channelId);
+      } finally {
+        clearInterval(beat);
       }
-      if (outcome.failed > 0 || outcome.remaining > 0) outcome.stale = await staleSkus(db, channelId);
-      if (outcome.stale.length > 0 || outcome.moved.length > 0) outcome.ownerId = await channelOwner(db, channelId);
-      return outcome;
     },
 
     /** Reads back what the channel shows for every settled SKU and returns each one that differs from what it should show. */
@@ -116,4 +97,37 @@ export function createChannelActivities(db: Db) {
       return pruneOutbox(db);
     },
   };
+}
+
+/** One sync round (see syncChannel). */
+async function syncRound(db: Db, channelId: string): Promise<ChannelSyncOutcome> {
+  const collected = await collectChanges(db, channelId);
+    const batch = await nextBatch(db, channelId, BATCH_SKUS);
+    await clearSettled(db, channelId, batch.settled);
+    const outcome: ChannelSyncOutcome = { collected, pushed: batch.publications.length, acknowledged: 0, failed: 0, remaining: batch.remaining, moved: [], stale: [], ownerId: '' };
+    if (batch.publications.length > 0) {
+      let pushed;
+      try {
+        pushed = await (await adapterFor(batch.target)).push(batch.publications);
+      } catch (error) {
+        pushed = { acknowledged: [], moved: [], failed: batch.publications.map((publication) => ({ publication, error: (error as Error).message })) };
+      }
+      const byVariant = new Map(batch.publications.map((p) => [p.sku, p.variantId]));
+      await recordAcknowledged(
+        db,
+        channelId,
+        pushed.acknowledged.map((p) => ({ variantId: byVariant.get(p.sku) as number, published: p.available, version: p.version })),
+      );
+      if (pushed.failed.length > 0) {
+        outcome.error = pushed.failed[0].error;
+        await recordFailed(db, channelId, pushed.failed.map((f) => byVariant.get(f.publication.sku) as number), outcome.error);
+      }
+      outcome.acknowledged = pushed.acknowledged.length;
+      outcome.failed = pushed.failed.length;
+      outcome.remaining += pushed.failed.length;
+      outcome.moved = pushed.moved;
+    }
+    if (outcome.failed > 0 || outcome.remaining > 0) outcome.stale = await staleSkus(db, channelId);
+    if (outcome.stale.length > 0 || outcome.moved.length > 0) outcome.ownerId = await channelOwner(db, channelId);
+    return outcome;
 }

@@ -8,6 +8,7 @@ import { runMigrations } from '../db/migrate';
 import { ensureDatabase, startEmbeddedPostgres, type PostgresServer } from '../runtime/postgres';
 import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
+import { benchChannels } from './channels';
 import { benchFeeds } from './feeds';
 import { benchLoad } from './load';
 import { benchOrders } from './orders';
@@ -28,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'orders', title: 'orders end to end', run: benchOrders },
   { name: 'feeds', title: 'supplier feed ingest', run: benchFeeds },
   { name: 'load', title: 'sustained mixed load', run: benchLoad },
+  { name: 'channels', title: 'channel availability sync', run: benchChannels },
 ];
 
 async function main(selected: Benchmark[]): Promise<number> {

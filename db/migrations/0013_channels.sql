@@ -74,14 +74,15 @@ CREATE INDEX "channel_locations_location_idx" ON "channel_locations" USING btree
 -- The outbox is written by the database itself, in the transaction of the ledger write: no code
 -- path that changes a balance (db/ledger.ts, a count block, a migration) can forget it.
 -- Statement-level with transition tables, so a batch of a thousand balances costs one INSERT.
+-- changed_at is the statement's clock, not the transaction's start: the lag is measured from it.
 CREATE FUNCTION record_availability_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO availability_changes (txid, variant_id, location_id, available)
-    SELECT pg_current_xact_id()::text::bigint, n.variant_id, n.location_id, n.available FROM new_rows n;
+    INSERT INTO availability_changes (txid, variant_id, location_id, available, changed_at)
+    SELECT pg_current_xact_id()::text::bigint, n.variant_id, n.location_id, n.available, clock_timestamp() FROM new_rows n;
   ELSE
-    INSERT INTO availability_changes (txid, variant_id, location_id, available)
-    SELECT pg_current_xact_id()::text::bigint, n.variant_id, n.location_id, n.available
+    INSERT INTO availability_changes (txid, variant_id, location_id, available, changed_at)
+    SELECT pg_current_xact_id()::text::bigint, n.variant_id, n.location_id, n.available, clock_timestamp()
     FROM new_rows n JOIN old_rows o ON o.variant_id = n.variant_id AND o.location_id = n.location_id
     WHERE n.available IS DISTINCT FROM o.available;
   END IF;
