@@ -40,6 +40,8 @@ export function createExceptionActivities(db: Db, uiDecisions: UiDecisions = 'de
         location: raise.location,
         supplierId: raise.supplierId,
       });
+      const named = raise.ownerId ? await findOwner(db, raise.ownerId) : undefined;
+      if (named) responsibility.owner = named;
       const { exceptionId, openedAt } = await recordOpened(db, { workflowId, runId, raise, responsibility });
       metrics.exceptionsOpened.inc({ type: raise.type });
       return { exceptionId, openedAt: openedAt.toISOString(), responsibility };

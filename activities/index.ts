@@ -3,6 +3,7 @@ import { createCatalogueImportActivities } from './catalogue-import';
 import type { UiDecisions } from '../schemas/identity';
 import type { AlertRules } from '../schemas/alerts';
 import { createAlertActivities } from './alerts';
+import { createChannelActivities } from './channels';
 import { createExceptionActivities } from './exceptions';
 import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFeedActivities(deps.db),
     ...createCatalogueImportActivities(deps.db),
     ...createAlertActivities(deps.db, deps.alerts ?? []),
+    ...createChannelActivities(deps.db),
   });
 }
 

@@ -11,6 +11,7 @@ import { fieldError, HttpError, invalidRequest, Refusal, refusalResponse } from 
 import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerCatalogueRoutes } from './routes/catalogue';
+import { registerChannelRoutes } from './routes/channels';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerAuditRoutes } from './routes/audit';
@@ -152,6 +153,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerKpiRoutes(app, deps);
   registerDashboardRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerChannelRoutes(app, deps);
   app.get('/openapi.json', async () => openApiDocument(app));
   return app;
 }

@@ -10,6 +10,7 @@ import { removeDataDir } from '../runtime/postgres-as-root';
 import { freePort } from '../runtime/wait';
 import { benchCatalogue } from './catalogue';
 import { benchAuth } from './auth';
+import { benchChannels } from './channels';
 import { benchFeeds } from './feeds';
 import { benchFlashSale } from './flash-sale';
 import { benchKpis } from './kpis';
@@ -36,6 +37,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'catalogue', title: 'catalogue import and stock pages', run: benchCatalogue },
   { name: 'auth', title: 'authentication cost per request', run: benchAuth },
   { name: 'kpis', title: 'KPIs over 90 days of history', run: benchKpis },
+  { name: 'channels', title: 'channel availability sync', run: benchChannels },
 ];
 
 async function main(selected: Benchmark[]): Promise<number> {

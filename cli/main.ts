@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCatalogueCommands } from './catalogue';
+import { registerChannelCommands } from './channels';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
@@ -61,6 +62,7 @@ registerFeedCommands(program);
 registerCatalogueCommands(program);
 registerSupplierCommands(program);
 registerUserCommands(program);
+registerChannelCommands(program);
 
 program
   .command('worker')

@@ -779,3 +779,126 @@ export const decisionTickets = pgTable(
   },
   (t) => [index('decision_tickets_created_idx').on(t.createdAt)],
 );
+
+/**
+ * The availability outbox: one row per balance row whose `available` changed, written by a trigger
+ * on stock_balances (migration 0014_channels) in the ledger's own transaction, so a committed
+ * change always has its row. `txid` is the writing transaction's id: channel cursors only move past
+ * rows of transactions older than every one still running (see db/channels.ts), which is what
+ * makes a bigserial cursor safe against a lower id committing late.
+ */
+export const availabilityChanges = pgTable(
+  'availability_changes',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    txid: bigint('txid', { mode: 'number' }).notNull(),
+    variantId: integer('variant_id').notNull(),
+    locationId: integer('location_id').notNull(),
+    available: integer('available').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('availability_changes_cursor_idx').on(t.txid, t.seq)],
+);
+
+/** A sales channel Stockflow publishes availability to. Secrets are never stored: only where to read them. */
+export const channels = pgTable(
+  'channels',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    name: text('name').notNull(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => owners.id),
+    /** The buffer rule with its per-SKU and per-tag overrides (schemas/channels.ts BufferRules). */
+    buffer: jsonb('buffer').notNull(),
+    /** Kind-specific endpoints (webhook URL, Shopify shop and location), never a secret. */
+    settings: jsonb('settings').notNull(),
+    /** `env:NAME` or `file:/path#key`: where the worker reads the channel's secret when it pushes. */
+    secretRef: text('secret_ref').notNull(),
+    stalenessSeconds: integer('staleness_seconds').notNull(),
+    /** The outbox position this channel has collected up to: (txid, seq) of the last row read. */
+    cursorTxid: bigint('cursor_txid', { mode: 'number' }).notNull().default(0),
+    cursorSeq: bigint('cursor_seq', { mode: 'number' }).notNull().default(0),
+    lastPushAt: timestamp('last_push_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    lastErrorAt: timestamp('last_error_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('channels_kind', sql`${t.kind} IN ('shopify', 'webhook')`),
+    check('channels_staleness_positive', sql`${t.stalenessSeconds} > 0`),
+  ],
+);
+
+/** Which of our locations feed a channel: its figure is taken over their sum. */
+export const channelLocations = pgTable(
+  'channel_locations',
+  {
+    channelId: text('channel_id')
+      .notNull()
+      .references(() => channels.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.locationId] }), index('channel_locations_location_idx').on(t.locationId)],
+);
+
+/** Our SKU → the channel's own id (Shopify inventory item gid, or the webhook receiver's id), with tags for buffer overrides. */
+export const channelSkus = pgTable(
+  'channel_skus',
+  {
+    channelId: text('channel_id')
+      .notNull()
+      .references(() => channels.id),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    externalId: text('external_id').notNull(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.variantId] }), unique('channel_skus_external_once').on(t.channelId, t.externalId)],
+);
+
+/**
+ * What the channel was last told for a SKU and under which version (the outbox seq it covers):
+ * a push goes out only with a newer version, so an older figure never follows a newer one.
+ */
+export const channelPublications = pgTable(
+  'channel_publications',
+  {
+    channelId: text('channel_id')
+      .notNull()
+      .references(() => channels.id),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    published: integer('published').notNull(),
+    version: bigint('version', { mode: 'number' }).notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.variantId] })],
+);
+
+/**
+ * SKUs of a channel with a change not yet acknowledged by the channel: one row per SKU however
+ * many changes arrive (the coalescing), holding the first unpublished change's time (the lag)
+ * and the newest outbox seq seen (the version the next push carries).
+ */
+export const channelPending = pgTable(
+  'channel_pending',
+  {
+    channelId: text('channel_id')
+      .notNull()
+      .references(() => channels.id),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    version: bigint('version', { mode: 'number' }).notNull(),
+    firstChangedAt: timestamp('first_changed_at', { withTimezone: true }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.variantId] })],
+);

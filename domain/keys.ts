@@ -20,6 +20,8 @@ export const workflowIds = {
   catalogueImport: (importId: string) => `catalogue-import/${importId}`,
   /** A reconciliation run on request; every request is a run of its own, so the id carries a nonce. */
   manualReconciliation: (at: Date, nonce: string) => `reconciliation/manual/${at.toISOString()}/${nonce}`,
+  /** The one durable sync loop of a sales channel. */
+  channelSync: (channelId: string) => `channel/${channelId}/sync`,
 };
 
 /** Schedules of one deployment, named after its task queue so deployments sharing a namespace keep theirs apart. */
@@ -28,6 +30,7 @@ export const scheduleIds = {
   reservationSweep: (taskQueue: string) => `${taskQueue}/reservation-sweep`,
   kpiAlerts: (taskQueue: string) => `${taskQueue}/kpi-alerts`,
   ownerDigest: (taskQueue: string) => `${taskQueue}/owner-digest`,
+  channelDrift: (taskQueue: string) => `${taskQueue}/channel-drift`,
 };
 
 /** Subjects: what an exception is about, unique per type while it is open. */
@@ -41,6 +44,12 @@ export const exceptionSubjects = {
   snapshotDelta: (sku: string, location: string) => `snapshot:${sku}@${location}`,
   /** A KPI over an alert rule's threshold; `scope` tells apart the sources of one rule. */
   kpiAlert: (ruleId: string, scope?: string) => `kpi:${ruleId}${scope ? `/${scope}` : ''}`,
+  /** One per channel while it is open: every SKU left unpublished past the window is listed in it. */
+  channelStale: (channelId: string) => `channel:${channelId}/stale`,
+  /** What the channel shows for a SKU differs from what it should. */
+  channelDrift: (channelId: string, sku: string) => `channel:${channelId}/drift:${sku}`,
+  /** Shopify's figure moved for a reason we do not know (a CHANGE_FROM_QUANTITY_STALE we did not cause). */
+  channelMoved: (channelId: string, sku: string) => `channel:${channelId}/moved:${sku}`,
 };
 
 /** Order steps that touch one reserved line's stock. */
@@ -69,4 +78,9 @@ export const idempotencyKeys = {
   notice: (workflowId: string, exceptionId: number, notice: number) => `${workflowId}#${exceptionId}/${notice}`,
   /** One owner's digest of one UTC day. */
   ownerDigest: (ownerId: string, day: string) => `digest/${ownerId}/${day}`,
+  /**
+   * One push of figures to a channel, by what it sets: the same SKUs at the same versions and
+   * figures are the same push (Shopify's `@idempotent` key), however often it is retried.
+   */
+  channelPush: (channelId: string, digest: string) => `channel/${channelId}/push/${digest}`,
 };

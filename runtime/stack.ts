@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi, services } from '../api/server';
+import { ensureChannelSyncs } from '../services/channels';
 import { relayUndeliveredOrderEvents } from '../services/orders';
 import type { Services } from '../services/context';
 import { ensureSchedules } from '../services/schedules';
@@ -59,6 +60,7 @@ export async function startStack(config: EnvConfig, log: Log): Promise<Stack> {
     const running = runWorker(worker, log);
     const scheduled = await ensureSchedules(app.client, config.STOCKFLOW_TASK_QUEUE);
     if (scheduled.length > 0) log(`created schedules ${scheduled.join(', ')}`);
+    await ensureChannelSyncs(app.client, config.STOCKFLOW_TASK_QUEUE, app.database.db);
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

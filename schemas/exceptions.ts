@@ -39,6 +39,11 @@ export const RaiseException = z.object({
   location: LocationCode.optional(),
   supplierId: z.string().min(1).max(64).optional(),
   orderId: z.string().min(1).max(200).optional(),
+  /**
+   * The owner the raising object names for itself (a sales channel's owner); the ownership rules
+   * still give the backup, escalation and SLAs, and the owner when this is absent.
+   */
+  ownerId: OwnerId.optional(),
   /** A workflow waiting on the outcome (a quarantined feed): told with `exceptionDecided` on approve or reject. */
   notifyWorkflowId: z.string().min(1).max(300).optional(),
 });

@@ -5,7 +5,8 @@ import { scheduleIds } from '../domain/keys';
 
 /**
  * Creates the daily reconciliation (02:00 UTC), the reservation sweep and the KPI alert check
- * (every 5 minutes) and the owners' daily digest (07:00 UTC) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
+ * (every 5 minutes), the owners' daily digest (07:00 UTC) and the channel drift check (every 15
+ * minutes) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
  * is left as it is (an operator may have paused or retimed it in the UI).
  */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<string[]> {
@@ -14,6 +15,7 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
     { scheduleId: scheduleIds.reservationSweep(taskQueue), workflowType: 'reservationSweep', spec: { intervals: [{ every: '5 minutes' as const }] }, summary: 'Release reservations past their expiry' },
     { scheduleId: scheduleIds.kpiAlerts(taskQueue), workflowType: 'kpiAlertCheck', spec: { intervals: [{ every: '5 minutes' as const }] }, summary: 'Open an exception for each KPI over its alert threshold' },
     { scheduleId: scheduleIds.ownerDigest(taskQueue), workflowType: 'ownerDigest', spec: { calendars: [{ hour: 7, minute: 0 }] }, summary: 'Daily digest to each owner: open, breached, changed' },
+    { scheduleId: scheduleIds.channelDrift(taskQueue), workflowType: 'channelDrift', spec: { intervals: [{ every: '15 minutes' as const }] }, summary: 'Read back what each sales channel shows; a delta exception per mismatch' },
   ];
   const created: string[] = [];
   for (const { scheduleId, workflowType, spec, summary } of wanted) {

@@ -36,6 +36,12 @@ describe('domain rules', () => {
     assert.equal(scheduleIds.kpiAlerts('stockflow'), 'stockflow/kpi-alerts');
     assert.equal(scheduleIds.ownerDigest('stockflow'), 'stockflow/owner-digest');
     assert.equal(idempotencyKeys.ownerDigest('ivy', '2026-03-01'), 'digest/ivy/2026-03-01');
+    assert.equal(workflowIds.channelSync('shop-eu'), 'channel/shop-eu/sync');
+    assert.equal(scheduleIds.channelDrift('stockflow'), 'stockflow/channel-drift');
+    assert.equal(exceptionSubjects.channelStale('shop-eu'), 'channel:shop-eu/stale');
+    assert.equal(exceptionSubjects.channelDrift('shop-eu', 'TEE-M'), 'channel:shop-eu/drift:TEE-M');
+    assert.equal(exceptionSubjects.channelMoved('shop-eu', 'TEE-M'), 'channel:shop-eu/moved:TEE-M');
+    assert.equal(idempotencyKeys.channelPush('shop-eu', 'ab12'), 'channel/shop-eu/push/ab12');
   });
 
   it('gives every order state to intake until payment and to fulfilment from then on', () => {

@@ -8,3 +8,5 @@ export { reservationSweep } from './reservation-sweep';
 export { stockMovement } from './stock-movement';
 export { supplierFeedIngest } from './supplier-feed-ingest';
 export { catalogueImport } from './catalogue-import';
+export { channelDrift } from './channel-drift';
+export { channelSync } from './channel-sync';

@@ -10,6 +10,7 @@ export const Sku = defineSearchAttributeKey('Sku', SearchAttributeType.KEYWORD);
 export const SupplierId = defineSearchAttributeKey('SupplierId', SearchAttributeType.KEYWORD);
 export const OrderId = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
 export const SlaDueAt = defineSearchAttributeKey('SlaDueAt', SearchAttributeType.DATETIME);
+export const ChannelId = defineSearchAttributeKey('ChannelId', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   StockflowFlow,
@@ -21,4 +22,5 @@ export const SEARCH_ATTRIBUTES = [
   SupplierId,
   OrderId,
   SlaDueAt,
+  ChannelId,
 ] as const;

@@ -25,6 +25,10 @@ import { waitFor } from '../../runtime/wait';
 import { RaiseException } from '../../schemas/exceptions';
 import { StockOperation } from '../../schemas/stock';
 import { workflowIds } from '../../domain/keys';
+import { registerChannel } from '../../db/channels';
+import { ChannelRegistration } from '../../schemas/channels';
+import { ensureChannelSync } from '../../services/channels';
+import { WebhookReceiver } from '../contract/webhook-receiver';
 import { createTestDatabase, infra, servicesFor, startInfra, startTestWorker, stopInfra } from '../harness';
 import { DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../../schemas/config';
 
@@ -36,6 +40,9 @@ async function record(): Promise<void> {
   const worker = await startTestWorker(database, 'record', {
     alerts: [{ id: 'record-risk', kpi: 'revenueAtRisk', over: 0, measure: 'units', window: 86400, severity: 'high', playbook: 'Recount the blocked SKU.' }],
   });
+  process.env.STOCKFLOW_RECORD_HOOK_SECRET = 'record-hook-secret';
+  const receiver = new WebhookReceiver('record-hook-secret');
+  const receiverUrl = await receiver.start();
   try {
     await addToCatalogue(database.db, {
       locations: [
@@ -206,6 +213,39 @@ async function record(): Promise<void> {
         await handle.result();
         return handle;
       },
+      'channelSync-outage-then-recovered': async () => {
+        receiver.down = true;
+        await registerChannel(
+          database.db,
+          ChannelRegistration.parse({
+            id: 'rec-hook',
+            kind: 'webhook',
+            name: 'Recording hook',
+            owner: 'frank',
+            locations: ['WH1'],
+            settings: { url: `${receiverUrl}/figures`, readUrl: `${receiverUrl}/read` },
+            secretRef: 'env:STOCKFLOW_RECORD_HOOK_SECRET',
+            staleAfter: 1,
+            buffer: { share: 0.5 },
+            skus: [{ sku: 'T-1', externalId: 'T-1' }],
+          }),
+        );
+        const workflowId = await ensureChannelSync(client, worker.taskQueue, 'rec-hook');
+        await waitFor('the staleness exception', async () => ((await database.sql`SELECT 1 FROM exceptions WHERE subject = 'channel:rec-hook/stale'`).length > 0 ? true : undefined));
+        receiver.down = false;
+        await waitFor('the recovery', async () => (receiver.latest.has('T-1') ? true : undefined));
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/channel-receive', sku: 'T-1', location: 'WH1', quantity: 10 }));
+        const target = (await database.sql<{ a: number }[]>`SELECT sum(available)::int AS a FROM stock_balances`)[0].a;
+        await waitFor('the new figure', async () => (receiver.latest.get('T-1')?.available === Math.floor(target / 2) ? true : undefined));
+        await client.workflow.getHandle(workflowId).terminate('recorded');
+        return { workflowId };
+      },
+      'channelDrift-delta': async () => {
+        receiver.shownOverride.set('T-1', 1234);
+        const workflowId = 'record/channel-drift';
+        await client.workflow.execute('channelDrift', { taskQueue: worker.taskQueue, workflowId });
+        return { workflowId };
+      },
       'reservationSweep-released': async () => {
         await applyStockOperation(database.db, StockOperation.parse({ kind: 'reserve', idempotencyKey: 'record/stale', sku: 'T-1', location: 'WH1', quantity: 1, ttlSeconds: 1 }));
         await waitFor('the reservation to expire', async () => ((await database.sql`SELECT expires_at < now() AS passed FROM reservations WHERE idempotency_key = 'record/stale'`)[0].passed ? true : undefined));
@@ -256,6 +296,7 @@ async function record(): Promise<void> {
       console.log(`recorded ${name}`);
     }
   } finally {
+    await receiver.stop();
     await worker.stop();
     await database.close();
     await stopInfra();
