@@ -40,7 +40,13 @@ export const exceptionSubjects = {
   /** A problem of one order: `handoff`, `refund`, … */
   order: (channel: string, orderId: string, problem: string) => `${channel}/${orderId}/${problem}`,
   ledgerDelta: (sku: string, location: string) => `ledger:${sku}@${location}`,
-  orphanReservation: (reservationId: number) => `orphan:${reservationId}`,
+  /**
+   * By the reservation's idempotency key: a row id is one database's serial, so two databases
+   * behind one Temporal namespace (the test suites; a staging copy) would join each other's exception.
+   */
+  orphanReservation: (reservationKey: string) => `orphan:${reservationKey}`,
+  /** The subject before the reservation key named it (runs recorded before `orphan-subject-by-reservation-key`). */
+  orphanReservationById: (reservationId: number) => `orphan:${reservationId}`,
   snapshotDelta: (sku: string, location: string) => `snapshot:${sku}@${location}`,
   /** A KPI over an alert rule's threshold; `scope` tells apart the sources of one rule. */
   kpiAlert: (ruleId: string, scope?: string) => `kpi:${ruleId}${scope ? `/${scope}` : ''}`,

@@ -25,6 +25,8 @@ describe('domain rules', () => {
     assert.equal(idempotencyKeys.approvedFeedLine('acme', 'f-1', 7), 'feed/acme/f-1/7/approved');
     assert.equal(idempotencyKeys.reconciliationCorrection('run@1', 'SKU', 'WH1'), 'run@1/correct/SKU@WH1');
     assert.equal(exceptionSubjects.feedLine('acme', 'f-1', 7), 'acme/f-1/line-7');
+    assert.equal(exceptionSubjects.orphanReservation('order/shop/9/reserve/1'), 'orphan:order/shop/9/reserve/1');
+    assert.equal(exceptionSubjects.orphanReservationById(17), 'orphan:17');
     assert.equal(workflowIds.catalogueImport('shop-2026'), 'catalogue-import/shop-2026');
     assert.equal(idempotencyKeys.openingBalance('shop-2026', 12), 'catalogue-import/shop-2026/opening/12');
     assert.equal(exceptionSubjects.order('shop', '1001', 'handoff'), 'shop/1001/handoff');

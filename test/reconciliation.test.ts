@@ -91,7 +91,7 @@ describe('daily reconciliation and the reservation sweep', () => {
         raised.map((r) => [r.subject, r.owner_id, r.held_change?.kind ?? null, r.requires_evidence]),
         [
           ['ledger:REC-4@WH1', 'ivy', null, false],
-          [`orphan:${report.deltas[1].reservationId}`, 'ivy', 'release', false],
+          [`orphan:${report.deltas[1].reservationKey}`, 'ivy', 'release', false],
           ['snapshot:REC-2@WH1', 'rita', 'adjust', true],
         ],
       );

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RaiseExceptionInput } from '../schemas/exceptions';
 import type { ReconciliationDelta, ReconciliationReport } from '../schemas/reconciliation';
@@ -36,7 +36,9 @@ function exceptionFor(delta: ReconciliationDelta, runKey: string): RaiseExceptio
     case 'orphan_reservation':
       return {
         ...common,
-        subject: exceptionSubjects.orphanReservation(delta.reservationId),
+        subject: patched('orphan-subject-by-reservation-key')
+          ? exceptionSubjects.orphanReservation(delta.reservationKey)
+          : exceptionSubjects.orphanReservationById(delta.reservationId),
         severity: 'medium',
         summary: `${delta.quantity} × ${delta.sku} at ${delta.location} is reserved for ${delta.orderRef ?? 'no order'}${delta.orderState ? ` (${delta.orderState})` : ''}, which holds nothing any more: release it?`,
         heldChange: { kind: 'release', idempotencyKey: idempotencyKeys.reconciliationRelease(delta.reservationId), reservationKey: delta.reservationKey, outcome: 'expired', actor: 'reconciliation' },

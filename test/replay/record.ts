@@ -213,6 +213,16 @@ async function record(): Promise<void> {
         await handle.result();
         return handle;
       },
+      'dailyReconciliation-orphan-by-key': async () => {
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/orphan-stock', sku: 'T-1', location: 'WH1', quantity: 2 }));
+        await applyStockOperation(
+          database.db,
+          StockOperation.parse({ kind: 'reserve', idempotencyKey: 'record/orphan/reserve/1', sku: 'T-1', location: 'WH1', quantity: 1, orderRef: 'order/shop/record-ghost' }),
+        );
+        const handle = await startReconciliationNow(client, worker.taskQueue, new Date('2026-01-02T02:00:00Z'));
+        await handle.result();
+        return handle;
+      },
       'channelSync-outage-then-recovered': async () => {
         receiver.down = true;
         await registerChannel(
