@@ -23,6 +23,7 @@ import { registerKpiRoutes } from './routes/kpis';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
+import { registerReplenishmentRoutes } from './routes/replenishment';
 import { registerStockRoutes } from './routes/stock';
 
 export interface ApiDeps extends AccessSettings {
@@ -147,6 +148,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerOrderRoutes(app, deps);
   registerCartRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
+  registerReplenishmentRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);
   registerIdentityRoutes(app, deps);

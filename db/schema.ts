@@ -902,3 +902,99 @@ export const channelPending = pgTable(
   },
   (t) => [primaryKey({ columns: [t.channelId, t.variantId] })],
 );
+
+/**
+ * How one SKU at one location is replenished, and from which supplier: `static` fixes the reorder
+ * point and quantity, `dynamic` computes them from demand (domain/replenishment.ts).
+ */
+export const reorderPolicies = pgTable(
+  'reorder_policies',
+  {
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    supplierId: text('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    kind: text('kind').notNull(),
+    reorderPoint: integer('reorder_point'),
+    orderQuantity: integer('order_quantity'),
+    safetyDays: integer('safety_days'),
+    targetDays: integer('target_days'),
+    /** Trailing demand window; null: the configured default. */
+    windowDays: integer('window_days'),
+    updatedBy: text('updated_by').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.variantId, t.locationId] }),
+    check(
+      'reorder_policies_shape',
+      sql`(${t.kind} = 'static' AND ${t.reorderPoint} >= 0 AND ${t.orderQuantity} > 0) OR (${t.kind} = 'dynamic' AND ${t.safetyDays} >= 0 AND ${t.targetDays} > 0 AND coalesce(${t.windowDays}, 1) > 0)`,
+    ),
+  ],
+);
+
+/** One replenishment run per day: its key claims the day, so a retried or repeated run raises nothing twice. */
+export const replenishmentRuns = pgTable('replenishment_runs', {
+  runKey: text('run_key').primaryKey(),
+  at: timestamp('at', { withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+});
+
+/** What a run suggests buying from one supplier; the buyer approves (maybe editing quantities) or rejects it. */
+export const purchaseSuggestions = pgTable(
+  'purchase_suggestions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runKey: text('run_key')
+      .notNull()
+      .references(() => replenishmentRuns.runKey),
+    supplierId: text('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    currency: text('currency'),
+    /** Sum of quantity × supplier cost over the lines; a line with no known cost adds nothing. */
+    value: numeric('value', { precision: 16, scale: 4, mode: 'number' }).notNull(),
+    /** open → approved | rejected. */
+    status: text('status').notNull().default('open'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('purchase_suggestions_one_per_run_and_supplier').on(t.runKey, t.supplierId),
+    check('purchase_suggestions_status', sql`${t.status} IN ('open', 'approved', 'rejected')`),
+    index('purchase_suggestions_status_idx').on(t.status, t.supplierId),
+  ],
+);
+
+export const purchaseSuggestionLines = pgTable(
+  'purchase_suggestion_lines',
+  {
+    suggestionId: bigint('suggestion_id', { mode: 'number' })
+      .notNull()
+      .references(() => purchaseSuggestions.id),
+    lineNo: integer('line_no').notNull(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    suggestedQuantity: integer('suggested_quantity').notNull(),
+    /** What the buyer approved; the suggested quantity until edited. */
+    quantity: integer('quantity').notNull(),
+    unitCost: numeric('unit_cost', { precision: 14, scale: 4, mode: 'number' }),
+    velocity: numeric('velocity', { precision: 14, scale: 4, mode: 'number' }).notNull(),
+    reorderPoint: numeric('reorder_point', { precision: 14, scale: 4, mode: 'number' }).notNull(),
+    reason: text('reason').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.suggestionId, t.lineNo] }),
+    check('purchase_suggestion_lines_quantities', sql`${t.suggestedQuantity} > 0 AND ${t.quantity} >= 0`),
+  ],
+);

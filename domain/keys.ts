@@ -22,6 +22,8 @@ export const workflowIds = {
   manualReconciliation: (at: Date, nonce: string) => `reconciliation/manual/${at.toISOString()}/${nonce}`,
   /** The one durable sync loop of a sales channel. */
   channelSync: (channelId: string) => `channel/${channelId}/sync`,
+  /** The replenishment run of one UTC day. */
+  replenishment: (day: string) => `replenishment/${day}`,
 };
 
 /** Schedules of one deployment, named after its task queue so deployments sharing a namespace keep theirs apart. */
@@ -31,6 +33,7 @@ export const scheduleIds = {
   kpiAlerts: (taskQueue: string) => `${taskQueue}/kpi-alerts`,
   ownerDigest: (taskQueue: string) => `${taskQueue}/owner-digest`,
   channelDrift: (taskQueue: string) => `${taskQueue}/channel-drift`,
+  replenishment: (taskQueue: string) => `${taskQueue}/replenishment`,
 };
 
 /** Subjects: what an exception is about, unique per type while it is open. */
@@ -56,6 +59,8 @@ export const exceptionSubjects = {
   channelDrift: (channelId: string, sku: string) => `channel:${channelId}/drift:${sku}`,
   /** Shopify's figure moved for a reason we do not know (a CHANGE_FROM_QUANTITY_STALE we did not cause). */
   channelMoved: (channelId: string, sku: string) => `channel:${channelId}/moved:${sku}`,
+  /** One run's purchase suggestion for one supplier, held for the buyer. */
+  purchaseSuggestion: (runKey: string, supplierId: string) => `${runKey}/${supplierId}`,
 };
 
 /** Order steps that touch one reserved line's stock. */
@@ -89,4 +94,6 @@ export const idempotencyKeys = {
    * figures are the same push (Shopify's `@idempotent` key), however often it is retried.
    */
   channelPush: (channelId: string, digest: string) => `channel/${channelId}/push/${digest}`,
+  /** One replenishment run per UTC day: a repeated or retried run of the day raises nothing twice. */
+  replenishmentRun: (day: string) => `replenishment/${day}`,
 };

@@ -88,6 +88,8 @@ export const EnvConfig = z.object({
   STOCKFLOW_LOCATION_PRIORITY: codeList,
   /** When backordered units are expected, from now: incoming stock carries no date to take it from. */
   STOCKFLOW_BACKORDER_LEAD_TIME: DurationSeconds.default(14 * 86400),
+  /** Trailing days of ledger demand a dynamic reorder policy that names no window measures velocity over. */
+  STOCKFLOW_REPLENISHMENT_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(28),
   /** Channels whose orders may split a line across locations, comma-separated. */
   STOCKFLOW_SPLIT_SHIPMENT_CHANNELS: codeList,
   /** Where `stockflow worker` serves Prometheus /metrics (host:port), or `off`. The API serves its own at /metrics. */

@@ -40,6 +40,10 @@ describe('domain rules', () => {
     assert.equal(idempotencyKeys.ownerDigest('ivy', '2026-03-01'), 'digest/ivy/2026-03-01');
     assert.equal(workflowIds.channelSync('shop-eu'), 'channel/shop-eu/sync');
     assert.equal(scheduleIds.channelDrift('stockflow'), 'stockflow/channel-drift');
+    assert.equal(scheduleIds.replenishment('stockflow'), 'stockflow/replenishment');
+    assert.equal(workflowIds.replenishment('2026-03-01'), 'replenishment/2026-03-01');
+    assert.equal(idempotencyKeys.replenishmentRun('2026-03-01'), 'replenishment/2026-03-01');
+    assert.equal(exceptionSubjects.purchaseSuggestion('replenishment/2026-03-01', 'acme'), 'replenishment/2026-03-01/acme');
     assert.equal(exceptionSubjects.channelStale('shop-eu'), 'channel:shop-eu/stale');
     assert.equal(exceptionSubjects.channelDrift('shop-eu', 'TEE-M'), 'channel:shop-eu/drift:TEE-M');
     assert.equal(exceptionSubjects.channelMoved('shop-eu', 'TEE-M'), 'channel:shop-eu/moved:TEE-M');

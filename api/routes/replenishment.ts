@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  ApproveSuggestion,
+  PurchaseSuggestion,
+  RejectSuggestion,
+  ReorderPolicies,
+  ReorderPolicyQuery,
+  StoredReorderPolicy,
+  SuggestionQuery,
+} from '../../schemas/replenishment';
+import {
+  approvePurchaseSuggestion,
+  getPurchaseSuggestions,
+  getReorderPolicies,
+  putReorderPolicies,
+  rejectPurchaseSuggestion,
+} from '../../services/replenishment';
+import { ErrorBody } from '../errors';
+import { route } from '../route';
+import { services, type ApiDeps } from '../server';
+
+const IdParams = z.object({ id: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive') });
+
+export function registerReplenishmentRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  route(
+    app,
+    {
+      method: 'PUT',
+      url: '/v1/reorder-policies',
+      summary: 'Create or replace the reorder policies of SKU-locations in bulk (static: fixed point and quantity; dynamic: from demand)',
+      tags: ['replenishment'],
+      access: 'operator',
+      principalField: 'by',
+      body: ReorderPolicies,
+      responses: {
+        200: { description: 'saved, all or none', schema: z.object({ saved: z.number().int() }) },
+        400: { description: 'an invalid policy or an unknown SKU or location, naming it', schema: ErrorBody },
+        404: { description: 'an unknown or archived supplier', schema: ErrorBody },
+      },
+    },
+    async ({ body }) => putReorderPolicies(services(deps), body),
+  );
+
+  route(
+    app,
+    {
+      method: 'GET',
+      url: '/v1/reorder-policies',
+      summary: 'Reorder policies, optionally of one location or supplier',
+      tags: ['replenishment'],
+      access: 'operator',
+      query: ReorderPolicyQuery,
+      responses: { 200: { description: 'the policies by SKU and location', schema: z.array(StoredReorderPolicy) } },
+    },
+    async ({ query }) => getReorderPolicies(services(deps), query),
+  );
+
+  route(
+    app,
+    {
+      method: 'GET',
+      url: '/v1/purchase-suggestions',
+      summary: 'Purchase suggestions, one per supplier per replenishment run, with each line and its reason',
+      tags: ['replenishment'],
+      access: 'operator',
+      query: SuggestionQuery,
+      responses: { 200: { description: 'the suggestions', schema: z.array(PurchaseSuggestion) } },
+    },
+    async ({ query }) => getPurchaseSuggestions(services(deps), query),
+  );
+
+  route(
+    app,
+    {
+      method: 'POST',
+      url: '/v1/purchase-suggestions/:id/approve',
+      summary: 'Approve a purchase suggestion, optionally with edited line quantities, as the authenticated buyer',
+      tags: ['replenishment'],
+      access: 'operator',
+      role: 'approver',
+      principalField: 'by',
+      params: IdParams,
+      body: ApproveSuggestion,
+      responses: {
+        200: { description: 'approved, value recomputed at the approved quantities', schema: PurchaseSuggestion },
+        400: { description: 'a quantity for a line the suggestion lacks', schema: ErrorBody },
+        404: { description: 'no such suggestion', schema: ErrorBody },
+        409: { description: 'already decided', schema: ErrorBody },
+      },
+    },
+    async ({ params, body }) => approvePurchaseSuggestion(services(deps), params.id, body),
+  );
+
+  route(
+    app,
+    {
+      method: 'POST',
+      url: '/v1/purchase-suggestions/:id/reject',
+      summary: 'Reject a purchase suggestion as the authenticated buyer',
+      tags: ['replenishment'],
+      access: 'operator',
+      role: 'approver',
+      principalField: 'by',
+      params: IdParams,
+      body: RejectSuggestion,
+      responses: {
+        200: { description: 'rejected', schema: PurchaseSuggestion },
+        404: { description: 'no such suggestion', schema: ErrorBody },
+        409: { description: 'already decided', schema: ErrorBody },
+      },
+    },
+    async ({ params, body }) => rejectPurchaseSuggestion(services(deps), params.id, body.by),
+  );
+}
