@@ -11,6 +11,8 @@ import { createNotifyActivities, type NotifierConfig } from './notify';
 import { createOrderActivities, type FulfilmentConfig } from './orders';
 import { createRaiseActivities, type TemporalDeps } from './raise';
 import { createReconciliationActivities } from './reconciliation';
+import { createReplenishmentActivities } from './replenishment';
+import { DEFAULT_CONFIG } from '../schemas/config';
 import { createStockActivities } from './stock';
 
 export interface ActivityDeps {
@@ -24,6 +26,8 @@ export interface ActivityDeps {
   uiDecisions?: UiDecisions;
   /** KPI thresholds the alert schedule checks (configuration: STOCKFLOW_ALERTS). */
   alerts?: AlertRules;
+  /** Days of demand a dynamic reorder policy without its own window measures (STOCKFLOW_REPLENISHMENT_WINDOW_DAYS). */
+  replenishmentWindowDays?: number;
 }
 
 /**
@@ -42,6 +46,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCatalogueImportActivities(deps.db),
     ...createAlertActivities(deps.db, deps.alerts ?? []),
     ...createChannelActivities(deps.db),
+    ...createReplenishmentActivities(deps.db, deps.replenishmentWindowDays ?? DEFAULT_CONFIG.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS),
   });
 }
 

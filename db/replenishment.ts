@@ -224,8 +224,8 @@ export async function listSuggestions(db: Db, filter: { runKey?: string; id?: nu
 export type SuggestionDecision = { decision: 'approve'; by: string; quantities?: { lineNo: number; quantity: number }[] } | { decision: 'reject'; by: string };
 
 /**
- * Approves (with the buyer's quantities, the value recomputed at the lines' costs) or rejects an
- * open suggestion. Deciding one already decided is refused, naming who decided it.
+ * Approves (with the buyer's quantities for lines it has, the value recomputed at the lines' costs)
+ * or rejects an open suggestion. Deciding one already decided is refused, naming who decided it.
  */
 export async function decideSuggestion(db: Db, id: number, decision: SuggestionDecision): Promise<PurchaseSuggestion> {
   await clientOf(db).begin(async (tx) => {
@@ -234,10 +234,6 @@ export async function decideSuggestion(db: Db, id: number, decision: SuggestionD
     if (current.status !== 'open') throw new Refusal('already_resolved', `purchase suggestion ${id} was already ${current.status} by ${current.decided_by}`, 'id');
     if (decision.decision === 'approve' && decision.quantities?.length) {
       const edits = decision.quantities;
-      const known = await tx<{ line_no: number }[]>`SELECT line_no FROM purchase_suggestion_lines WHERE suggestion_id = ${id}`;
-      const lineNos = new Set(known.map((k) => k.line_no));
-      const stray = edits.findIndex((e) => !lineNos.has(e.lineNo));
-      if (stray >= 0) throw new Refusal('invalid_lines', `quantities.${stray}.lineNo: suggestion ${id} has no line ${edits[stray].lineNo}`, `quantities.${stray}.lineNo`);
       await tx`
         UPDATE purchase_suggestion_lines sl SET quantity = e.quantity
         FROM unnest(${edits.map((e) => e.lineNo)}::int[], ${edits.map((e) => e.quantity)}::int[]) AS e(line_no, quantity)

@@ -109,6 +109,7 @@ function activityDepsOf(
     fulfilment: { url: config.STOCKFLOW_FULFILMENT_URL, log: prefixed('fulfilment') },
     uiDecisions: config.STOCKFLOW_UI_DECISIONS,
     alerts: config.STOCKFLOW_ALERTS,
+    replenishmentWindowDays: config.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS,
   };
 }
 

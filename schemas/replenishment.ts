@@ -78,8 +78,11 @@ export type PurchaseSuggestion = z.infer<typeof PurchaseSuggestion>;
 export const SuggestionQuery = z.object({ status: z.enum(['open', 'approved', 'rejected']).optional() });
 
 /** Approving as suggested, or with some lines' quantities changed (0 drops a line from the order). */
+const DecisionReason = z.string().trim().min(1, 'must say why').max(1000, 'must be at most 1000 characters').optional();
+
 export const ApproveSuggestion = z.object({
   by: OwnerId,
+  reason: DecisionReason,
   quantities: z
     .array(z.object({ lineNo: z.number().int().min(1), quantity: Units }))
     .max(10_000)
@@ -94,4 +97,5 @@ export const ApproveSuggestion = z.object({
 });
 export type ApproveSuggestion = z.infer<typeof ApproveSuggestion>;
 
-export const RejectSuggestion = z.object({ by: OwnerId });
+export const RejectSuggestion = z.object({ by: OwnerId, reason: DecisionReason });
+export type RejectSuggestion = z.infer<typeof RejectSuggestion>;

@@ -1,6 +1,11 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { decideSuggestion, listPolicies, listSuggestions, runReplenishment, savePolicies, type RunOutcome } from '../db/replenishment';
-import type { ApproveSuggestion, PurchaseSuggestion, ReorderPolicies, ReorderPolicyQuery, StoredReorderPolicy } from '../schemas/replenishment';
+import { exceptionSubjects, workflowIds } from '../domain/keys';
+import { Refusal } from '../domain/refusal';
+import { PURCHASE_SUGGESTION } from '../domain/replenishment-exceptions';
+import type { ApproveSuggestion, PurchaseSuggestion, RejectSuggestion, ReorderPolicies, ReorderPolicyQuery, StoredReorderPolicy } from '../schemas/replenishment';
 import type { Services } from './context';
+import { decideException } from './exceptions';
 
 export function putReorderPolicies(s: Services, request: ReorderPolicies): Promise<{ saved: number }> {
   return savePolicies(s.db, request);
@@ -20,9 +25,31 @@ export function getPurchaseSuggestions(s: Services, query: { status?: string }):
 }
 
 export function approvePurchaseSuggestion(s: Services, id: number, body: ApproveSuggestion): Promise<PurchaseSuggestion> {
-  return decideSuggestion(s.db, id, { decision: 'approve', by: body.by, quantities: body.quantities });
+  return decide(s, id, { action: 'approve', by: body.by, reason: body.reason ?? 'purchase suggestion approved' }, body.quantities);
 }
 
-export function rejectPurchaseSuggestion(s: Services, id: number, by: string): Promise<PurchaseSuggestion> {
-  return decideSuggestion(s.db, id, { decision: 'reject', by });
+export function rejectPurchaseSuggestion(s: Services, id: number, body: RejectSuggestion): Promise<PurchaseSuggestion> {
+  return decide(s, id, { action: 'reject', by: body.by, reason: body.reason ?? 'purchase suggestion rejected' });
+}
+
+/**
+ * A suggestion is decided through the exception that holds it: the exception's workflow checks
+ * that the person is entitled (owner, backup, escalation, assignee or an approver) and closes it,
+ * stopping its SLA clock; only then is the suggestion itself marked decided.
+ */
+async function decide(s: Services, id: number, decision: { action: 'approve' | 'reject'; by: string; reason: string }, quantities?: ApproveSuggestion['quantities']): Promise<PurchaseSuggestion> {
+  const [suggestion] = await listSuggestions(s.db, { id });
+  if (!suggestion) throw new Refusal('not_found', `no purchase suggestion ${id}`, 'id');
+  if (suggestion.status !== 'open') throw new Refusal('already_resolved', `purchase suggestion ${id} was already ${suggestion.status} by ${suggestion.decidedBy}`, 'id');
+  const lineNos = new Set(suggestion.lines.map((l) => l.lineNo));
+  const stray = (quantities ?? []).findIndex((e) => !lineNos.has(e.lineNo));
+  if (stray >= 0) throw new Refusal('invalid_lines', `quantities.${stray}.lineNo: suggestion ${id} has no line ${quantities?.[stray].lineNo}`, `quantities.${stray}.lineNo`);
+
+  const workflowId = workflowIds.exception(PURCHASE_SUGGESTION, exceptionSubjects.purchaseSuggestion(suggestion.runKey, suggestion.supplierId));
+  const result = await decideException(s, workflowId, decision).catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) throw new Refusal('not_waiting', `purchase suggestion ${id} is not held for a buyer (no exception ${workflowId})`, 'id');
+    throw error;
+  });
+  if (!result.accepted) throw new Refusal('decision_refused', result.refusal);
+  return decideSuggestion(s.db, id, decision.action === 'approve' ? { decision: 'approve', by: decision.by, quantities } : { decision: 'reject', by: decision.by });
 }

@@ -5,8 +5,8 @@ import { scheduleIds } from '../domain/keys';
 
 /**
  * Creates the daily reconciliation (02:00 UTC), the reservation sweep and the KPI alert check
- * (every 5 minutes), the owners' daily digest (07:00 UTC) and the channel drift check (every 15
- * minutes) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
+ * (every 5 minutes), the owners' daily digest (07:00 UTC), the channel drift check (every 15
+ * minutes) and replenishment (05:00 UTC) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
  * is left as it is (an operator may have paused or retimed it in the UI).
  */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<string[]> {
@@ -16,6 +16,7 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
     { scheduleId: scheduleIds.kpiAlerts(taskQueue), workflowType: 'kpiAlertCheck', spec: { intervals: [{ every: '5 minutes' as const }] }, summary: 'Open an exception for each KPI over its alert threshold' },
     { scheduleId: scheduleIds.ownerDigest(taskQueue), workflowType: 'ownerDigest', spec: { calendars: [{ hour: 7, minute: 0 }] }, summary: 'Daily digest to each owner: open, breached, changed' },
     { scheduleId: scheduleIds.channelDrift(taskQueue), workflowType: 'channelDrift', spec: { intervals: [{ every: '15 minutes' as const }] }, summary: 'Read back what each sales channel shows; a delta exception per mismatch' },
+    { scheduleId: scheduleIds.replenishment(taskQueue), workflowType: 'replenishment', spec: { calendars: [{ hour: 5, minute: 0 }] }, summary: 'Daily replenishment: one purchase suggestion per supplier, held for the buyer' },
   ];
   const created: string[] = [];
   for (const { scheduleId, workflowType, spec, summary } of wanted) {

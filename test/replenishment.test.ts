@@ -3,11 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
+import { replaceOwnership } from '../db/ownership';
 import { applyStockOperation } from '../db/stock';
-import { DEFAULT_CONFIG } from '../schemas/config';
+import { waitFor } from '../runtime/wait';
 import { StockOperation } from '../schemas/stock';
 import { replenish } from '../services/replenishment';
-import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, uniqueTaskQueue } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, startTestWorker, type RunningWorker } from './harness';
 
 const DAY = 86_400_000;
 const WINDOW = 28;
@@ -17,7 +18,8 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
   let app: FastifyInstance;
   let operator: { authorization: string };
   let buyer: { authorization: string };
-  const taskQueue = uniqueTaskQueue('replenishment');
+  let stranger: { authorization: string };
+  let worker: RunningWorker;
 
   const move = (kind: 'receive' | 'issue' | 'set_incoming', sku: string, quantity: number) =>
     applyStockOperation(database.db, StockOperation.parse({ kind, idempotencyKey: `seed/${kind}/${sku}/${quantity}`, sku, location: 'WH1', quantity }));
@@ -30,13 +32,25 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
 
   before(async () => {
     database = await createTestDatabase();
+    worker = await startTestWorker(database, 'replenishment');
+    await replaceOwnership(database.db, {
+      owners: [
+        { id: 'bea', name: 'Bea', contact: 'bea@example.com', roles: ['purchasing'] },
+        { id: 'olga', name: 'Olga', contact: 'olga@example.com', roles: ['operations'] },
+      ],
+      rules: [
+        { owner: 'olga', backup: 'olga', escalation: 'olga', ackSla: '1h', resolutionSla: '1d' },
+        { match: { exceptionType: 'purchase_suggestion' }, owner: 'bea', backup: 'olga', escalation: 'olga', ackSla: '4h', resolutionSla: '1d' },
+      ],
+    });
     await addToCatalogue(database.db, {
       locations: [{ code: 'WH1', name: 'Warehouse' }, { code: 'DS', name: 'Suppliers' }],
       items: [{ name: 'Item', skus: ['A1', 'A2', 'B1', 'C1'] }],
     });
-    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue, apiToken: 'replenishment-token' });
+    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: 'replenishment-token' });
     operator = await principalWithToken(database, 'ops', 'operator');
     buyer = await principalWithToken(database, 'bea', 'approver');
+    stranger = await principalWithToken(database, 'frank', 'approver');
     await ok('PUT', '/v1/suppliers/acme', operator, { name: 'Acme', location: 'DS', leadTimeDays: 10, moq: 24, packSize: 12, currency: 'EUR' });
     await ok('PUT', '/v1/suppliers/bolt', operator, { name: 'Bolt', location: 'DS', leadTimeDays: 5, currency: 'EUR' });
     await ok('PUT', '/v1/suppliers/acme/variants', operator, { entries: [{ sku: 'A1', cost: 2.5 }, { sku: 'A2', cost: 0.5 }, { sku: 'C1', cost: 1 }] });
@@ -58,6 +72,7 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
 
   after(async () => {
     await app?.close();
+    await worker?.stop();
     await database?.close();
   });
 
@@ -89,10 +104,22 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     );
   });
 
-  it('raises one suggestion per supplier with each low line, its reason and the value at supplier cost; once a day', async () => {
-    const at = new Date();
-    const run = await replenish(servicesFor(database, taskQueue), at, DEFAULT_CONFIG.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS);
-    assert.equal(run.created, true);
+  it('runs as a workflow: one suggestion per supplier with each low line, its reason and value, each held for the buyer; once a day', async () => {
+    const done = await infra().client.workflow.execute('replenishment', { taskQueue: worker.taskQueue, workflowId: `replenishment-test-${Date.now()}` });
+    const today = new Date().toISOString().slice(0, 10);
+    assert.equal(done.runKey, `replenishment/${today}`);
+    assert.deepEqual(done.raised, [`exception/purchase_suggestion/replenishment/${today}/acme`, `exception/purchase_suggestion/replenishment/${today}/bolt`]);
+    const held = await waitFor('both exceptions to open', async () => {
+      const rows = await database.sql`SELECT subject, owner_id, status, summary FROM exceptions WHERE type = 'purchase_suggestion' ORDER BY subject`;
+      return rows.length === 2 ? rows.map((r) => ({ ...r })) : undefined;
+    });
+    assert.deepEqual(
+      held.map((h) => [h.subject, h.owner_id, h.status]),
+      [[`replenishment/${today}/acme`, 'bea', 'open'], [`replenishment/${today}/bolt`, 'bea', 'open']],
+    );
+    assert.match(held[0].summary, /^Purchase suggestion \d+ for acme: 2 line\(s\), 90\.00 EUR$/);
+
+    const run = await ok('GET', '/v1/purchase-suggestions', operator).then((suggestions) => ({ suggestions: suggestions as Awaited<ReturnType<typeof replenish>>['suggestions'] }));
     const summary = run.suggestions.map((s) => ({ supplierId: s.supplierId, value: s.value, status: s.status, lines: s.lines.map((l) => [l.sku, l.quantity, l.velocity, l.reorderPoint]) }));
     assert.deepEqual(summary, [
       // A1: 45 units of cover − 21 = 24, the MOQ (2 cases of 12) at 2.50; A2: 50 → 5 cases = 60 at 0.50.
@@ -103,7 +130,7 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     assert.match(run.suggestions[0].lines[0].reason, /available 16 \+ incoming 5 = 21 ≤ reorder point 21 = 1\.5\/day × \(lead 10 \+ safety 4\) days/);
     assert.match(run.suggestions[0].lines[1].reason, /static reorder point 10; static quantity 50 → 60/);
 
-    const again = await replenish(servicesFor(database, taskQueue), new Date(at.getTime() + 1000), WINDOW);
+    const again = await replenish(servicesFor(database, worker.taskQueue), new Date(), WINDOW);
     assert.equal(again.created, false);
     assert.deepEqual(again.suggestions, run.suggestions, 'the same day is the same run');
     const [{ n }] = await database.sql`SELECT count(*)::int AS n FROM purchase_suggestions`;
@@ -111,9 +138,12 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
   });
 
   it('counts only demand within the window: a month on, only the static policy is low', async () => {
-    const later = await replenish(servicesFor(database, taskQueue), new Date(Date.now() + (WINDOW + 1) * DAY), WINDOW);
+    const later = await replenish(servicesFor(database, worker.taskQueue), new Date(Date.now() + (WINDOW + 1) * DAY), WINDOW);
     assert.equal(later.created, true);
     assert.deepEqual(later.suggestions.map((s) => [s.supplierId, s.lines.map((l) => l.sku)]), [['acme', ['A2']]]);
+    const unheld = await app.inject({ method: 'POST', url: `/v1/purchase-suggestions/${later.suggestions[0].id}/approve`, headers: buyer, payload: {} });
+    assert.equal(unheld.statusCode, 409, 'a run outside the workflow holds nothing for the buyer, so there is nothing to decide through');
+    assert.equal(unheld.json().error, 'not_waiting');
   });
 
   it('lets the buyer approve with edited quantities, recomputing the value, and reject; a decision is final', async () => {
@@ -126,6 +156,9 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     assert.match(stray.json().message, /quantities\.0\.lineNo: suggestion \d+ has no line 3/);
     const operatorOnly = await app.inject({ method: 'POST', url: `/v1/purchase-suggestions/${acme.id}/approve`, headers: operator, payload: {} });
     assert.equal(operatorOnly.statusCode, 403, 'deciding takes the approver role');
+    const notEntitled = await app.inject({ method: 'POST', url: `/v1/purchase-suggestions/${acme.id}/approve`, headers: stranger, payload: {} });
+    assert.equal(notEntitled.statusCode, 403, notEntitled.body);
+    assert.match(notEntitled.json().message, /frank may not decide this exception/);
 
     const approved = await ok('POST', `/v1/purchase-suggestions/${acme.id}/approve`, buyer, { quantities: [{ lineNo: 1, quantity: 36 }] });
     assert.deepEqual(
@@ -134,6 +167,8 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     );
     const rejected = await ok('POST', `/v1/purchase-suggestions/${bolt.id}/reject`, buyer, {});
     assert.deepEqual([rejected.status, rejected.decidedBy], ['rejected', 'bea']);
+    const closed = await database.sql`SELECT split_part(subject, '/', 3) AS supplier, status, decided_by FROM exceptions WHERE type = 'purchase_suggestion' ORDER BY subject`;
+    assert.deepEqual(closed.map((c) => ({ ...c })), [{ supplier: 'acme', status: 'approved', decided_by: 'bea' }, { supplier: 'bolt', status: 'rejected', decided_by: 'bea' }]);
 
     const twice = await app.inject({ method: 'POST', url: `/v1/purchase-suggestions/${bolt.id}/approve`, headers: buyer, payload: {} });
     assert.equal(twice.statusCode, 409, twice.body);

@@ -10,3 +10,4 @@ export { supplierFeedIngest } from './supplier-feed-ingest';
 export { catalogueImport } from './catalogue-import';
 export { channelDrift } from './channel-drift';
 export { channelSync } from './channel-sync';
+export { replenishment } from './replenishment';

@@ -75,7 +75,7 @@ export function registerReplenishmentRoutes(app: FastifyInstance, deps: ApiDeps)
     {
       method: 'POST',
       url: '/v1/purchase-suggestions/:id/approve',
-      summary: 'Approve a purchase suggestion, optionally with edited line quantities, as the authenticated buyer',
+      summary: 'Approve a purchase suggestion, optionally with edited line quantities, as the authenticated buyer; closes the exception that holds it',
       tags: ['replenishment'],
       access: 'operator',
       role: 'approver',
@@ -85,8 +85,9 @@ export function registerReplenishmentRoutes(app: FastifyInstance, deps: ApiDeps)
       responses: {
         200: { description: 'approved, value recomputed at the approved quantities', schema: PurchaseSuggestion },
         400: { description: 'a quantity for a line the suggestion lacks', schema: ErrorBody },
+        403: { description: 'not entitled to decide the exception that holds it', schema: ErrorBody },
         404: { description: 'no such suggestion', schema: ErrorBody },
-        409: { description: 'already decided', schema: ErrorBody },
+        409: { description: 'already decided, or not held for a buyer', schema: ErrorBody },
       },
     },
     async ({ params, body }) => approvePurchaseSuggestion(services(deps), params.id, body),
@@ -97,7 +98,7 @@ export function registerReplenishmentRoutes(app: FastifyInstance, deps: ApiDeps)
     {
       method: 'POST',
       url: '/v1/purchase-suggestions/:id/reject',
-      summary: 'Reject a purchase suggestion as the authenticated buyer',
+      summary: 'Reject a purchase suggestion as the authenticated buyer; closes the exception that holds it',
       tags: ['replenishment'],
       access: 'operator',
       role: 'approver',
@@ -106,10 +107,11 @@ export function registerReplenishmentRoutes(app: FastifyInstance, deps: ApiDeps)
       body: RejectSuggestion,
       responses: {
         200: { description: 'rejected', schema: PurchaseSuggestion },
+        403: { description: 'not entitled to decide the exception that holds it', schema: ErrorBody },
         404: { description: 'no such suggestion', schema: ErrorBody },
-        409: { description: 'already decided', schema: ErrorBody },
+        409: { description: 'already decided, or not held for a buyer', schema: ErrorBody },
       },
     },
-    async ({ params, body }) => rejectPurchaseSuggestion(services(deps), params.id, body.by),
+    async ({ params, body }) => rejectPurchaseSuggestion(services(deps), params.id, body),
   );
 }

@@ -31,6 +31,7 @@ import { ensureChannelSync } from '../../services/channels';
 import { WebhookReceiver } from '../contract/webhook-receiver';
 import { createTestDatabase, infra, servicesFor, startInfra, startTestWorker, stopInfra } from '../harness';
 import { DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../../schemas/config';
+import { savePolicies } from '../../db/replenishment';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -284,6 +285,12 @@ async function record(): Promise<void> {
         await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/alert-in', sku: 'FT-9', location: 'WH1', quantity: 10 }));
         await applyStockOperation(database.db, StockOperation.parse({ kind: 'cycle_count', idempotencyKey: 'record/alert-count', sku: 'FT-9', location: 'WH1', counted: 5 }));
         const handle = await client.workflow.start('kpiAlertCheck', { taskQueue: worker.taskQueue, workflowId: 'record/kpi-alerts' });
+        await handle.result();
+        return handle;
+      },
+      'replenishment-raised': async () => {
+        await savePolicies(database.db, { by: 'record', policies: [{ kind: 'static', sku: 'T-1', location: 'WH1', supplierId: 'rec', reorderPoint: 100, orderQuantity: 10 }] });
+        const handle = await client.workflow.start('replenishment', { taskQueue: worker.taskQueue, workflowId: 'record/replenishment' });
         await handle.result();
         return handle;
       },
