@@ -9,6 +9,7 @@ import { registerOrderCommands } from './orders';
 import { reconcileCommand } from './reconcile';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
+import { registerSuggestionCommands } from './suggestions';
 import { registerSupplierCommands } from './suppliers';
 import { registerUserCommands } from './users';
 import { workerCommand } from './worker';
@@ -61,6 +62,7 @@ program
 registerFeedCommands(program);
 registerCatalogueCommands(program);
 registerSupplierCommands(program);
+registerSuggestionCommands(program);
 registerUserCommands(program);
 registerChannelCommands(program);
 

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
@@ -11,6 +15,7 @@ import { replenish } from '../services/replenishment';
 import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, startTestWorker, type RunningWorker } from './harness';
 
 const DAY = 86_400_000;
+const CLI = path.join(__dirname, '..', 'cli', 'main.ts');
 const WINDOW = 28;
 
 describe('replenishment: policies, one run a day, one suggestion per supplier, the buyer decides', () => {
@@ -50,6 +55,7 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: 'replenishment-token' });
     operator = await principalWithToken(database, 'ops', 'operator');
     buyer = await principalWithToken(database, 'bea', 'approver');
+    await app.listen({ host: '127.0.0.1', port: 0 });
     stranger = await principalWithToken(database, 'frank', 'approver');
     await ok('PUT', '/v1/suppliers/acme', operator, { name: 'Acme', location: 'DS', leadTimeDays: 10, moq: 24, packSize: 12, currency: 'EUR' });
     await ok('PUT', '/v1/suppliers/bolt', operator, { name: 'Bolt', location: 'DS', leadTimeDays: 5, currency: 'EUR' });
@@ -69,6 +75,17 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     await move('receive', 'C1', 100);
     await move('issue', 'C1', 28);
   });
+
+  /** The `stockflow` command the buyer runs, against this suite's API. */
+  function stockflow(...args: string[]) {
+    const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    return promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args, '--api', baseUrl], {
+      env: { ...process.env, STOCKFLOW_API_TOKEN: buyer.authorization.slice('Bearer '.length) },
+    }).then(
+      (done) => ({ code: 0, ...done }),
+      (failed: { code: number; stdout: string; stderr: string }) => failed,
+    );
+  }
 
   after(async () => {
     await app?.close();
@@ -165,8 +182,11 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
       { status: approved.status, decidedBy: approved.decidedBy, value: approved.value, lines: approved.lines.map((l: { suggestedQuantity: number; quantity: number }) => [l.suggestedQuantity, l.quantity]) },
       { status: 'approved', decidedBy: 'bea', value: 36 * 2.5 + 60 * 0.5, lines: [[24, 36], [60, 60]] },
     );
-    const rejected = await ok('POST', `/v1/purchase-suggestions/${bolt.id}/reject`, buyer, {});
-    assert.deepEqual([rejected.status, rejected.decidedBy], ['rejected', 'bea']);
+    const rejected = await stockflow('suggestions', 'reject', String(bolt.id), '--reason', 'bought elsewhere');
+    assert.equal(rejected.code, 0, rejected.stderr);
+    assert.match(rejected.stdout, new RegExp(`^#${bolt.id} bolt rejected 18\\.00 EUR\n  1\\. B1@WH1 × 12: available 2`));
+    const listed = await stockflow('suggestions', 'list', '--status', 'approved');
+    assert.match(listed.stdout, new RegExp(`^#${acme.id} acme approved 120\\.00 EUR\n  1\\. A1@WH1 × 36: `));
     const closed = await database.sql`SELECT split_part(subject, '/', 3) AS supplier, status, decided_by FROM exceptions WHERE type = 'purchase_suggestion' ORDER BY subject`;
     assert.deepEqual(closed.map((c) => ({ ...c })), [{ supplier: 'acme', status: 'approved', decided_by: 'bea' }, { supplier: 'bolt', status: 'rejected', decided_by: 'bea' }]);
 
