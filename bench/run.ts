@@ -16,6 +16,7 @@ import { benchFlashSale } from './flash-sale';
 import { benchKpis } from './kpis';
 import { benchLoad } from './load';
 import { benchOrders } from './orders';
+import { benchReplenishment } from './replenishment';
 import { benchReservations } from './reservations';
 import { selectBenchmarks } from './common';
 
@@ -38,6 +39,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'auth', title: 'authentication cost per request', run: benchAuth },
   { name: 'kpis', title: 'KPIs over 90 days of history', run: benchKpis },
   { name: 'channels', title: 'channel availability sync', run: benchChannels },
+  { name: 'replenishment', title: 'replenishment over 20,000 SKU-locations', run: benchReplenishment },
 ];
 
 async function main(selected: Benchmark[]): Promise<number> {
