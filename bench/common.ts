@@ -2,6 +2,7 @@ import { composeApp, type App } from '../runtime/composition';
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
+import type postgres from 'postgres';
 import { DEFAULT_CONFIG } from '../schemas/config';
 
 /** A headless, in-memory Temporal dev server of the benchmark's own, on free ports. */
@@ -62,4 +63,11 @@ export function selectBenchmarks<B extends { name: string }>(all: readonly B[], 
     throw new Error(`unknown benchmark${unknown.length === 1 ? '' : 's'} ${listed}: choose from ${all.map((b) => b.name).join(', ')}`);
   }
   return names.length === 0 ? [...all] : [...new Set(names)].map((name) => all.find((b) => b.name === name) as B);
+}
+
+/** Locations `L1…`, one item and its variants `B-1…`, negative stock allowed: the skeleton of a generated history. */
+export async function seedBenchCatalogue(sql: postgres.Sql, variants: number, locations: number): Promise<void> {
+  await sql`INSERT INTO locations (code, name) SELECT 'L' || n, 'Location ' || n FROM generate_series(1, ${locations}) n`;
+  await sql`INSERT INTO items (name, allow_negative) VALUES ('Bench', true)`;
+  await sql`INSERT INTO variants (item_id, sku, allow_negative) SELECT (SELECT id FROM items), 'B-' || n, true FROM generate_series(1, ${variants}) n`;
 }

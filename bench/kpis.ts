@@ -4,7 +4,7 @@ import { connect, type Database } from '../db/connection';
 import { apiSettingsOf } from '../runtime/composition';
 import { DEFAULT_CONFIG } from '../schemas/config';
 import type { Kpis } from '../schemas/kpis';
-import { fmt, median } from './common';
+import { fmt, median, seedBenchCatalogue } from './common';
 
 const VARIANTS = 10_000;
 const LOCATIONS = 2;
@@ -20,9 +20,7 @@ const TARGET_MS = 500;
  */
 async function generate(database: Database): Promise<void> {
   const sql = database.sql;
-  await sql`INSERT INTO locations (code, name) SELECT 'L' || n, 'Location ' || n FROM generate_series(1, ${LOCATIONS}) n`;
-  await sql`INSERT INTO items (name, allow_negative) VALUES ('Bench', true)`;
-  await sql`INSERT INTO variants (item_id, sku, allow_negative) SELECT (SELECT id FROM items), 'B-' || n, true FROM generate_series(1, ${VARIANTS}) n`;
+  await seedBenchCatalogue(sql, VARIANTS, LOCATIONS);
   await sql`INSERT INTO owners (id, name, contact) VALUES ('ivy', 'Ivy', 'ivy@example.com'), ('rita', 'Rita', 'rita@example.com')`;
   await sql`INSERT INTO stock_balances (variant_id, location_id, allow_negative) SELECT v.id, l.id, true FROM variants v CROSS JOIN locations l`;
   await sql`

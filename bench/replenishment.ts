@@ -1,7 +1,7 @@
 import { connect, type Database } from '../db/connection';
 import { runReplenishment } from '../db/replenishment';
 import { DEFAULT_CONFIG } from '../schemas/config';
-import { fmt, median } from './common';
+import { fmt, median, seedBenchCatalogue } from './common';
 
 const VARIANTS = 10_000;
 const LOCATIONS = 2;
@@ -19,9 +19,7 @@ const TARGET_RATIO = 0.5;
  */
 async function generate(database: Database): Promise<void> {
   const sql = database.sql;
-  await sql`INSERT INTO locations (code, name) SELECT 'L' || n, 'Location ' || n FROM generate_series(1, ${LOCATIONS}) n`;
-  await sql`INSERT INTO items (name, allow_negative) VALUES ('Bench', true)`;
-  await sql`INSERT INTO variants (item_id, sku, allow_negative) SELECT (SELECT id FROM items), 'B-' || n, true FROM generate_series(1, ${VARIANTS}) n`;
+  await seedBenchCatalogue(sql, VARIANTS, LOCATIONS);
   await sql`
     INSERT INTO suppliers (id, name, location_id, lead_time_days, moq, pack_size, currency)
     SELECT 's' || n, 'Supplier ' || n, 1, 3 + n * 2, CASE WHEN n % 2 = 0 THEN 24 END, (ARRAY[1, 6, 12, 24])[1 + n % 4], 'EUR' FROM generate_series(1, ${SUPPLIERS}) n`;
