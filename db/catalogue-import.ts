@@ -3,8 +3,7 @@ import type { KnownCatalogue } from '../domain/catalogue-import';
 import { Refusal } from '../domain/refusal';
 import type { ImportApplied, ImportAppliedCounts, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
 import { sha256 } from './canonical';
-import { isoAt } from './catalogue';
-import { clientOf, type Sql } from './client';
+import { clientOf, isoAt, type Sql } from './client';
 import type { Db } from './connection';
 import { applyStockOperations, type BatchOperation } from './ledger-batch';
 

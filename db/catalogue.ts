@@ -10,7 +10,7 @@ import {
   type VariantFields,
   type VariantUpdate,
 } from '../schemas/catalogue';
-import { clientOf, type Sql } from './client';
+import { clientOf, isoAt, type Sql } from './client';
 import type { Db } from './connection';
 import { StockRefusal } from './errors';
 import { items, locations, variants } from './schema';
@@ -55,9 +55,6 @@ function idCursor(cursor: string | undefined): number {
   if (!/^\d{1,10}$/.test(cursor)) throw new Refusal('not_found', 'cursor: not a cursor this list gave out', 'cursor');
   return Number(cursor);
 }
-
-/** A timestamp column as JavaScript's toISOString() writes it (the driver hands timestamps over as text). */
-export const isoAt = (pg: Sql, column: string) => pg.unsafe(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 const like = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 

@@ -15,3 +15,12 @@ export type Sql = postgres.ISql;
 export function clientOf(db: Db): Pool {
   return (db as Db & { $client: Pool }).$client;
 }
+
+/** How a timestamptz leaves Postgres for the API: ISO-8601 in UTC, to the millisecond. */
+const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/** `column` (a trusted column expression, never input) as ISO-8601 UTC text. */
+export const isoAt = (pg: Sql, column: string) => pg.unsafe(`to_char(${column} AT TIME ZONE 'UTC', ${ISO_UTC})`);
+
+/** Now plus `seconds` as ISO-8601 UTC text, by the database clock. */
+export const isoIn = (pg: Sql, seconds: number) => pg`to_char((now() + make_interval(secs => ${seconds})) AT TIME ZONE 'UTC', ${pg.unsafe(ISO_UTC)})`;

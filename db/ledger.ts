@@ -1,6 +1,6 @@
 import { availableOf, type Buckets, type Deltas } from '../domain/balance';
 import type { OperationOf, OperationResult } from '../schemas/stock';
-import type { Sql } from './client';
+import { isoAt, isoIn, type Sql } from './client';
 import type { Keyed } from './ledger-requests';
 import { StockRefusal } from './errors';
 
@@ -168,12 +168,12 @@ export function balanceOf(balance: LockedBalance): Balance {
 
 /** A reservation's expires_at as the result has always carried it: JavaScript's toISOString(), in UTC to the millisecond. */
 export function expiresAtIso(sql: Sql) {
-  return sql`to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return isoAt(sql, 'expires_at');
 }
 
 /** The expiry a reservation made in this transaction with this TTL gets (now() is the transaction's), as expiresAtIso gives it. */
 export function expiryIso(sql: Sql, ttlSeconds: number) {
-  return sql`to_char((now() + make_interval(secs => ${ttlSeconds})) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  return isoIn(sql, ttlSeconds);
 }
 
 /**
