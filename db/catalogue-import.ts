@@ -65,20 +65,25 @@ export async function loadImport(db: Db, importPk: number): Promise<ImportRow> {
   return { ...row, importPk: Number(row.importPk) };
 }
 
-export async function importReport(db: Db, importPk: number): Promise<ImportReport | null> {
-  const [row] = await clientOf(db)<{ report: ImportReport | null }[]>`SELECT report FROM catalogue_imports WHERE id = ${importPk}`;
-  return row?.report ?? null;
+export async function importIdentity(db: Db, importPk: number): Promise<{ importId: string }> {
+  const [row] = await clientOf(db)<{ importId: string }[]>`SELECT import_id AS "importId" FROM catalogue_imports WHERE id = ${importPk}`;
+  if (!row) throw new Error(`no stored catalogue import ${importPk}`);
+  return row;
 }
 
 /** The import applied: its report gains what was applied and the opening balances the ledger refused, gathered from its chunks. */
 export async function finishImport(db: Db, importPk: number, applied: ImportAppliedCounts): Promise<void> {
-  await clientOf(db)`
+  const pg = clientOf(db);
+  await pg.begin(async (tx) => {
+    await tx`DELETE FROM catalogue_import_staged WHERE import_pk = ${importPk}`;
+    await tx`
     UPDATE catalogue_imports SET status = 'applied', completed_at = now(),
       report = coalesce(report, '{}'::jsonb) || jsonb_build_object(
         'applied', ${JSON.stringify(applied)}::jsonb,
         'ledgerRefusals', (SELECT coalesce(jsonb_agg(e ORDER BY c.chunk_no), '[]'::jsonb)
                            FROM catalogue_import_chunks c, jsonb_array_elements(c.result->'refused') e WHERE c.import_pk = ${importPk}))
     WHERE id = ${importPk}`;
+  });
 }
 
 export async function findImport(db: Db, importId: string) {
@@ -119,6 +124,36 @@ export async function markImport(db: Db, importPk: number, status: 'validating' 
       ${report === undefined ? pg`` : pg`, report = ${JSON.stringify(report)}::jsonb`}
       ${status === 'applied' || status === 'refused' ? pg`, completed_at = now()` : pg``}
     WHERE id = ${importPk}`;
+}
+
+/** Chunks staged per statement: a bounded slice of the file's records is serialised at a time. */
+const CHUNKS_PER_STATEMENT = 20;
+
+/**
+ * Stores the checked records in chunks of `chunkSize`, then marks the import as applying with its
+ * report, in one transaction: an import that is applying always has every chunk staged. A retried
+ * check stages the same chunks again and changes nothing.
+ */
+export async function stageImport(db: Db, importPk: number, records: readonly ImportRecord[], chunkSize: number, report: ImportReport): Promise<number> {
+  const chunks = Math.ceil(records.length / chunkSize);
+  await clientOf(db).begin(async (tx) => {
+    for (let first = 0; first < chunks; first += CHUNKS_PER_STATEMENT) {
+      const numbers = Array.from({ length: Math.min(CHUNKS_PER_STATEMENT, chunks - first) }, (_, n) => first + n);
+      const bodies = numbers.map((chunkNo) => JSON.stringify(records.slice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize)));
+      await tx`
+        INSERT INTO catalogue_import_staged (import_pk, chunk_no, records)
+        SELECT ${importPk}, c.chunk_no, c.records FROM unnest(${numbers}::int[], ${bodies}::jsonb[]) AS c(chunk_no, records)
+        ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
+    }
+    await tx`UPDATE catalogue_imports SET status = 'applying', report = ${JSON.stringify(report)}::jsonb WHERE id = ${importPk}`;
+  });
+  return chunks;
+}
+
+/** One staged chunk's records, or undefined when the import has none staged. */
+export async function stagedChunk(db: Db, importPk: number, chunkNo: number): Promise<ImportRecord[] | undefined> {
+  const [row] = await clientOf(db)<{ records: ImportRecord[] }[]>`SELECT records FROM catalogue_import_staged WHERE import_pk = ${importPk} AND chunk_no = ${chunkNo}`;
+  return row?.records;
 }
 
 export const emptyApplied = (): ImportApplied => ({ locations: 0, suppliers: 0, items: 0, variants: 0, prices: 0, supplierVariants: 0, balances: 0, refused: [] });

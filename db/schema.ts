@@ -502,6 +502,23 @@ export const catalogueImportChunks = pgTable(
   (t) => [primaryKey({ columns: [t.importPk, t.chunkNo] })],
 );
 
+/**
+ * The checked records of an import, one row per chunk, written by the check: each chunk activity
+ * reads its own row, so no worker holds the whole file's records while the import is applied.
+ * Deleted when the import is applied.
+ */
+export const catalogueImportStaged = pgTable(
+  'catalogue_import_staged',
+  {
+    importPk: bigint('import_pk', { mode: 'number' })
+      .notNull()
+      .references(() => catalogueImports.id),
+    chunkNo: integer('chunk_no').notNull(),
+    records: jsonb('records').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importPk, t.chunkNo] })],
+);
+
 /** Supplier SKU → our variant, with how many base units one supplier unit holds. */
 export const supplierSkuMap = pgTable(
   'supplier_sku_map',
