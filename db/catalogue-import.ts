@@ -126,24 +126,18 @@ export async function markImport(db: Db, importPk: number, status: 'validating' 
     WHERE id = ${importPk}`;
 }
 
-/** Chunks staged per statement: a bounded slice of the file's records is serialised at a time. */
-const CHUNKS_PER_STATEMENT = 20;
-
 /**
  * Stores the checked records in chunks of `chunkSize`, then marks the import as applying with its
- * report, in one transaction: an import that is applying always has every chunk staged. A retried
- * check stages the same chunks again and changes nothing.
+ * report, in one transaction: an import that is applying always has every chunk staged. One chunk
+ * is serialised at a time, so staging adds little to the check's memory. A retried check stages
+ * the same chunks again and changes nothing.
  */
 export async function stageImport(db: Db, importPk: number, records: readonly ImportRecord[], chunkSize: number, report: ImportReport): Promise<number> {
   const chunks = Math.ceil(records.length / chunkSize);
   await clientOf(db).begin(async (tx) => {
-    for (let first = 0; first < chunks; first += CHUNKS_PER_STATEMENT) {
-      const numbers = Array.from({ length: Math.min(CHUNKS_PER_STATEMENT, chunks - first) }, (_, n) => first + n);
-      const bodies = numbers.map((chunkNo) => JSON.stringify(records.slice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize)));
-      await tx`
-        INSERT INTO catalogue_import_staged (import_pk, chunk_no, records)
-        SELECT ${importPk}, c.chunk_no, c.records FROM unnest(${numbers}::int[], ${bodies}::jsonb[]) AS c(chunk_no, records)
-        ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
+    for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
+      const chunk = JSON.stringify(records.slice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize));
+      await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${chunk}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
     }
     await tx`UPDATE catalogue_imports SET status = 'applying', report = ${JSON.stringify(report)}::jsonb WHERE id = ${importPk}`;
   });

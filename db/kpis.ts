@@ -179,49 +179,28 @@ function shrinkageQuery(s: KpiScope): SQL {
 }
 
 /**
- * Walks each SKU-location's on-hand back from today's balance through the window's movements: the
- * on-hand after a movement is today's less every later movement. A stockout is a movement that
- * takes on-hand from above 0 to 0 or below; days out of stock add up the time spent there,
- * including from the window's start when it opened out of stock (a SKU-location first stocked
- * inside the window was not out of stock before, it did not exist).
+ * From the stockout periods the database keeps with every balance change (migration 0017): a
+ * stockout event is a period that started in the window; days out of stock add up each period's
+ * overlap with the window, so a SKU-location out of stock all window long counts whole even with
+ * no movement in it. A SKU-location never stocked has no period: it was not out of stock, it did
+ * not exist.
  */
-const walkedBack = (s: KpiScope) => sql`
-  walked AS (
-    SELECT m.variant_id, m.location_id, m.created_at, m.delta_on_hand,
-           b.on_hand - sum(m.delta_on_hand) OVER later + m.delta_on_hand AS after,
-           lag(m.created_at) OVER newest_first AS next_at,
-           lead(m.created_at) OVER newest_first IS NULL AS earliest,
-           b.on_hand - sum(m.delta_on_hand) OVER whole AS opening
-    FROM stock_movements m JOIN stock_balances b ON b.variant_id = m.variant_id AND b.location_id = m.location_id
-    WHERE m.delta_on_hand <> 0 AND ${inWindow(sql`m.created_at`, s)} AND ${locationId(sql`m.location_id`, s)}
-    -- One ordering for every window function: one pass over the movements, in index order.
-    WINDOW newest_first AS (PARTITION BY m.variant_id, m.location_id ORDER BY m.created_at DESC, m.id DESC),
-           later AS (newest_first ROWS UNBOUNDED PRECEDING),
-           whole AS (newest_first ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-  )`;
-
 function stockoutQuery(s: KpiScope): SQL {
   const to = sql`${s.to.toISOString()}::timestamptz`;
   const from = sql`${s.from.toISOString()}::timestamptz`;
   return sql`
-    WITH ${walkedBack(s)},
-    first_move AS (
-      SELECT variant_id, location_id, created_at AS first_at, opening FROM walked WHERE earliest
-    ),
-    out_of_stock AS (
-      SELECT variant_id, location_id, extract(epoch FROM coalesce(next_at, ${to}) - created_at) AS seconds FROM walked WHERE after <= 0
-      UNION ALL
-      SELECT variant_id, location_id, extract(epoch FROM first_at - ${from}) FROM first_move f
-      WHERE opening <= 0 AND EXISTS (
-        SELECT 1 FROM stock_movements p WHERE p.variant_id = f.variant_id AND p.location_id = f.location_id AND p.created_at < ${from})
+    WITH overlapping AS (
+      SELECT variant_id, location_id, started_at, greatest(started_at, ${from}) AS out_from, least(coalesce(ended_at, ${to}), ${to}) AS out_until
+      FROM stockout_periods
+      WHERE started_at < ${to} AND (ended_at IS NULL OR ended_at > ${from}) AND ${locationId(sql`location_id`, s)}
     )
     SELECT
-      (SELECT count(*) FROM walked WHERE after <= 0 AND after - delta_on_hand > 0)::int AS events,
-      (SELECT count(*) FROM (SELECT DISTINCT variant_id, location_id FROM out_of_stock) x)::int AS "skuLocations",
-      (SELECT coalesce(sum(seconds), 0) FROM out_of_stock)::float8 / 86400 AS "daysOutOfStock",
+      (SELECT count(*) FROM overlapping WHERE started_at >= ${from})::int AS events,
+      (SELECT count(*) FROM (SELECT DISTINCT variant_id, location_id FROM overlapping) x)::int AS "skuLocations",
+      (SELECT coalesce(sum(extract(epoch FROM out_until - out_from)), 0) FROM overlapping)::float8 / 86400 AS "daysOutOfStock",
       (SELECT coalesce(jsonb_object_agg(day, n), '{}'::jsonb) FROM (
-         SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n
-         FROM walked WHERE after <= 0 AND after - delta_on_hand > 0 GROUP BY 1) d) AS "byDay"`;
+         SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n
+         FROM overlapping WHERE started_at >= ${from} GROUP BY 1) d) AS "byDay"`;
 }
 
 function turnoverQuery(s: KpiScope): SQL {

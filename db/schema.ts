@@ -167,6 +167,33 @@ export const stockOperations = pgTable('stock_operations', {
   createdAt: createdAt(),
 });
 
+/**
+ * When each SKU-location's on hand went to 0 or below and when it came back: written by the
+ * database on the balance's update (migration 0017), so every ledger path keeps it, and rebuilt
+ * from the ledger by `stockout_periods_rebuild()`. The stockout KPIs read it instead of walking
+ * the ledger.
+ */
+export const stockoutPeriods = pgTable(
+  'stockout_periods',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('stockout_periods_open_idx').on(t.variantId, t.locationId).where(sql`${t.endedAt} IS NULL`),
+    index('stockout_periods_started_idx').on(t.startedAt),
+    index('stockout_periods_ended_idx').on(t.endedAt),
+    check('stockout_periods_order', sql`${t.endedAt} IS NULL OR ${t.endedAt} >= ${t.startedAt}`),
+  ],
+);
+
 /** The immutable ledger: one row per balance row an operation changed, with the delta of every bucket. */
 export const stockMovements = pgTable(
   'stock_movements',
@@ -197,11 +224,6 @@ export const stockMovements = pgTable(
     index('stock_movements_balance_idx').on(t.variantId, t.locationId),
     // `asOf` sums a SKU's movements up to an instant.
     index('stock_movements_variant_time_idx').on(t.variantId, t.createdAt),
-    // The stockout KPI walks each balance's on-hand back in this order (db/kpis.ts): read from the
-    // index, the walk needs no sort of the window's movements. The migration adds INCLUDE (delta_on_hand).
-    index('stock_movements_walk_idx')
-      .on(t.variantId, t.locationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
-      .where(sql`${t.deltaOnHand} <> 0`),
     check(
       'stock_movements_changes_something',
       sql`${t.deltaOnHand} <> 0 OR ${t.deltaReserved} <> 0 OR ${t.deltaCommitted} <> 0 OR ${t.deltaIncoming} <> 0`,
