@@ -1,5 +1,6 @@
 import { idempotencyKeys } from '../domain/keys';
 import type { KnownCatalogue } from '../domain/catalogue-import';
+import type { RecordList } from '../domain/import-records';
 import { Refusal } from '../domain/refusal';
 import type { ImportApplied, ImportAppliedCounts, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
 import { sha256 } from './canonical';
@@ -95,10 +96,15 @@ export async function findImport(db: Db, importId: string) {
 }
 
 /** What the catalogue already holds that the records refer to: their SKUs, every location, the suppliers they name. */
-export async function knownCatalogue(db: Db, records: readonly ImportRecord[]): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
+export async function knownCatalogue(db: Db, records: Iterable<ImportRecord>): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
   const pg = clientOf(db);
-  const skus = [...new Set(records.flatMap((r) => ('sku' in r ? [r.sku] : [])))];
-  const supplierIds = [...new Set(records.flatMap((r) => (r.kind === 'supplier_variant' ? [r.supplierId] : [])))];
+  const skuSet = new Set<string>();
+  const supplierSet = new Set<string>();
+  for (const r of records) {
+    if ('sku' in r) skuSet.add(r.sku);
+    if (r.kind === 'supplier_variant') supplierSet.add(r.supplierId);
+  }
+  const [skus, supplierIds] = [[...skuSet], [...supplierSet]];
   const [variantRows, locationRows, supplierRows] = await Promise.all([
     pg<{ sku: string; handle: string | null; allowNegative: boolean }[]>`
       SELECT v.sku, i.handle, v.allow_negative AS "allowNegative" FROM variants v JOIN items i ON i.id = v.item_id WHERE v.sku = ANY(${skus}::text[])`,
@@ -132,11 +138,11 @@ export async function markImport(db: Db, importPk: number, status: 'validating' 
  * is serialised at a time, so staging adds little to the check's memory. A retried check stages
  * the same chunks again and changes nothing.
  */
-export async function stageImport(db: Db, importPk: number, records: readonly ImportRecord[], chunkSize: number, report: ImportReport): Promise<number> {
+export async function stageImport(db: Db, importPk: number, records: RecordList, chunkSize: number, report: ImportReport): Promise<number> {
   const chunks = Math.ceil(records.length / chunkSize);
   await clientOf(db).begin(async (tx) => {
     for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
-      const chunk = JSON.stringify(records.slice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize));
+      const chunk = records.jsonSlice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize);
       await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${chunk}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
     }
     await tx`UPDATE catalogue_imports SET status = 'applying', report = ${JSON.stringify(report)}::jsonb WHERE id = ${importPk}`;

@@ -180,27 +180,27 @@ function shrinkageQuery(s: KpiScope): SQL {
 
 /**
  * From the stockout periods the database keeps with every balance change (migration 0017): a
- * stockout event is a period that started in the window; days out of stock add up each period's
- * overlap with the window, so a SKU-location out of stock all window long counts whole even with
- * no movement in it. A SKU-location never stocked has no period: it was not out of stock, it did
- * not exist.
+ * stockout event is a period that started in the window from stock above 0; days out of stock add
+ * up each period's overlap with the window, so a SKU-location out of stock all window long counts
+ * whole even with no movement in it. A SKU-location at 0 that never moved has no period: it was
+ * not out of stock, it did not exist yet.
  */
 function stockoutQuery(s: KpiScope): SQL {
   const to = sql`${s.to.toISOString()}::timestamptz`;
   const from = sql`${s.from.toISOString()}::timestamptz`;
   return sql`
     WITH overlapping AS (
-      SELECT variant_id, location_id, started_at, greatest(started_at, ${from}) AS out_from, least(coalesce(ended_at, ${to}), ${to}) AS out_until
+      SELECT variant_id, location_id, started_at, from_stock, greatest(started_at, ${from}) AS out_from, least(coalesce(ended_at, ${to}), ${to}) AS out_until
       FROM stockout_periods
       WHERE started_at < ${to} AND (ended_at IS NULL OR ended_at > ${from}) AND ${locationId(sql`location_id`, s)}
     )
     SELECT
-      (SELECT count(*) FROM overlapping WHERE started_at >= ${from})::int AS events,
+      (SELECT count(*) FROM overlapping WHERE from_stock AND started_at >= ${from})::int AS events,
       (SELECT count(*) FROM (SELECT DISTINCT variant_id, location_id FROM overlapping) x)::int AS "skuLocations",
       (SELECT coalesce(sum(extract(epoch FROM out_until - out_from)), 0) FROM overlapping)::float8 / 86400 AS "daysOutOfStock",
       (SELECT coalesce(jsonb_object_agg(day, n), '{}'::jsonb) FROM (
          SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n
-         FROM overlapping WHERE started_at >= ${from} GROUP BY 1) d) AS "byDay"`;
+         FROM overlapping WHERE from_stock AND started_at >= ${from} GROUP BY 1) d) AS "byDay"`;
 }
 
 function turnoverQuery(s: KpiScope): SQL {

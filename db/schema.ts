@@ -168,7 +168,8 @@ export const stockOperations = pgTable('stock_operations', {
 });
 
 /**
- * When each SKU-location's on hand went to 0 or below and when it came back: written by the
+ * When each SKU-location's on hand went to 0 or below (or below 0 before it was ever stocked) and
+ * when it came back above 0: written by the
  * database on the balance's update (migration 0017), so every ledger path keeps it, and rebuilt
  * from the ledger by `stockout_periods_rebuild()`. The stockout KPIs read it instead of walking
  * the ledger.
@@ -185,6 +186,8 @@ export const stockoutPeriods = pgTable(
       .references(() => locations.id),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** On hand was above 0 before: a stockout event. False for stock sold before any arrived. */
+    fromStock: boolean('from_stock').notNull(),
   },
   (t) => [
     uniqueIndex('stockout_periods_open_idx').on(t.variantId, t.locationId).where(sql`${t.endedAt} IS NULL`),

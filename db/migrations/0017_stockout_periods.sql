@@ -4,6 +4,7 @@ CREATE TABLE "stockout_periods" (
 	"location_id" integer NOT NULL,
 	"started_at" timestamp with time zone NOT NULL,
 	"ended_at" timestamp with time zone,
+	"from_stock" boolean NOT NULL,
 	CONSTRAINT "stockout_periods_order" CHECK ("stockout_periods"."ended_at" IS NULL OR "stockout_periods"."ended_at" >= "stockout_periods"."started_at")
 );
 --> statement-breakpoint
@@ -15,13 +16,18 @@ CREATE INDEX "stockout_periods_started_idx" ON "stockout_periods" USING btree ("
 CREATE INDEX "stockout_periods_ended_idx" ON "stockout_periods" USING btree ("ended_at");--> statement-breakpoint
 -- Written by the database in the transaction of the balance's change, so no ledger path (a single
 -- operation, a batch, a feed, an import) can forget it. Row-level with a WHEN: a change that does
--- not cross 0 (every reservation, most movements) never calls the function. The clock is the
--- transaction's, the same now() its movements carry; a period opened and closed by one
--- transaction lasted no time and is not kept.
+-- not take on hand across 0 (every reservation, most movements) never calls the function. The
+-- clock is the transaction's, the same now() its movements carry; a period opened and closed by
+-- one transaction lasted no time and is not kept.
 CREATE FUNCTION record_stockout_crossing() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  from_stock boolean := false;
 BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    from_stock := OLD.on_hand > 0;
+  END IF;
   IF NEW.on_hand <= 0 THEN
-    INSERT INTO stockout_periods (variant_id, location_id, started_at) VALUES (NEW.variant_id, NEW.location_id, now())
+    INSERT INTO stockout_periods (variant_id, location_id, started_at, from_stock) VALUES (NEW.variant_id, NEW.location_id, now(), from_stock)
     ON CONFLICT (variant_id, location_id) WHERE ended_at IS NULL DO NOTHING;
   ELSE
     DELETE FROM stockout_periods
@@ -32,34 +38,44 @@ BEGIN
   RETURN NULL;
 END $$;
 --> statement-breakpoint
+-- Out of stock: from > 0 to ≤ 0, or from 0 to below it when never stocked (at 0 with no open
+-- period only a SKU-location that never had stock can be); back: from ≤ 0 to > 0.
 CREATE TRIGGER stock_balances_stockout_crossing AFTER UPDATE OF on_hand ON stock_balances
-  FOR EACH ROW WHEN ((OLD.on_hand > 0) <> (NEW.on_hand > 0)) EXECUTE FUNCTION record_stockout_crossing();
+  FOR EACH ROW WHEN ((OLD.on_hand > 0) <> (NEW.on_hand > 0) OR (OLD.on_hand = 0 AND NEW.on_hand < 0))
+  EXECUTE FUNCTION record_stockout_crossing();
+--> statement-breakpoint
+CREATE TRIGGER stock_balances_stockout_created AFTER INSERT ON stock_balances
+  FOR EACH ROW WHEN (NEW.on_hand < 0) EXECUTE FUNCTION record_stockout_crossing();
 --> statement-breakpoint
 -- The periods from the ledger alone: on hand walked forward from 0 through each transaction's net
--- movement (a transaction's movements share its clock); one taking it from above 0 to 0 or below
--- opens a period, the next one taking it back above 0 closes it. A SKU-location that never had
--- stock above 0 was never out of stock.
+-- movement (a transaction's movements share its clock). A period opens where on hand ends at 0 or
+-- below having been above 0 (a stockout event), or at the first movement when that leaves it below
+-- 0; it closes at the next movement that takes it above 0.
 CREATE VIEW stockout_periods_from_ledger AS
   WITH moved AS (
     SELECT variant_id, location_id, created_at, sum(delta_on_hand) AS delta
     FROM stock_movements GROUP BY variant_id, location_id, created_at HAVING sum(delta_on_hand) <> 0
   ), walked AS (
-    SELECT variant_id, location_id, created_at, delta,
-           sum(delta) OVER (PARTITION BY variant_id, location_id ORDER BY created_at ROWS UNBOUNDED PRECEDING) AS after
+    SELECT variant_id, location_id, created_at,
+           sum(delta) OVER balance_history AS after,
+           sum(delta) OVER balance_history - delta AS before,
+           row_number() OVER balance_history = 1 AS first
     FROM moved
+    WINDOW balance_history AS (PARTITION BY variant_id, location_id ORDER BY created_at ROWS UNBOUNDED PRECEDING)
   ), crossings AS (
-    SELECT variant_id, location_id, created_at, after <= 0 AS went_out,
+    SELECT variant_id, location_id, created_at, after <= 0 AS went_out, before > 0 AS from_stock,
            lead(created_at) OVER (PARTITION BY variant_id, location_id ORDER BY created_at) AS back_at
-    FROM walked WHERE (after <= 0) <> (after - delta <= 0)
+    FROM walked
+    WHERE (after <= 0 AND (before > 0 OR first)) OR (after > 0 AND before <= 0 AND NOT first)
   )
-  SELECT variant_id, location_id, created_at AS started_at, back_at AS ended_at FROM crossings WHERE went_out;
+  SELECT variant_id, location_id, created_at AS started_at, back_at AS ended_at, from_stock FROM crossings WHERE went_out;
 --> statement-breakpoint
 CREATE FUNCTION stockout_periods_rebuild() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   rebuilt bigint;
 BEGIN
   DELETE FROM stockout_periods;
-  INSERT INTO stockout_periods (variant_id, location_id, started_at, ended_at) SELECT * FROM stockout_periods_from_ledger;
+  INSERT INTO stockout_periods (variant_id, location_id, started_at, ended_at, from_stock) SELECT * FROM stockout_periods_from_ledger;
   GET DIAGNOSTICS rebuilt = ROW_COUNT;
   RETURN rebuilt;
 END $$;
