@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DigestFigures } from '../domain/alerts';
-import type { PriceBook } from '../domain/kpis';
+import { splitWindow, type PriceBook } from '../domain/kpis';
 import type { Db } from './connection';
 
 /**
@@ -57,7 +57,7 @@ export async function readKpiRows(db: Db, scope: KpiScope): Promise<KpiRows> {
       one<KpiRows['accuracy']>(accuracyQuery(scope)),
       rows<KpiRows['shrinkage'][number]>(shrinkageQuery(scope)),
       one<KpiRows['stockouts']>(stockoutQuery(scope)),
-      one<KpiRows['turnover']>(turnoverQuery(scope)),
+      readTurnover(db, scope),
       one<KpiRows['orders']>(ordersQuery(scope)),
       rows<KpiRows['risk'][number]>(riskQuery(scope)),
       rows<KpiRows['daily'][number]>(dailyQuery(scope)),
@@ -203,17 +203,36 @@ function stockoutQuery(s: KpiScope): SQL {
          FROM overlapping WHERE from_stock AND started_at >= ${from} GROUP BY 1) d) AS "byDay"`;
 }
 
-function turnoverQuery(s: KpiScope): SQL {
-  return sql`
-    WITH moved AS (
-      SELECT coalesce(sum(delta_on_hand), 0)::bigint AS net,
-             coalesce(-sum(delta_on_hand) FILTER (WHERE kind IN ('issue', 'ship')), 0)::bigint AS issued
-      FROM stock_movements WHERE ${inWindow(sql`created_at`, s)} AND ${locationId(sql`location_id`, s)}
-    ), closing AS (
-      SELECT coalesce(sum(on_hand), 0)::bigint AS units FROM stock_balances WHERE ${locationId(sql`location_id`, s)}
-    )
+/**
+ * On hand moved in the window: the whole days the daily rollup holds (migration 0018), and the
+ * rest, at most two days and the window's ragged start, from the ledger.
+ */
+async function readTurnover(db: Db, s: KpiScope): Promise<KpiRows['turnover']> {
+  const [rolled] = await db.execute<{ through: string | null }>(sql`SELECT through::text AS through FROM rollups WHERE name = 'movement_days'`);
+  const split = splitWindow(s.from, s.to, rolled?.through ?? null);
+  const parts: SQL[] = split.live.map(
+    (range) => sql`
+      SELECT coalesce(sum(delta_on_hand), 0)::bigint AS net, coalesce(-sum(delta_on_hand) FILTER (WHERE kind IN ('issue', 'ship')), 0)::bigint AS issued
+      FROM stock_movements
+      WHERE created_at >= ${range.from.toISOString()}::timestamptz AND created_at < ${range.to.toISOString()}::timestamptz AND ${locationId(sql`location_id`, s)}`,
+  );
+  if (split.days) {
+    parts.push(sql`
+      SELECT coalesce(sum(net_on_hand), 0)::bigint, coalesce(sum(issued), 0)::bigint
+      FROM movement_days WHERE day >= ${split.days.first}::date AND day < ${split.days.end}::date AND ${locationId(sql`location_id`, s)}`);
+  }
+  const [row] = await db.execute<KpiRows['turnover']>(sql`
+    WITH moved AS (SELECT sum(net) AS net, sum(issued) AS issued FROM (${sql.join(parts, sql` UNION ALL `)}) p),
+    closing AS (SELECT coalesce(sum(on_hand), 0)::bigint AS units FROM stock_balances WHERE ${locationId(sql`location_id`, s)})
     SELECT moved.issued::float8 AS "unitsIssued", (closing.units - moved.net)::float8 AS "openingUnits", closing.units::float8 AS "closingUnits"
-    FROM moved, closing`;
+    FROM moved, closing`);
+  return row;
+}
+
+/** Rolls up the settled days of the ledger not rolled up yet (see migration 0018); returns the last day rolled up. */
+export async function rollUpMovementDays(db: Db): Promise<string | null> {
+  const [row] = await db.execute<{ through: string | null }>(sql`SELECT roll_up_movement_days()::text AS through`);
+  return row.through;
 }
 
 /** An order needs a person when any exception was ever raised about it (IN, not EXISTS: one hashed look-up, not a scan per order). */

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  date,
   foreignKey,
   index,
   integer,
@@ -197,6 +198,31 @@ export const stockoutPeriods = pgTable(
   ],
 );
 
+/**
+ * Each settled UTC day's movements per location, summed once (migration 0018,
+ * `roll_up_movement_days()`): the ledger never changes, so a past day's totals never do. The
+ * turnover KPI reads these days and sums only the unsettled rest of its window from the ledger.
+ */
+export const movementDays = pgTable(
+  'movement_days',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    netOnHand: bigint('net_on_hand', { mode: 'number' }).notNull(),
+    /** Units that left on hand by `issue` and `ship` movements. */
+    issued: bigint('issued', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.locationId] })],
+);
+
+/** How far each rollup has got: every day up to `through` (inclusive) is rolled up. */
+export const rollups = pgTable('rollups', {
+  name: text('name').primaryKey(),
+  through: date('through', { mode: 'string' }).notNull(),
+});
+
 /** The immutable ledger: one row per balance row an operation changed, with the delta of every bucket. */
 export const stockMovements = pgTable(
   'stock_movements',
@@ -227,6 +253,8 @@ export const stockMovements = pgTable(
     index('stock_movements_balance_idx').on(t.variantId, t.locationId),
     // `asOf` sums a SKU's movements up to an instant.
     index('stock_movements_variant_time_idx').on(t.variantId, t.createdAt),
+    // The unsettled days of a KPI window (db/kpis.ts) and each day's rollup read a range of time.
+    index('stock_movements_time_idx').on(t.createdAt),
     check(
       'stock_movements_changes_something',
       sql`${t.deltaOnHand} <> 0 OR ${t.deltaReserved} <> 0 OR ${t.deltaCommitted} <> 0 OR ${t.deltaIncoming} <> 0`,
