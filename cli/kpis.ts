@@ -26,7 +26,13 @@ export function formatKpis(k: Kpis): string {
         ['feeds held/quarantined', String(r.feedHeld.units), `${r.feedHeld.things} lines`],
         ['counts blocked', String(r.countBlocked.units), `${r.countBlocked.things} SKU-locations`],
         ['orders in exceptions', String(r.ordersInExceptions.units), `${r.ordersInExceptions.things} orders`],
+        ['channel figures stale', String(r.channelStale.units), `${r.channelStale.things} SKUs`],
       ],
+    ),
+    '',
+    ...table(
+      ['channel', 'owner', 'lag s', 'pending', 'stale', 'window s'],
+      k.channelSync.map((c) => [c.channel, c.owner, fixed(c.lagSeconds, 0), String(c.pendingSkus), String(c.staleSkus), String(c.staleAfterSeconds)]),
     ),
     '',
     ...table(

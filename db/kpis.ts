@@ -36,6 +36,7 @@ export interface KpiRows {
   turnover: { unitsIssued: number; openingUnits: number; closingUnits: number };
   orders: { orders: number; needingPerson: number };
   risk: { part: 'feedHeld' | 'countBlocked' | 'ordersInExceptions'; sku: string; units: number; things: number }[];
+  channels: { channel: string; owner: string; lagSeconds: number | null; pendingSkus: number; staleSkus: number; staleAfterSeconds: number }[];
   daily: { day: string; metric: string; key: string; value: number }[];
 }
 
@@ -44,7 +45,7 @@ const UNRESOLVED = sql`('open', 'acknowledged')`;
 export async function readKpiRows(db: Db, scope: KpiScope): Promise<KpiRows> {
   const rows = <T>(query: SQL) => db.execute<T & Record<string, unknown>>(query).then((r) => [...r] as T[]);
   const one = async <T>(query: SQL) => (await rows<T>(query))[0];
-  const [latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily] =
+  const [latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily, channels] =
     await Promise.all([
       rows<KpiRows['latency'][number]>(latencyQuery(scope)),
       rows<KpiRows['failed'][number]>(failedQuery(scope)),
@@ -61,8 +62,9 @@ export async function readKpiRows(db: Db, scope: KpiScope): Promise<KpiRows> {
       one<KpiRows['orders']>(ordersQuery(scope)),
       rows<KpiRows['risk'][number]>(riskQuery(scope)),
       rows<KpiRows['daily'][number]>(dailyQuery(scope)),
+      rows<KpiRows['channels'][number]>(channelsQuery(scope)),
     ]);
-  return { latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily };
+  return { latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily, channels };
 }
 
 const inWindow = (column: SQL, s: KpiScope) => sql`${column} >= ${s.from.toISOString()}::timestamptz AND ${column} < ${s.to.toISOString()}::timestamptz`;
@@ -272,6 +274,19 @@ function riskQuery(s: KpiScope): SQL {
     WHERE EXISTS (SELECT 1 FROM exceptions e WHERE e.order_id = o.order_id AND e.status IN ${UNRESOLVED} AND ${ownedBy(s)})
       AND ${atLocation(sql`o.location`, s)}
     GROUP BY line->>'sku'`;
+}
+
+/** Each channel the scope covers (its owner; fed by its location), with its pending and stale SKUs as of now. */
+function channelsQuery(s: KpiScope): SQL {
+  return sql`
+    SELECT ch.id AS channel, ch.owner_id AS owner, ch.staleness_seconds AS "staleAfterSeconds",
+           greatest(extract(epoch FROM now() - min(p.first_changed_at)), 0)::float8 AS "lagSeconds",
+           count(p.variant_id)::int AS "pendingSkus",
+           count(p.variant_id) FILTER (WHERE p.first_changed_at < now() - make_interval(secs => ch.staleness_seconds))::int AS "staleSkus"
+    FROM channels ch LEFT JOIN channel_pending p ON p.channel_id = ch.id
+    WHERE ${s.owner === undefined ? sql`true` : sql`ch.owner_id = ${s.owner}`}
+      AND ${s.location === undefined ? sql`true` : sql`ch.id IN (SELECT cl.channel_id FROM channel_locations cl JOIN locations l ON l.id = cl.location_id WHERE l.code = ${s.location})`}
+    GROUP BY ch.id ORDER BY ch.id`;
 }
 
 /** Day-by-day figures for the trend charts: (day, metric, key, value), days in UTC. */

@@ -54,6 +54,18 @@ export function splitWindow(from: Date, to: Date, through: string | null): Windo
   return { days: { first: dayText(first), end: dayText(end) }, live };
 }
 
+/**
+ * What a stale channel figure puts at risk: the units between what the channel shows and what it
+ * should (too many is an oversell waiting to happen, too few a sale lost); a figure never
+ * published is unconfirmed whole.
+ */
+export function staleUnits(stale: readonly { sku: string; published: number | null; current: number }[]): { sku: string; units: number }[] {
+  return stale.flatMap(({ sku, published, current }) => {
+    const units = published === null ? current : Math.abs(published - current);
+    return units > 0 ? [{ sku, units }] : [];
+  });
+}
+
 /** Every UTC day the window touches, oldest first, as YYYY-MM-DD. */
 export function windowDays(from: Date, to: Date): string[] {
   const days: string[] = [];

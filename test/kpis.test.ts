@@ -3,8 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { formatKpis } from '../cli/kpis';
 import { addToCatalogue } from '../db/catalogue';
+import { registerChannel } from '../db/channels';
 import type { Database } from '../db/connection';
 import { rollUpMovementDays } from '../db/kpis';
+import { ChannelRegistration } from '../schemas/channels';
 import { computeKpis } from '../services/kpis';
 import { createTestDatabase, defaultApiSettings, infra } from './harness';
 import { seedKpiHistory } from './kpi-history';
@@ -183,5 +185,41 @@ describe('KPIs (GET /v1/kpis)', () => {
       k.shrinkage.byReason.map((r: { units: number; value: number }) => r.value),
       before.shrinkage.byReason.map((r: { units: number }) => r.units * 1),
     );
+  });
+
+  it('values channel figures stale past their window at the units they are off by, and reports each channel\'s lag', async () => {
+    const before = await kpis('?window=7d');
+    assert.deepEqual([before.revenueAtRisk.channelStale.units, before.channelSync], [0, []]);
+    await registerChannel(
+      database.db,
+      ChannelRegistration.parse({
+        id: 'kpi-shop',
+        kind: 'webhook',
+        name: 'KPI shop',
+        owner: 'ivy',
+        locations: ['WH1'],
+        settings: { url: 'http://127.0.0.1:9/never-called' },
+        secretRef: 'env:KPI_SHOP_SECRET',
+        staleAfter: 60,
+        skus: [{ sku: 'K-1', externalId: 'k-1' }, { sku: 'K-2', externalId: 'k-2' }],
+      }),
+    );
+    // The channel was told 10 of K-1 an hour ago and nothing since; K-2's change is only a moment old.
+    await database.sql`
+      INSERT INTO channel_publications (channel_id, variant_id, published, version) SELECT 'kpi-shop', id, 10, 1 FROM variants WHERE sku = 'K-1'`;
+    await database.sql`
+      UPDATE channel_pending SET first_changed_at = now() - interval '1 hour'
+      WHERE channel_id = 'kpi-shop' AND variant_id = (SELECT id FROM variants WHERE sku = 'K-1')`;
+    const available = (await api.inject({ method: 'GET', url: '/v1/stock/K-1', headers: operator })).json().locations.find((l: { location: string }) => l.location === 'WH1').available;
+
+    const k = await kpis('?window=7d');
+    assert.deepEqual(k.revenueAtRisk.channelStale.bySku, [{ sku: 'K-1', units: Math.abs(10 - available) }]);
+    assert.equal(k.revenueAtRisk.channelStale.things, 1);
+    assert.equal(k.revenueAtRisk.units, before.revenueAtRisk.units + Math.abs(10 - available));
+    assert.equal(k.channelSync.length, 1);
+    const [sync] = k.channelSync;
+    assert.deepEqual([sync.channel, sync.owner, sync.pendingSkus, sync.staleSkus, sync.staleAfterSeconds], ['kpi-shop', 'ivy', 2, 1, 60]);
+    assert.ok(sync.lagSeconds >= 3600 && sync.lagSeconds < 3700, `lag ${sync.lagSeconds}`);
+    assert.deepEqual((await kpis('?window=7d&owner=rita')).channelSync, [], 'another owner\'s view has no channel of ivy\'s');
   });
 });
