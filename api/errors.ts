@@ -60,6 +60,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   event_conflict: 409,
   supplier_archived: 409,
   sku_archived: 409,
+  location_archived: 409,
   archive_has_stock: 409,
   already_exists: 409,
   item_archived: 409,

@@ -249,6 +249,17 @@ describe('catalogue: items, locations, imports and stock views', () => {
     assert.equal(reserved.reservation?.status, 'active');
   });
 
+  it('refuses new reservations at an archived location, even of an item that may go negative, until it is restored', async () => {
+    await addToCatalogue(database.db, { locations: [{ code: 'POPUP', name: 'Summer pop-up' }], items: [{ name: 'Made to order', allowNegative: true, skus: ['MTO-POP'] }] });
+    const by = { reason: 'the pop-up closed' };
+    assert.equal((await send('POST', '/v1/locations/POPUP/archive', by)).json().changed, true);
+    const reserve = (n: number) => applyStockOperation(database.db, StockOperation.parse({ kind: 'reserve', idempotencyKey: `popup/${n}`, sku: 'MTO-POP', location: 'POPUP', quantity: 2 }));
+    await assert.rejects(reserve(1), (error: { code?: string; message?: string }) => error.code === 'location_archived' && /POPUP is archived/.test(error.message ?? ''));
+    assert.equal((await send('POST', '/v1/locations/POPUP/restore', by)).json().changed, true);
+    await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'popup/stocked', sku: 'MTO-POP', location: 'POPUP', quantity: 2 }));
+    assert.equal((await reserve(2)).reservation?.status, 'active');
+  });
+
   it('lists balances a page at a time with filters', async () => {
     const all: { sku: string; location: string }[] = [];
     for (let cursor: string | null = null, pages = 0; pages === 0 || cursor; pages++) {
