@@ -17,7 +17,7 @@ import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { installRuntime } from '../runtime/telemetry';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
-import { allocationRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
+import { allocationRulesOf, countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
 import type { Role, UiDecisions } from '../schemas/identity';
 import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
@@ -169,7 +169,7 @@ export async function principalWithToken(database: Database, id: string, role: R
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */
 export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
-  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, ...overrides };
+  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, counting: countingRulesOf(DEFAULT_CONFIG), ...overrides };
 }
 
 export { withDatabase };
