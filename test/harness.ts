@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
 import type { AlertRules } from '../schemas/alerts';
+import type { CountingRules } from '../schemas/counting';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
@@ -132,7 +133,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules; counting?: CountingRules } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -147,6 +148,7 @@ export async function startTestWorker(
     fulfilment: options.fulfilment ?? { log: () => undefined },
     uiDecisions: options.uiDecisions,
     alerts: options.alerts,
+    counting: options.counting,
   });
   const running = worker.run();
   return {
