@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue, updateVariant } from '../db/catalogue';
@@ -16,9 +13,8 @@ import { countingRulesOf, DEFAULT_CONFIG } from '../schemas/config';
 import { StockOperation } from '../schemas/stock';
 import { recomputeAbc } from '../services/counting';
 import { exceptionState } from '../services/exceptions';
-import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, startTestWorker, stockflowCli, type RunningWorker } from './harness';
 
-const CLI = path.join(__dirname, '..', 'cli', 'main.ts');
 const DAY = '2026-12-02';
 /** Every SKU-location due every working day, so the day's task holds all of a location's SKUs. */
 const DAILY = { ...countingRulesOf(DEFAULT_CONFIG), frequencies: { A: 1, B: 1, C: 1 } };
@@ -54,15 +50,7 @@ describe('counting programme: ABC classes, count tasks, blind counts with a reco
       WHERE v.sku = ${sku} AND l.code = 'CNT1'`)[0];
   const cycleCounts = async () => Number((await clientOf(database.db)`SELECT count(*) AS n FROM cycle_counts`)[0].n);
 
-  function stockflow(as: { authorization: string }, ...args: string[]) {
-    const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    return promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args, '--api', baseUrl], {
-      env: { ...process.env, STOCKFLOW_API_TOKEN: as.authorization.slice('Bearer '.length) },
-    }).then(
-      (done) => ({ code: 0, ...done }),
-      (failed: { code: number; stdout: string; stderr: string }) => failed,
-    );
-  }
+  const stockflow = (as: { authorization: string }, ...args: string[]) => stockflowCli(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, as, ...args);
 
   before(async () => {
     database = await createTestDatabase();

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
@@ -175,3 +177,13 @@ export function servicesFor(database: Database, taskQueue: string, overrides: Pa
 }
 
 export { withDatabase };
+
+/** The `stockflow` command against a running API at `baseUrl`, as the principal of `as`; a failure is an outcome, not a throw. */
+export function stockflowCli(baseUrl: string, as: { authorization: string }, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'cli', 'main.ts'), ...args, '--api', baseUrl], {
+    env: { ...process.env, STOCKFLOW_API_TOKEN: as.authorization.slice('Bearer '.length) },
+  }).then(
+    (done) => ({ code: 0, ...done }),
+    (failed: { code: number; stdout: string; stderr: string }) => failed,
+  );
+}
