@@ -13,6 +13,8 @@ import { countingRulesOf, DEFAULT_CONFIG } from '../schemas/config';
 import { StockOperation } from '../schemas/stock';
 import { recomputeAbc } from '../services/counting';
 import { exceptionState } from '../services/exceptions';
+import { ensureSchedules } from '../services/schedules';
+import { scheduleIds } from '../domain/keys';
 import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, startTestWorker, stockflowCli, type RunningWorker } from './harness';
 
 const DAY = '2026-12-02';
@@ -262,6 +264,21 @@ describe('counting programme: ABC classes, count tasks, blind counts with a reco
     const elsewhere = await ok('GET', '/v1/counting/accuracy?location=CNT2', carl);
     assert.deepEqual(elsewhere.byLocationAndClass, []);
     assert.equal(elsewhere.byClass[0].accuracy, null, 'nothing counted: no figure, not 0%');
+  });
+
+  it('schedules the ABC classes weekly and the count tasks on working days only', async () => {
+    const client = infra().client;
+    try {
+      await ensureSchedules(client, worker.taskQueue);
+      const abc = await client.schedule.getHandle(scheduleIds.abcClassification(worker.taskQueue)).describe();
+      const planning = await client.schedule.getHandle(scheduleIds.countPlanning(worker.taskQueue)).describe();
+      assert.equal(abc.action.type === 'startWorkflow' && abc.action.workflowType, 'abcClassification');
+      assert.equal(planning.action.type === 'startWorkflow' && planning.action.workflowType, 'countPlanning');
+      assert.deepEqual(abc.spec.calendars?.map((c) => [c.dayOfWeek, c.hour]), [[[{ start: 'MONDAY', end: 'MONDAY', step: 1 }], [{ start: 4, end: 4, step: 1 }]]]);
+      assert.deepEqual(planning.spec.calendars?.map((c) => [c.dayOfWeek, c.hour]), [[[{ start: 'MONDAY', end: 'FRIDAY', step: 1 }], [{ start: 6, end: 6, step: 1 }]]]);
+    } finally {
+      await Promise.all(Object.values(scheduleIds).map((id) => client.schedule.getHandle(id(worker.taskQueue)).delete()));
+    }
   });
 
   it('lists the counting routes in the OpenAPI document', async () => {
