@@ -261,6 +261,12 @@ describe('counting programme: ABC classes, count tasks, blind counts with a reco
       { location: 'CNT1', abcClass: 'C', counted: 5, withinTolerance: 5, accuracy: 1 },
     ]);
     assert.deepEqual(accuracy.byClass.map((c: { abcClass: string; accuracy: number | null }) => `${c.abcClass}:${c.accuracy}`), ['A:1', 'B:0.6667', 'C:1']);
+    const kpis = await ok('GET', '/v1/kpis?window=1d&location=CNT1', carl);
+    assert.deepEqual(kpis.stockAccuracyByClass, {
+      A: { numerator: 2, denominator: 2, share: 1 },
+      B: { numerator: 2, denominator: 3, share: 2 / 3 },
+      C: { numerator: 5, denominator: 5, share: 1 },
+    }, 'the KPI grades the latest posted count: CT-03 posted blocked');
     const elsewhere = await ok('GET', '/v1/counting/accuracy?location=CNT2', carl);
     assert.deepEqual(elsewhere.byLocationAndClass, []);
     assert.equal(elsewhere.byClass[0].accuracy, null, 'nothing counted: no figure, not 0%');
