@@ -50,7 +50,14 @@ export const AbcRun = z.object({
 });
 export type AbcRun = z.infer<typeof AbcRun>;
 
-export const WorkingDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD');
+/** A calendar day, YYYY-MM-DD, that exists (no 2026-02-30) in years Postgres and people use. */
+export const WorkingDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD')
+  .refine((day) => {
+    const at = new Date(`${day}T00:00:00Z`);
+    return !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 10) === day && at.getUTCFullYear() >= 1970 && at.getUTCFullYear() <= 9999;
+  }, 'must be a real date between 1970-01-01 and 9999-12-31');
 
 /** What a counter sees of a line: the SKU and where, never the expected figure nor another person's count. */
 export const CountLineView = z.object({

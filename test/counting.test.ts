@@ -267,6 +267,9 @@ describe('counting programme: ABC classes, count tasks, blind counts with a reco
       B: { numerator: 2, denominator: 3, share: 2 / 3 },
       C: { numerator: 5, denominator: 5, share: 1 },
     }, 'the KPI grades the latest posted count: CT-03 posted blocked');
+    const badDay = await call('GET', '/v1/counting/accuracy?since=2026-02-30', carl);
+    assert.equal(badDay.status, 400);
+    assert.match(badDay.json().message, /since: must be a real date/);
     const elsewhere = await ok('GET', '/v1/counting/accuracy?location=CNT2', carl);
     assert.deepEqual(elsewhere.byLocationAndClass, []);
     assert.equal(elsewhere.byClass[0].accuracy, null, 'nothing counted: no figure, not 0%');
