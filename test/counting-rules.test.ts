@@ -3,6 +3,7 @@ import { classifyByRevenue } from '../domain/abc';
 import { countSlots, dueOn, isWorkingDay, periodInWorkingDays, workingDayIndex, type CountCandidate } from '../domain/count-schedule';
 import { planSubmission, withinTolerance, type LineState } from '../domain/count-results';
 import { Refusal } from '../domain/refusal';
+import { countingRulesOf, EnvConfig } from '../schemas/config';
 
 const SHARES = { a: 20, b: 30 };
 const FREQUENCIES = { A: 7, B: 30, C: 90 };
@@ -151,6 +152,25 @@ describe('counting rules (domain)', () => {
       refusal(() => planSubmission(1, lines, [{ sku: 'DONE', counted: 13 }], 'carl'), 'already_counted', /lines\.0: DONE .* already counted/);
       refusal(() => planSubmission(1, lines, [{ sku: 'NEW', counted: 1 }, { sku: 'GHOST', counted: 1 }], 'carl'), 'invalid_lines', /lines\.1\.sku: count task 1 has no line for GHOST/);
       refusal(() => planSubmission(1, lines, [{ sku: 'NEW', counted: 1 }, { sku: 'NEW', counted: 2 }], 'carl'), 'invalid_lines', /lines\.1\.sku: NEW is submitted twice/);
+    });
+  });
+
+  describe('configuration', () => {
+    const problem = (env: Record<string, string>) => {
+      const parsed = EnvConfig.safeParse(env);
+      return parsed.success ? 'ok' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    };
+
+    it('defaults to 20/30 shares over 90 days, counting A weekly, B monthly, C quarterly', () => {
+      assert.deepEqual(countingRulesOf(EnvConfig.parse({})), { shares: { a: 20, b: 30 }, windowDays: 90, frequencies: { A: 7, B: 30, C: 90 } });
+      const set = countingRulesOf(EnvConfig.parse({ STOCKFLOW_ABC_SHARES: '10, 40', STOCKFLOW_ABC_WINDOW_DAYS: '28', STOCKFLOW_COUNT_FREQUENCY_DAYS: '5,20,60' }));
+      assert.deepEqual(set, { shares: { a: 10, b: 40 }, windowDays: 28, frequencies: { A: 5, B: 20, C: 60 } });
+    });
+
+    it('names what is wrong with a setting', () => {
+      assert.equal(problem({ STOCKFLOW_ABC_SHARES: '80,30' }), 'STOCKFLOW_ABC_SHARES: A and B together must be at most 100%');
+      assert.equal(problem({ STOCKFLOW_ABC_SHARES: '20' }), 'STOCKFLOW_ABC_SHARES: must be two percentages, A then B, e.g. 20,30');
+      assert.equal(problem({ STOCKFLOW_COUNT_FREQUENCY_DAYS: '7,0,90' }), 'STOCKFLOW_COUNT_FREQUENCY_DAYS.1: must be at least 1 day');
     });
   });
 });
