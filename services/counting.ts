@@ -4,10 +4,11 @@ import type { AbcClass } from '../domain/abc';
 import { planSubmission } from '../domain/count-results';
 import { Refusal, type RefusalCode } from '../domain/refusal';
 import type { AbcEntry, AbcRun, AccuracyQuery, CountAccuracy, CountSubmission, CountSubmissionResult, CountTaskQuery, CountTaskView } from '../schemas/counting';
+import { RESOLVED } from '../schemas/exceptions';
 import { CycleCountOp } from '../schemas/stock';
 import type { MovementOutcome } from '../workflows/stock-movement';
 import type { Services } from './context';
-import { decideException } from './exceptions';
+import { decideException, exceptionState } from './exceptions';
 import { startStockMovement } from './stock-movement';
 
 /** ABC classes recomputed now, as the weekly schedule would. */
@@ -49,7 +50,8 @@ export async function submitCounts(s: Services, id: number, submission: CountSub
   const recorded = await recordCounts(s.db, id, submission);
   const posted = await Promise.all(recorded.toPost.map((line) => postCount(s, task.location, task.taskKey, line)));
   const { done } = await markPosted(s.db, id, posted);
-  if (done && task.status === 'open') {
+  // Asked of the exception itself, so a resend also closes an exception a crash left open.
+  if (done && !RESOLVED.includes((await exceptionState(s.client, task.exceptionWorkflowId)).status)) {
     await decideOnTask(s, task, { action: 'approve', by: submission.by, reason: `every line of count task ${id} is counted and posted` });
   }
   return {

@@ -250,6 +250,11 @@ describe('counting programme: ABC classes, count tasks, blind counts with a reco
       ['carl', 'rita', 'carl'],
       'each accepted submission is in the exception history (sam\'s refused one is recorded as refused)',
     );
+    const counts = await cycleCounts();
+    const resent = await ok('POST', `/v1/count-tasks/${tasks[0].id}/results`, carl, { lines: [{ sku: 'CT-05', counted: 40 }] });
+    assert.deepEqual(resent.lines, [{ sku: 'CT-05', result: 'posted', outcome: 'ok' }], 'a resend to a closed task answers as before');
+    assert.equal(await cycleCounts(), counts);
+    assert.equal((await exceptionState(infra().client, tasks[0].exceptionWorkflowId)).history.length, closed.history.length, 'and tells the exception nothing');
     const listed = await stockflow(carl, 'counts', 'tasks', '--day', DAY, '--status', 'done');
     assert.match(listed.stdout, /CNT1 2026-12-02 done/);
     assert.doesNotMatch(listed.stdout, /CNT2/);
