@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection';
-import { COUNT_TASK, computeAbcClasses, planCountTasks } from '../db/counting';
+import { computeAbcClasses, planCountTasks } from '../db/counting';
+import { countTaskException } from '../domain/count-task-exception';
 import type { RaiseExceptionInput } from '../schemas/exceptions';
 import type { AbcRun, CountingRules } from '../schemas/counting';
 
@@ -13,16 +14,7 @@ export function createCountingActivities(db: Db, rules: CountingRules) {
 
     /** The day's count tasks, one per location; answers with the exceptions that hold them for the counting owner. */
     async planCounts(input: { day: string }): Promise<RaiseExceptionInput[]> {
-      const tasks = await planCountTasks(db, input.day, rules);
-      return tasks.map((t) => ({
-        type: COUNT_TASK,
-        subject: t.exceptionSubject,
-        severity: 'low' as const,
-        summary: `Count ${t.lines} SKU(s) at ${t.location} on ${t.day} (blind: submit the counted figures)`,
-        source: 'counting',
-        location: t.location,
-        context: { taskKey: t.taskKey, day: t.day, lines: t.lines },
-      }));
+      return (await planCountTasks(db, input.day, rules)).map(countTaskException);
     },
   };
 }

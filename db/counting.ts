@@ -1,14 +1,12 @@
 import { classifyByRevenue, type AbcClass } from '../domain/abc';
 import { dueOn, isWorkingDay, type CountCandidate } from '../domain/count-schedule';
 import { planSubmission, withinTolerance, type LineState, type LineStatus } from '../domain/count-results';
+import { COUNT_TASK } from '../domain/count-task-exception';
 import { exceptionSubjects, idempotencyKeys, workflowIds } from '../domain/keys';
 import { Refusal } from '../domain/refusal';
 import type { AbcEntry, AbcRun, AccuracyQuery, CountAccuracy, CountingRules, CountSubmission, CountTaskQuery, CountTaskView } from '../schemas/counting';
 import { clientOf, isoAt, type Sql } from './client';
 import type { Db } from './connection';
-
-/** The exception type a count task is held as; config/ownership.json gives it to the counting owner. */
-export const COUNT_TASK = 'count_task';
 
 /**
  * Every active SKU's revenue over the `windowDays` up to `at` — units that left through `issue` and
@@ -65,7 +63,6 @@ export interface PlannedTask {
   location: string;
   day: string;
   lines: number;
-  exceptionSubject: string;
 }
 
 /**
@@ -111,7 +108,7 @@ export async function planCountTasks(db: Db, day: string, rules: Pick<CountingRu
       SELECT t.task_key AS "taskKey", l.code AS location, t.day, (SELECT count(*) FROM count_task_lines tl WHERE tl.task_id = t.id)::int AS lines
       FROM count_tasks t JOIN locations l ON l.id = t.location_id
       WHERE t.day = ${day} AND t.status = 'open' ORDER BY l.code`;
-    return tasks.map((t) => ({ ...t, exceptionSubject: exceptionSubjects.countTask(t.location, t.day) }));
+    return [...tasks];
   });
 }
 
