@@ -4,6 +4,7 @@ import type { UiDecisions } from '../schemas/identity';
 import type { AlertRules } from '../schemas/alerts';
 import { createAlertActivities } from './alerts';
 import { createChannelActivities } from './channels';
+import { createCountingActivities } from './counting';
 import { createExceptionActivities } from './exceptions';
 import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
@@ -12,7 +13,8 @@ import { createOrderActivities, type FulfilmentConfig } from './orders';
 import { createRaiseActivities, type TemporalDeps } from './raise';
 import { createReconciliationActivities } from './reconciliation';
 import { createReplenishmentActivities } from './replenishment';
-import { DEFAULT_CONFIG } from '../schemas/config';
+import { DEFAULT_CONFIG, countingRulesOf } from '../schemas/config';
+import type { CountingRules } from '../schemas/counting';
 import { createStockActivities } from './stock';
 
 export interface ActivityDeps {
@@ -28,6 +30,8 @@ export interface ActivityDeps {
   alerts?: AlertRules;
   /** Days of demand a dynamic reorder policy without its own window measures (STOCKFLOW_REPLENISHMENT_WINDOW_DAYS). */
   replenishmentWindowDays?: number;
+  /** ABC shares and window, count frequencies (STOCKFLOW_ABC_SHARES, STOCKFLOW_ABC_WINDOW_DAYS, STOCKFLOW_COUNT_FREQUENCY_DAYS). */
+  counting?: CountingRules;
 }
 
 /**
@@ -47,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAlertActivities(deps.db, deps.alerts ?? []),
     ...createChannelActivities(deps.db),
     ...createReplenishmentActivities(deps.db, deps.replenishmentWindowDays ?? DEFAULT_CONFIG.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS),
+    ...createCountingActivities(deps.db, deps.counting ?? countingRulesOf(DEFAULT_CONFIG)),
   });
 }
 

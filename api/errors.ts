@@ -68,6 +68,8 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   invalid_import: 400,
   cart_not_held: 409,
   principal_exists: 409,
+  recount_by_other: 403,
+  already_counted: 409,
   unsupported_media_type: 415,
   quantity_out_of_range: 422,
 };

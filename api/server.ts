@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Database } from '../db/connection';
+import type { CountingRules } from '../schemas/counting';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
 import type { Services } from '../services/context';
@@ -12,6 +13,7 @@ import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerChannelRoutes } from './routes/channels';
+import { registerCountingRoutes } from './routes/counting';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerAuditRoutes } from './routes/audit';
@@ -46,6 +48,8 @@ export interface ApiDeps extends AccessSettings {
   allocation: AllocationRules;
   /** Default hold of a cart, in seconds (configuration: schemas/config.ts). */
   cartTtlSeconds: number;
+  /** ABC shares and window, count frequencies (configuration: schemas/config.ts). */
+  counting: CountingRules;
   /** Where the dashboard links workflows to (configuration: schemas/config.ts). */
   temporalUiUrl: string;
   namespace: string;
@@ -62,6 +66,7 @@ export function services(deps: ApiDeps): Services {
     cartTtlSeconds: deps.cartTtlSeconds,
     feedRules: deps.feedRules,
     importChunkSize: deps.importChunkSize,
+    counting: deps.counting,
   };
 }
 
@@ -149,6 +154,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerCartRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerReplenishmentRoutes(app, deps);
+  registerCountingRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);
   registerIdentityRoutes(app, deps);

@@ -54,6 +54,7 @@ export function formatKpis(k: Kpis): string {
     `time to resolve     p50 ${fixed(k.timeToResolve.p50, 0)} s, p95 ${fixed(k.timeToResolve.p95, 0)} s (${k.timeToResolve.count})`,
     '',
     `stock accuracy      ${percent(k.stockAccuracy.share)} (${k.stockAccuracy.numerator} of ${k.stockAccuracy.denominator} counted SKU-locations within tolerance)`,
+    `  by ABC class      ${(['A', 'B', 'C'] as const).map((c) => `${c} ${percent(k.stockAccuracyByClass[c].share)}`).join(', ')}`,
     `shrinkage           ${k.shrinkage.units} units${k.shrinkage.byReason.length ? ` (${k.shrinkage.byReason.map((s) => `${s.reasonCode} ${s.units}`).join(', ')})` : ''}`,
     `stockouts           ${k.stockouts.events} events, ${k.stockouts.skuLocations} SKU-locations, ${fixed(k.stockouts.daysOutOfStock, 2)} days out of stock`,
     `inventory turnover  ${fixed(k.inventoryTurnover.unitTurns, 2)} (units: ${k.inventoryTurnover.unitsIssued} issued, on hand ${k.inventoryTurnover.openingUnits} → ${k.inventoryTurnover.closingUnits})`,

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerCatalogueCommands } from './catalogue';
 import { registerChannelCommands } from './channels';
+import { registerCountCommands } from './counts';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
@@ -65,6 +66,7 @@ registerSupplierCommands(program);
 registerSuggestionCommands(program);
 registerUserCommands(program);
 registerChannelCommands(program);
+registerCountCommands(program);
 
 program
   .command('worker')

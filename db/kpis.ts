@@ -30,7 +30,7 @@ export interface KpiRows {
   acknowledge: PercentileRow;
   resolve: PercentileRow;
   runs: { runId: number; ranAt: string; checked: number; matched: number; deltas: number; byKind: Record<string, number> | null }[];
-  accuracy: { counted: number; withinTolerance: number };
+  accuracy: { counted: number; withinTolerance: number; byClass: Record<'A' | 'B' | 'C', { counted: number; withinTolerance: number }> };
   shrinkage: { reasonCode: string; sku: string; units: number }[];
   stockouts: { events: number; skuLocations: number; daysOutOfStock: number; byDay: Record<string, number> };
   turnover: { unitsIssued: number; openingUnits: number; closingUnits: number };
@@ -163,13 +163,20 @@ function runsQuery(s: KpiScope): SQL {
     ORDER BY r.ran_at, r.id`;
 }
 
-/** The latest count of each SKU-location counted in the window; within tolerance is what grading calls `ok`. */
+/**
+ * The latest count of each SKU-location counted in the window; within tolerance is what grading
+ * calls `ok`. Per ABC class too, by the SKU's current class (C until classes are computed).
+ */
 function accuracyQuery(s: KpiScope): SQL {
+  const byClass = (c: 'A' | 'B' | 'C') =>
+    sql`jsonb_build_object('counted', count(*) FILTER (WHERE abc = ${c}), 'withinTolerance', count(*) FILTER (WHERE abc = ${c} AND outcome = 'ok'))`;
   return sql`
-    SELECT count(*)::int AS counted, count(*) FILTER (WHERE outcome = 'ok')::int AS "withinTolerance"
-    FROM (SELECT DISTINCT ON (variant_id, location_id) outcome FROM cycle_counts
-          WHERE ${inWindow(sql`created_at`, s)} AND ${locationId(sql`location_id`, s)}
-          ORDER BY variant_id, location_id, id DESC) latest`;
+    SELECT count(*)::int AS counted, count(*) FILTER (WHERE outcome = 'ok')::int AS "withinTolerance",
+           jsonb_build_object('A', ${byClass('A')}, 'B', ${byClass('B')}, 'C', ${byClass('C')}) AS "byClass"
+    FROM (SELECT DISTINCT ON (c.variant_id, c.location_id) c.outcome, coalesce(a.abc_class, 'C') AS abc
+          FROM cycle_counts c LEFT JOIN abc_classes a ON a.variant_id = c.variant_id
+          WHERE ${inWindow(sql`c.created_at`, s)} AND ${locationId(sql`c.location_id`, s)}
+          ORDER BY c.variant_id, c.location_id, c.id DESC) latest`;
 }
 
 function shrinkageQuery(s: KpiScope): SQL {

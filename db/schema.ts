@@ -1068,3 +1068,84 @@ export const purchaseSuggestionLines = pgTable(
     check('purchase_suggestion_lines_quantities', sql`${t.suggestedQuantity} > 0 AND ${t.quantity} >= 0`),
   ],
 );
+
+/** Each active SKU's ABC class by revenue over a trailing window, as last computed (the count frequency follows it). */
+export const abcClasses = pgTable(
+  'abc_classes',
+  {
+    variantId: integer('variant_id')
+      .primaryKey()
+      .references(() => variants.id),
+    abcClass: text('abc_class').notNull(),
+    /** Units shipped or issued in the window × the price in force when each left. */
+    revenue: numeric('revenue', { precision: 18, scale: 4, mode: 'number' }).notNull(),
+    rank: integer('rank').notNull(),
+    windowDays: integer('window_days').notNull(),
+    computedAt: timestamp('computed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [check('abc_classes_class', sql`${t.abcClass} IN ('A', 'B', 'C')`), index('abc_classes_class_idx').on(t.abcClass)],
+);
+
+/** One location's cycle counts of one working day, held for its owner (a `count_task` exception) until every line is counted. */
+export const countTasks = pgTable(
+  'count_tasks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** domain/keys.ts countTask: location and day, never a serial. */
+    taskKey: text('task_key').notNull().unique(),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    day: text('day').notNull(),
+    /** The exceptionHold workflow that owns the task and runs its SLA clock. */
+    exceptionWorkflowId: text('exception_workflow_id').notNull(),
+    /** open → done when every line has posted. */
+    status: text('status').notNull().default('open'),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('count_tasks_status', sql`${t.status} IN ('open', 'done')`),
+    check('count_tasks_day', sql`${t.day} ~ '^\\d{4}-\\d{2}-\\d{2}$'`),
+    index('count_tasks_day_idx').on(t.day, t.locationId),
+  ],
+);
+
+/**
+ * One SKU to count on a task. The expected figure is never stored here nor shown to a counter;
+ * `within_tolerance` grades the first count (the stock accuracy KPI), and what posted is the
+ * within-tolerance first count or someone else's recount.
+ */
+export const countTaskLines = pgTable(
+  'count_task_lines',
+  {
+    taskId: bigint('task_id', { mode: 'number' })
+      .notNull()
+      .references(() => countTasks.id),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    /** The class the SKU had when the task was made: accuracy is kept per class. */
+    abcClass: text('abc_class').notNull(),
+    reason: text('reason').notNull(),
+    status: text('status').notNull().default('to_count'),
+    firstCounted: integer('first_counted'),
+    firstBy: text('first_by'),
+    firstAt: timestamp('first_at', { withTimezone: true }),
+    withinTolerance: boolean('within_tolerance'),
+    recountCounted: integer('recount_counted'),
+    recountBy: text('recount_by'),
+    recountAt: timestamp('recount_at', { withTimezone: true }),
+    /** The cycle count's grade (ok, investigate, blocked) once posted. */
+    postedOutcome: text('posted_outcome'),
+    postedAt: timestamp('posted_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.variantId] }),
+    check('count_task_lines_status', sql`${t.status} IN ('to_count', 'recount', 'posting', 'posted')`),
+    check('count_task_lines_class', sql`${t.abcClass} IN ('A', 'B', 'C')`),
+    check('count_task_lines_counts', sql`coalesce(${t.firstCounted}, 0) >= 0 AND coalesce(${t.recountCounted}, 0) >= 0`),
+    check('count_task_lines_recount_by_other', sql`${t.recountBy} IS NULL OR ${t.recountBy} <> ${t.firstBy}`),
+    index('count_task_lines_variant_idx').on(t.variantId),
+  ],
+);

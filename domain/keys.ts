@@ -34,6 +34,8 @@ export const scheduleIds = {
   ownerDigest: (taskQueue: string) => `${taskQueue}/owner-digest`,
   channelDrift: (taskQueue: string) => `${taskQueue}/channel-drift`,
   replenishment: (taskQueue: string) => `${taskQueue}/replenishment`,
+  abcClassification: (taskQueue: string) => `${taskQueue}/abc-classification`,
+  countPlanning: (taskQueue: string) => `${taskQueue}/count-planning`,
 };
 
 /** Subjects: what an exception is about, unique per type while it is open. */
@@ -61,6 +63,8 @@ export const exceptionSubjects = {
   channelMoved: (channelId: string, sku: string) => `channel:${channelId}/moved:${sku}`,
   /** One run's purchase suggestion for one supplier, held for the buyer. */
   purchaseSuggestion: (runKey: string, supplierId: string) => `${runKey}/${supplierId}`,
+  /** One location's count task of one working day, held for the counting owner. */
+  countTask: (location: string, day: string) => `count:${location}/${day}`,
 };
 
 /** Order steps that touch one reserved line's stock. */
@@ -96,4 +100,8 @@ export const idempotencyKeys = {
   channelPush: (channelId: string, digest: string) => `channel/${channelId}/push/${digest}`,
   /** One replenishment run per UTC day: a repeated or retried run of the day raises nothing twice. */
   replenishmentRun: (day: string) => `replenishment/${day}`,
+  /** One count task: one location, one working day (its business key; the row id is a serial). */
+  countTask: (location: string, day: string) => `count/${location}/${day}`,
+  /** The cycle count a count task's line posts: one per task and SKU, however often it is resent. */
+  countLine: (taskKey: string, sku: string) => `${taskKey}/${sku}`,
 };

@@ -20,7 +20,10 @@ export type ServiceRefusalCode =
   | 'invalid_import'
   | 'invalid_lines'
   | 'cart_not_held'
-  | 'principal_exists';
+  | 'principal_exists'
+  /** The counter of a line over tolerance tried to recount it: the recount is someone else's. */
+  | 'recount_by_other'
+  | 'already_counted';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 

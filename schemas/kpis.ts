@@ -74,6 +74,8 @@ export const Kpis = z.object({
     runs: z.array(z.object({ runId: z.number(), ranAt: z.string(), checked: z.number(), matched: z.number(), deltas: z.number(), byKind: z.record(z.string(), z.number()) })),
   }),
   stockAccuracy: Share,
+  /** Stock accuracy of the SKUs of each ABC class (their current class; C until classes are computed). */
+  stockAccuracyByClass: z.object({ A: Share, B: Share, C: Share }),
   shrinkage: z.object({ units: z.number(), value: z.number().nullable(), byReason: z.array(z.object({ reasonCode: z.string(), units: z.number(), value: z.number().nullable() })) }),
   stockouts: z.object({ events: z.number(), skuLocations: z.number(), daysOutOfStock: z.number() }),
   inventoryTurnover: z.object({

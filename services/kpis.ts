@@ -60,6 +60,11 @@ function assemble(
     timeToResolve: { ...rows.resolve, unit: 's' },
     reconciliation: { runs: rows.runs.map((r) => ({ ...r, byKind: r.byKind ?? {} })) },
     stockAccuracy: share(rows.accuracy.withinTolerance, rows.accuracy.counted),
+    stockAccuracyByClass: {
+      A: share(rows.accuracy.byClass.A.withinTolerance, rows.accuracy.byClass.A.counted),
+      B: share(rows.accuracy.byClass.B.withinTolerance, rows.accuracy.byClass.B.counted),
+      C: share(rows.accuracy.byClass.C.withinTolerance, rows.accuracy.byClass.C.counted),
+    },
     shrinkage: { units: sum(shrunk.map((u) => u.units)), value: valueAtPrice(shrunk, costs), byReason: shrinkageByReason },
     stockouts: { events: rows.stockouts.events, skuLocations: rows.stockouts.skuLocations, daysOutOfStock: rows.stockouts.daysOutOfStock },
     inventoryTurnover: { unitsIssued, openingUnits, closingUnits, unitTurns: unitTurns(unitsIssued, openingUnits, closingUnits), valueTurns: null },

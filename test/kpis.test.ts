@@ -100,6 +100,7 @@ describe('KPIs (GET /v1/kpis)', () => {
     const printed = formatKpis(k);
     assert.match(printed, /REVENUE AT RISK {2}125 units \(value: no prices yet\)/);
     assert.match(printed, /stock accuracy +50\.0% \(1 of 2 counted/);
+    assert.match(printed, /by ABC class +A —, B —, C 50\.0%/, 'no classes computed: every counted SKU is C');
     assert.match(printed, /supplier:acme +4 +0 +1 +1 +50\.0%/);
   });
 
