@@ -24,7 +24,7 @@ export async function assertLedgerMatchesBalances(database: Database): Promise<v
   assert.deepEqual(drift.map((r) => ({ ...r })), [], 'balances drifted from the ledger');
 
   const periods = (source: 'stockout_periods' | 'stockout_periods_from_ledger') => database.sql`
-    SELECT variant_id, location_id, started_at, ended_at, from_stock FROM ${database.sql(source)} ORDER BY variant_id, location_id, started_at`;
+    SELECT variant_id, location_id, started_at, ended_at, from_stock FROM ${database.sql(source)} ORDER BY variant_id, location_id, started_at, ended_at`;
   const [kept, told] = await Promise.all([periods('stockout_periods'), periods('stockout_periods_from_ledger')]);
   assert.deepEqual(kept.map((r) => ({ ...r })), told.map((r) => ({ ...r })), 'stockout periods differ from the ledger');
 }

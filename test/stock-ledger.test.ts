@@ -190,6 +190,22 @@ describe('stock ledger (db)', () => {
     assert.deepEqual((await periods()).map((p) => p.open), [false, true]);
   });
 
+  it('keeps the stockout periods the ledger tells while transactions race across 0 on one balance', async () => {
+    await apply(database, { kind: 'receive', idempotencyKey: 'race0/seed', sku: 'W-HOT', location: 'WH2', quantity: 1 });
+    for (let round = 0; round < 8; round++) {
+      await Promise.allSettled(
+        Array.from({ length: 24 }, (_, n) =>
+          apply(database, { kind: n % 2 === 0 ? 'issue' : 'receive', idempotencyKey: `race0/${round}/${n}`, sku: 'W-HOT', location: 'WH2', quantity: 1 }),
+        ),
+      );
+    }
+    const [{ periods }] = await database.sql<{ periods: number }[]>`
+      SELECT count(*)::int AS periods FROM stockout_periods p JOIN variants v ON v.id = p.variant_id JOIN locations l ON l.id = p.location_id
+      WHERE v.sku = 'W-HOT' AND l.code = 'WH2'`;
+    assert.ok(periods > 0, 'the balance went out of stock and back');
+    await assertLedgerMatchesBalances(database);
+  });
+
   it('counts stock sold before any arrived as out of stock, but not as a stockout event', async () => {
     const period = async () => {
       const rows = await database.sql<{ open: boolean; fromStock: boolean }[]>`

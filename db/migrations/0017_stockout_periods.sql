@@ -17,8 +17,9 @@ CREATE INDEX "stockout_periods_ended_idx" ON "stockout_periods" USING btree ("en
 -- Written by the database in the transaction of the balance's change, so no ledger path (a single
 -- operation, a batch, a feed, an import) can forget it. Row-level with a WHEN: a change that does
 -- not take on hand across 0 (every reservation, most movements) never calls the function. The
--- clock is the transaction's, the same now() its movements carry; a period opened and closed by
--- one transaction lasted no time and is not kept.
+-- clock is the transaction's, the same now() its movements carry. Transactions change a balance
+-- in the order they lock it, which is not always the order they started in: a period closed by a
+-- transaction that started no later than the one that opened it lasted no time and is not kept.
 CREATE FUNCTION record_stockout_crossing() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   from_stock boolean := false;
@@ -31,7 +32,7 @@ BEGIN
     ON CONFLICT (variant_id, location_id) WHERE ended_at IS NULL DO NOTHING;
   ELSE
     DELETE FROM stockout_periods
-    WHERE variant_id = NEW.variant_id AND location_id = NEW.location_id AND ended_at IS NULL AND started_at = now();
+    WHERE variant_id = NEW.variant_id AND location_id = NEW.location_id AND ended_at IS NULL AND started_at >= now();
     UPDATE stockout_periods SET ended_at = now()
     WHERE variant_id = NEW.variant_id AND location_id = NEW.location_id AND ended_at IS NULL;
   END IF;
@@ -48,27 +49,30 @@ CREATE TRIGGER stock_balances_stockout_created AFTER INSERT ON stock_balances
   FOR EACH ROW WHEN (NEW.on_hand < 0) EXECUTE FUNCTION record_stockout_crossing();
 --> statement-breakpoint
 -- The periods from the ledger alone: on hand walked forward from 0 through each transaction's net
--- movement (a transaction's movements share its clock). A period opens where on hand ends at 0 or
--- below having been above 0 (a stockout event), or at the first movement when that leaves it below
--- 0; it closes at the next movement that takes it above 0.
+-- movement, in the order the transactions changed the balance (a movement is written while its
+-- transaction holds the balance's row lock, so ids follow that order; a transaction's movements
+-- share its clock). A period opens where on hand ends at 0 or below having been above 0 (a
+-- stockout event), or at the first movement when that leaves it below 0; it closes at the next
+-- movement that takes it above 0, and is not kept when that one's clock is no later than its own.
 CREATE VIEW stockout_periods_from_ledger AS
   WITH moved AS (
-    SELECT variant_id, location_id, created_at, sum(delta_on_hand) AS delta
+    SELECT variant_id, location_id, created_at, min(id) AS applied, sum(delta_on_hand) AS delta
     FROM stock_movements GROUP BY variant_id, location_id, created_at HAVING sum(delta_on_hand) <> 0
   ), walked AS (
-    SELECT variant_id, location_id, created_at,
+    SELECT variant_id, location_id, created_at, applied,
            sum(delta) OVER balance_history AS after,
            sum(delta) OVER balance_history - delta AS before,
            row_number() OVER balance_history = 1 AS first
     FROM moved
-    WINDOW balance_history AS (PARTITION BY variant_id, location_id ORDER BY created_at ROWS UNBOUNDED PRECEDING)
+    WINDOW balance_history AS (PARTITION BY variant_id, location_id ORDER BY applied ROWS UNBOUNDED PRECEDING)
   ), crossings AS (
     SELECT variant_id, location_id, created_at, after <= 0 AS went_out, before > 0 AS from_stock,
-           lead(created_at) OVER (PARTITION BY variant_id, location_id ORDER BY created_at) AS back_at
+           lead(created_at) OVER (PARTITION BY variant_id, location_id ORDER BY applied) AS back_at
     FROM walked
     WHERE (after <= 0 AND (before > 0 OR first)) OR (after > 0 AND before <= 0 AND NOT first)
   )
-  SELECT variant_id, location_id, created_at AS started_at, back_at AS ended_at, from_stock FROM crossings WHERE went_out;
+  SELECT variant_id, location_id, created_at AS started_at, back_at AS ended_at, from_stock FROM crossings
+  WHERE went_out AND (back_at IS NULL OR back_at > created_at);
 --> statement-breakpoint
 CREATE FUNCTION stockout_periods_rebuild() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
