@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection';
 import { createCatalogueImportActivities } from './catalogue-import';
-import type { UiDecisions } from '../schemas/identity';
+import type { SourceSecrets, UiDecisions } from '../schemas/identity';
 import type { AlertRules } from '../schemas/alerts';
 import { createAlertActivities } from './alerts';
 import { createChannelActivities } from './channels';
@@ -11,6 +11,7 @@ import { createNotifyActivities, type NotifierConfig } from './notify';
 import { createOrderActivities, type FulfilmentConfig } from './orders';
 import { createRaiseActivities, type TemporalDeps } from './raise';
 import { createReconciliationActivities } from './reconciliation';
+import { createPurchaseOrderActivities } from './purchase-orders';
 import { createReplenishmentActivities } from './replenishment';
 import { DEFAULT_CONFIG } from '../schemas/config';
 import { createStockActivities } from './stock';
@@ -28,6 +29,10 @@ export interface ActivityDeps {
   alerts?: AlertRules;
   /** Days of demand a dynamic reorder policy without its own window measures (STOCKFLOW_REPLENISHMENT_WINDOW_DAYS). */
   replenishmentWindowDays?: number;
+  /** Per-source signing secrets: a supplier's signs the purchase orders sent to its order webhook. */
+  sourceSecrets?: SourceSecrets;
+  /** The fallback signing secret (STOCKFLOW_WEBHOOK_SECRET). */
+  webhookSecret?: string;
 }
 
 /**
@@ -47,6 +52,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAlertActivities(deps.db, deps.alerts ?? []),
     ...createChannelActivities(deps.db),
     ...createReplenishmentActivities(deps.db, deps.replenishmentWindowDays ?? DEFAULT_CONFIG.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS),
+    ...createPurchaseOrderActivities(deps.db, { sourceSecrets: deps.sourceSecrets, webhookSecret: deps.webhookSecret }),
   });
 }
 

@@ -67,6 +67,9 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   invalid_import: 400,
   cart_not_held: 409,
   principal_exists: 409,
+  purchase_order_conflict: 409,
+  purchase_order_not_open: 409,
+  over_receipt: 409,
   unsupported_media_type: 415,
   quantity_out_of_range: 422,
 };

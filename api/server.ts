@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import type { Database } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
+import type { PurchasingRules } from '../schemas/purchase-orders';
 import type { Services } from '../services/context';
 import { startsAfterAnswers } from '../services/orders';
 import { AccessControl, type AccessSettings } from './access';
@@ -23,6 +24,7 @@ import { registerKpiRoutes } from './routes/kpis';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
+import { registerPurchaseOrderRoutes } from './routes/purchase-orders';
 import { registerReplenishmentRoutes } from './routes/replenishment';
 import { registerStockRoutes } from './routes/stock';
 
@@ -46,6 +48,8 @@ export interface ApiDeps extends AccessSettings {
   allocation: AllocationRules;
   /** Default hold of a cart, in seconds (configuration: schemas/config.ts). */
   cartTtlSeconds: number;
+  /** Purchase order grace and over-receipt tolerance (configuration: schemas/config.ts). */
+  purchasing: PurchasingRules;
   /** Where the dashboard links workflows to (configuration: schemas/config.ts). */
   temporalUiUrl: string;
   namespace: string;
@@ -60,6 +64,7 @@ export function services(deps: ApiDeps): Services {
     orderWindows: deps.orderWindows,
     allocation: deps.allocation,
     cartTtlSeconds: deps.cartTtlSeconds,
+    purchasing: deps.purchasing,
     feedRules: deps.feedRules,
     importChunkSize: deps.importChunkSize,
   };
@@ -149,6 +154,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerCartRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerReplenishmentRoutes(app, deps);
+  registerPurchaseOrderRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);
   registerIdentityRoutes(app, deps);

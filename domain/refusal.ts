@@ -20,7 +20,10 @@ export type ServiceRefusalCode =
   | 'invalid_import'
   | 'invalid_lines'
   | 'cart_not_held'
-  | 'principal_exists';
+  | 'principal_exists'
+  | 'purchase_order_conflict'
+  | 'purchase_order_not_open'
+  | 'over_receipt';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 

@@ -4,6 +4,7 @@ import { FeedRules } from './feeds';
 import { DurationSeconds } from './duration';
 import { OidcSettings, UiDecisions } from './identity';
 import { OrderWindows, type AllocationRules } from './orders';
+import { PurchasingRules } from './purchase-orders';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
 const optionalText = z
@@ -90,6 +91,10 @@ export const EnvConfig = z.object({
   STOCKFLOW_BACKORDER_LEAD_TIME: DurationSeconds.default(14 * 86400),
   /** Trailing days of ledger demand a dynamic reorder policy that names no window measures velocity over. */
   STOCKFLOW_REPLENISHMENT_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(28),
+  /** Days past its expected date a purchase order not received in full waits before it opens a `purchase_order_late` exception. */
+  STOCKFLOW_PO_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(2),
+  /** Share of an order line's quantity that may be received beyond it (0.1 = 10 %); more is refused. */
+  STOCKFLOW_OVER_RECEIPT_TOLERANCE: fromText(PurchasingRules.shape.overReceiptTolerance).default(0.1),
   /** Channels whose orders may split a line across locations, comma-separated. */
   STOCKFLOW_SPLIT_SHIPMENT_CHANNELS: codeList,
   /** Where `stockflow worker` serves Prometheus /metrics (host:port), or `off`. The API serves its own at /metrics. */
@@ -133,6 +138,11 @@ export function allocationRulesOf(config: EnvConfig): AllocationRules {
     splitChannels: config.STOCKFLOW_SPLIT_SHIPMENT_CHANNELS,
     backorderLeadSeconds: config.STOCKFLOW_BACKORDER_LEAD_TIME,
   };
+}
+
+/** How purchase orders are run. */
+export function purchasingRulesOf(config: EnvConfig): PurchasingRules {
+  return { graceSeconds: config.STOCKFLOW_PO_GRACE_DAYS * 86_400, overReceiptTolerance: config.STOCKFLOW_OVER_RECEIPT_TOLERANCE };
 }
 
 /** The OIDC settings, when the issuer, audience and JWKS URL are all set (none set: OIDC is off). */

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
+import type { PurchasingRules } from '../schemas/purchase-orders';
 
 /** What every service function works with: the database, Temporal, and the rules given to new workflows. */
 export interface Services {
@@ -13,6 +14,8 @@ export interface Services {
   allocation: AllocationRules;
   /** How long a cart's hold lasts when the request does not say. */
   cartTtlSeconds: number;
+  /** Grace before an order is late, and the over-receipt tolerance. */
+  purchasing: PurchasingRules;
   feedRules: FeedRules;
   /** Records per chunk of a catalogue import. */
   importChunkSize: number;

@@ -17,8 +17,8 @@ import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { installRuntime } from '../runtime/telemetry';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
-import { allocationRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
-import type { Role, UiDecisions } from '../schemas/identity';
+import { allocationRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf, purchasingRulesOf } from '../schemas/config';
+import type { Role, SourceSecrets, UiDecisions } from '../schemas/identity';
 import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
 import { RecordingLogger } from './log-recorder';
@@ -132,7 +132,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules; sourceSecrets?: SourceSecrets } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -147,6 +147,7 @@ export async function startTestWorker(
     fulfilment: options.fulfilment ?? { log: () => undefined },
     uiDecisions: options.uiDecisions,
     alerts: options.alerts,
+    sourceSecrets: options.sourceSecrets,
   });
   const running = worker.run();
   return {
@@ -169,7 +170,7 @@ export async function principalWithToken(database: Database, id: string, role: R
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */
 export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
-  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, ...overrides };
+  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), ...overrides };
 }
 
 export { withDatabase };

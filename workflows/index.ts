@@ -11,3 +11,4 @@ export { catalogueImport } from './catalogue-import';
 export { channelDrift } from './channel-drift';
 export { channelSync } from './channel-sync';
 export { replenishment } from './replenishment';
+export { purchaseOrder } from './purchase-order';
