@@ -3,6 +3,7 @@ import { latestDecision } from '../db/exceptions';
 import { decideSuggestion, listPolicies, listSuggestions, runReplenishment, savePolicies, type RunOutcome } from '../db/replenishment';
 import { exceptionSubjects, workflowIds } from '../domain/keys';
 import { Refusal } from '../domain/refusal';
+import { describeCsvProblems, policiesFromCsv } from '../domain/reorder-policy-csv';
 import { PURCHASE_SUGGESTION } from '../domain/replenishment-exceptions';
 import type { ApproveSuggestion, PurchaseSuggestion, RejectSuggestion, ReorderPolicies, ReorderPolicyQuery, StoredReorderPolicy } from '../schemas/replenishment';
 import type { Services } from './context';
@@ -11,6 +12,14 @@ import { startPurchaseOrder } from './purchase-orders';
 
 export function putReorderPolicies(s: Services, request: ReorderPolicies): Promise<{ saved: number }> {
   return savePolicies(s.db, request);
+}
+
+/** Policies from a CSV file, all or none: every bad cell is named by its row and column, and nothing is saved. */
+export function putReorderPoliciesCsv(s: Services, csv: string, by: string): Promise<{ saved: number }> {
+  const read = policiesFromCsv(csv);
+  if ('problems' in read) throw new Refusal('invalid_lines', `the CSV has ${read.problems.length} problem(s), nothing was saved: ${describeCsvProblems(read.problems)}`);
+  if (read.policies.length === 0) throw new Refusal('invalid_lines', 'the CSV lists no policies: nothing was saved');
+  return savePolicies(s.db, { by, policies: read.policies });
 }
 
 export function getReorderPolicies(s: Services, query: ReorderPolicyQuery): Promise<StoredReorderPolicy[]> {

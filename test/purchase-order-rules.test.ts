@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { incomingChangeOf } from '../domain/balance';
+import { describeCsvProblems, policiesFromCsv } from '../domain/reorder-policy-csv';
 import { expectedAt, isFullyReceived, lateAt, receiptAllowance, receiveOnLine, remainingOf } from '../domain/purchase-orders';
 
 const at = { sku: 'A1', location: 'WH1', actor: 'test', idempotencyKey: 'k' };
@@ -37,5 +38,24 @@ describe('purchase order rules (domain)', () => {
     assert.deepEqual(incomingChangeOf({ kind: 'receive_incoming', ...at, quantity: 7, expected: 6 }, { incoming: 20 }), { onHand: 7, incoming: -6 });
     assert.deepEqual(incomingChangeOf({ kind: 'receive_incoming', ...at, quantity: 7, expected: 6 }, { incoming: 2 }), { onHand: 7, incoming: -2 });
     assert.deepEqual(incomingChangeOf({ kind: 'cancel_incoming', ...at, quantity: 6 }, { incoming: 0 }), { incoming: 0 });
+  });
+
+  it('reads reorder policies from CSV, naming each bad cell by row and column', () => {
+    const header = 'Kind,SKU,location,supplier_id,reorder_point,order_quantity,safety_days,target_days';
+    assert.deepEqual(policiesFromCsv(`${header}\nstatic,A1,WH1,acme,4,10,,\ndynamic,A2,WH1,acme,,,2,14\n`), {
+      policies: [
+        { kind: 'static', sku: 'A1', location: 'WH1', supplierId: 'acme', reorderPoint: 4, orderQuantity: 10 },
+        { kind: 'dynamic', sku: 'A2', location: 'WH1', supplierId: 'acme', safetyDays: 2, targetDays: 14 },
+      ],
+    });
+    const bad = policiesFromCsv(`${header}\nstatic,A1,WH1,acme,x,10,,\nweekly,A2,WH1,acme,,,,\n`);
+    assert.ok('problems' in bad);
+    assert.equal(describeCsvProblems(bad.problems), 'row 1 (line 2), column reorder_point: must be a number of units; row 2 (line 3), column kind: kind must be static or dynamic');
+    const twice = policiesFromCsv(`${header}\nstatic,A1,WH1,acme,1,10,,\nstatic,A1,WH1,acme,1,1,,\n`);
+    assert.ok('problems' in twice);
+    assert.equal(describeCsvProblems(twice.problems), 'row 2 (line 3), column sku: A1@WH1 already has a policy in row 1');
+    const headless = policiesFromCsv('sku,location\nA1,WH1\n');
+    assert.ok('problems' in headless);
+    assert.match(describeCsvProblems(headless.problems), /^line 1, column kind, supplier_id: the header must name kind, sku, location, supplier_id/);
   });
 });

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { signatureProblem } from '../api/auth';
 import { buildApi } from '../api/server';
@@ -11,6 +15,7 @@ import { waitFor } from '../runtime/wait';
 import { decideException } from '../services/exceptions';
 import { purchaseOrderStateQuery } from '../workflows/purchase-order-messages';
 import { serveOnLoopback } from './contract/loopback';
+import { runStockflow } from './cli';
 import { createTestDatabase, defaultApiSettings, infra, principalWithToken, startTestWorker, type RunningWorker } from './harness';
 
 const DAY = 86_400_000;
@@ -52,6 +57,11 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
 
   let stopHook: () => Promise<void>;
 
+  /** The `stockflow` command, as the buyer, against this suite's API. */
+  function stockflow(...args: string[]) {
+    return runStockflow(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, buyer.authorization.slice('Bearer '.length), ...args);
+  }
+
   before(async () => {
     database = await createTestDatabase();
     worker = await startTestWorker(database, 'purchase-orders', { sourceSecrets: { [`supplier:${hook}`]: HOOK_SECRET } });
@@ -81,6 +91,7 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     operator = await principalWithToken(database, 'ops', 'operator');
     buyer = await principalWithToken(database, 'bea', 'approver');
     clerk = await principalWithToken(database, 'clerk', 'operator');
+    await app.listen({ host: '127.0.0.1', port: 0 });
     await ok('PUT', `/v1/suppliers/${acme}`, operator, { name: 'Acme', location: 'DS', leadTimeDays: 10, currency: 'EUR' });
     await ok('PUT', `/v1/suppliers/${bolt}`, operator, { name: 'Bolt', location: 'DS', leadTimeDays: 5, currency: 'EUR' });
     await ok('PUT', `/v1/suppliers/${hook}`, operator, { name: 'Hooked', location: 'DS', leadTimeDays: 3, orderWebhookUrl: `${hookServer.url}/orders` });
@@ -266,5 +277,51 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     assert.deepEqual(hookCalls[1].body, { poNumber: po, supplierId: hook, currency: null, expectedAt: order.expectedAt, lines: [{ lineNo: 1, sku: 'H1', supplierSku: null, location: 'WH1', quantity: 3, unitCost: null }] });
     const state = await infra().client.workflow.getHandle(workflowIds.purchaseOrder(po)).query(purchaseOrderStateQuery);
     assert.equal(state.sent, true);
+  });
+
+  it('takes reorder policies as CSV, refusing a file with a bad row by row and column and saving none of it', async () => {
+    const header = 'kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days';
+    const bad = [header, `static,H1,WH1,${hook},4,10,,,`, `static,L1,WH1,${slow},-1,10,,,`, `dynamic,L1,WH1,${slow},,,3,,`].join('\n');
+    const refused = await app.inject({ method: 'PUT', url: '/v1/reorder-policies', headers: { ...operator, 'content-type': 'text/csv' }, payload: bad });
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.equal(refused.json().error, 'invalid_lines');
+    assert.match(refused.json().message, /row 2 \(line 3\), column reorder_point: must not be negative/);
+    assert.match(refused.json().message, /row 3 \(line 4\), column target_days: must be a number of days/);
+    const [{ n }] = await database.sql`SELECT count(*)::int AS n FROM reorder_policies v JOIN variants x ON x.id = v.variant_id WHERE x.sku IN ('H1', 'L1')`;
+    assert.equal(n, 0, 'nothing saved, not even the good row');
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'policies-'));
+    const file = path.join(dir, 'policies.csv');
+    writeFileSync(file, [header, `static,H1,WH1,${hook},4,10,,,`, `dynamic,L1,WH1,${slow},,,3,21,14`].join('\r\n'));
+    const imported = await stockflow('policies', 'import', file);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(imported.stdout, 'saved 2 policies\n');
+    const listed = await stockflow('policies', 'list', '--location', 'WH1', '--supplier', slow);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^sku +location +supplier +kind +policy\nL1 +WH1 +${slow} +dynamic +safety 3d, target 21d, window 14d\n$`));
+    const [policy] = await database.sql`SELECT updated_by FROM reorder_policies p JOIN variants v ON v.id = p.variant_id WHERE v.sku = 'H1'`;
+    assert.equal(policy.updated_by, 'bea', 'saved as the authenticated person');
+  });
+
+  it('lists, shows, receives against and closes orders from the command line', async () => {
+    const po = `PO-${run}-cli`;
+    await ok('POST', '/v1/purchase-orders', buyer, { poNumber: po, supplierId: slow, expectedAt: new Date(Date.now() + 30 * DAY).toISOString(), lines: [{ sku: 'L1', location: 'WH1', quantity: 10 }] }, 201);
+    await incomingReaches('L1', 10);
+    const received = await stockflow('purchase-orders', 'receive', po, '--receipt', 'c1', '--line', 'L1=4');
+    assert.equal(received.code, 0, received.stderr);
+    assert.match(received.stdout, new RegExp(`^${po} ${slow} open 0\\.00, expected .*\n  1\\. L1@WH1 ordered 10, received 4, remaining 6\n  receipt c1 by bea at .*: L1@WH1 × 4\n$`));
+    const again = await stockflow('purchase-orders', 'receive', po, '--receipt', 'c1', '--line', 'L1=4');
+    assert.match(again.stdout, /^already recorded, nothing applied again\n/);
+    const over = await stockflow('purchase-orders', 'receive', po, '--receipt', 'c2', '--line', 'L1=8');
+    assert.equal(over.code, 1);
+    assert.match(over.stderr, /error 409: lines\.0\.quantity: receiving 8 of L1@WH1 would make 12 received of 10 ordered/);
+    const listed = await stockflow('purchase-orders', 'list', '--supplier', slow, '--status', 'open');
+    assert.match(listed.stdout, new RegExp(`^po +supplier +status +value +expected +sent\n${po} +${slow} +open +0\\.00 `));
+    const closed = await stockflow('purchase-orders', 'close', po, '--reason', 'rest cancelled');
+    assert.equal(closed.code, 0, closed.stderr);
+    assert.match(closed.stdout, /closed .*, closed by bea: rest cancelled\n/);
+    const shown = await stockflow('purchase-orders', 'show', po);
+    assert.match(shown.stdout, /ordered 10, received 4, remaining 6/);
+    assert.deepEqual(await balance('L1'), { onHand: 8, incoming: 0 }, '4 from the late order and 4 from this one on hand; the remainder out of incoming');
   });
 });
