@@ -65,9 +65,11 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
   before(async () => {
     database = await createTestDatabase();
     worker = await startTestWorker(database, 'purchase-orders', { sourceSecrets: { [`supplier:${hook}`]: HOOK_SECRET } });
+    // The supplier's end: refuses a bad signature (401), fails the first good request (500), takes the next.
     const hookServer = await serveOnLoopback((req, raw) => {
-      const answered = hookCalls.length === 0 ? 500 : 204;
-      hookCalls.push({ problem: signatureProblem(HOOK_SECRET, req.headers, raw), body: JSON.parse(raw), answered });
+      const problem = signatureProblem(HOOK_SECRET, req.headers, raw);
+      const answered = problem ? 401 : hookCalls.some((c) => c.answered === 500) ? 204 : 500;
+      hookCalls.push({ problem, body: JSON.parse(raw), answered });
       return { status: answered };
     });
     stopHook = hookServer.stop;
