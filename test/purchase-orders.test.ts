@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { signatureProblem } from '../api/auth';
+import { signatureProblem, signedHeaders } from '../api/auth';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
@@ -20,6 +20,7 @@ import { createTestDatabase, defaultApiSettings, infra, principalWithToken, star
 
 const DAY = 86_400_000;
 const HOOK_SECRET = 'purchase-order-hook-secret';
+const WAREHOUSE_SECRET = 'purchase-order-warehouse-secret';
 
 describe('purchase orders: from an approved suggestion or placed directly, through incoming to receipts', () => {
   // Workflow ids are business keys and the suites share one Temporal namespace: this run's suppliers are its own.
@@ -89,7 +90,7 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
       items: [{ name: 'Item', skus: ['P1', 'P2', 'P3', 'H1', 'L1'] }],
     });
     // The late check waits seconds, not days: the grace is the API's configuration.
-    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: 'po-token', purchasing: { graceSeconds: 2, overReceiptTolerance: 0.1 } });
+    app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: 'po-token', sourceSecrets: { warehouse: WAREHOUSE_SECRET }, purchasing: { graceSeconds: 2, overReceiptTolerance: 0.1 } });
     operator = await principalWithToken(database, 'ops', 'operator');
     buyer = await principalWithToken(database, 'bea', 'approver');
     clerk = await principalWithToken(database, 'clerk', 'operator');
@@ -243,8 +244,11 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     assert.deepEqual(closedOnly.items.map((o: { poNumber: string }) => o.poNumber), [suggested]);
   });
 
-  it('ends the workflow when an order is received in full', async () => {
-    await ok('POST', `/v1/purchase-orders/${direct}/receipts`, clerk, { receiptId: 'd1', lines: [{ sku: 'P1', location: 'WH1', quantity: 5 }] });
+  it('ends the workflow when an order is received in full, here by a receipt the warehouse signed', async () => {
+    const payload = JSON.stringify({ receiptId: 'd1', lines: [{ sku: 'P1', location: 'WH1', quantity: 5 }] });
+    const signed = await app.inject({ method: 'POST', url: `/v1/purchase-orders/${direct}/receipts`, headers: { 'content-type': 'application/json', ...signedHeaders(WAREHOUSE_SECRET, payload) }, payload });
+    assert.equal(signed.statusCode, 200, signed.body);
+    assert.equal(signed.json().receipt.receivedBy, 'source:warehouse');
     const ended = await infra().client.workflow.getHandle(workflowIds.purchaseOrder(direct)).result();
     assert.equal(ended.status, 'received');
     assert.deepEqual(await balance('P1'), { onHand: 27, incoming: 0 });
