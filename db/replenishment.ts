@@ -233,12 +233,15 @@ export type SuggestionDecision =
  * Approves (with the buyer's quantities for lines it has, the value recomputed at the lines' costs)
  * or rejects an open suggestion; an approval writes its purchase order in the same transaction, so
  * there is never an approved suggestion without its order. Deciding one already decided is
- * refused, naming who decided it.
+ * refused, naming who decided it, unless it is the same decision by the same person: that answers
+ * with it as it is.
  */
 export async function decideSuggestion(db: Db, id: number, decision: SuggestionDecision): Promise<PurchaseSuggestion> {
   await clientOf(db).begin(async (tx) => {
     const [current] = await tx<{ status: string; decided_by: string | null }[]>`SELECT status, decided_by FROM purchase_suggestions WHERE id = ${id} FOR UPDATE`;
     if (!current) throw new Refusal('not_found', `no purchase suggestion ${id}`, 'id');
+    // The same person deciding the same way again (a concurrent request of theirs committed first) changes nothing.
+    if (current.status === (decision.decision === 'approve' ? 'approved' : 'rejected') && current.decided_by === decision.by) return;
     if (current.status !== 'open') throw new Refusal('already_resolved', `purchase suggestion ${id} was already ${current.status} by ${current.decided_by}`, 'id');
     if (decision.decision === 'approve' && decision.quantities?.length) {
       const edits = decision.quantities;

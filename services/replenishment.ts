@@ -49,30 +49,33 @@ export function rejectPurchaseSuggestion(s: Services, id: number, body: RejectSu
  * stopping its SLA clock; only then is the suggestion marked decided, and an approved one's
  * purchase order written, in one transaction. Then the order's workflow starts.
  *
- * Retrying is safe at every step: an exception this person already approved (the answer was lost)
- * is not decided again, and approving an approved suggestion again answers with it and starts its
- * order's workflow if that start was lost.
+ * Retrying is safe at every step: an exception this person already decided the same way (the
+ * answer was lost, or a concurrent request of theirs got there first) is not decided again, and
+ * deciding a suggestion again the same way answers with it and starts its order's workflow if
+ * that start was lost.
  */
 async function decide(s: Services, id: number, decision: { action: 'approve' | 'reject'; by: string; reason: string }, quantities?: ApproveSuggestion['quantities']): Promise<PurchaseSuggestion> {
   const [suggestion] = await listSuggestions(s.db, { id });
   if (!suggestion) throw new Refusal('not_found', `no purchase suggestion ${id}`, 'id');
-  if (suggestion.status === 'approved' && decision.action === 'approve' && suggestion.decidedBy === decision.by) return withOrderStarted(s, suggestion);
+  const decided = decision.action === 'approve' ? 'approved' : 'rejected';
+  const sameDecision = (d: { status: string; decidedBy: string | null } | undefined) => d?.status === decided && d.decidedBy === decision.by;
+  if (sameDecision(suggestion)) return withOrderStarted(s, suggestion);
   if (suggestion.status !== 'open') throw new Refusal('already_resolved', `purchase suggestion ${id} was already ${suggestion.status} by ${suggestion.decidedBy}`, 'id');
   const lineNos = new Set(suggestion.lines.map((l) => l.lineNo));
   const stray = (quantities ?? []).findIndex((e) => !lineNos.has(e.lineNo));
   if (stray >= 0) throw new Refusal('invalid_lines', `quantities.${stray}.lineNo: suggestion ${id} has no line ${quantities?.[stray].lineNo}`, `quantities.${stray}.lineNo`);
 
   const workflowId = workflowIds.exception(PURCHASE_SUGGESTION, exceptionSubjects.purchaseSuggestion(suggestion.runKey, suggestion.supplierId));
-  const held = await latestDecision(s.db, workflowId);
-  if (held?.status !== (decision.action === 'approve' ? 'approved' : 'rejected') || held.decidedBy !== decision.by) {
+  if (!sameDecision(await latestDecision(s.db, workflowId))) {
     const result = await decideException(s, workflowId, decision).catch((error: unknown) => {
       if (error instanceof WorkflowNotFoundError) throw new Refusal('not_waiting', `purchase suggestion ${id} is not held for a buyer (no exception ${workflowId})`, 'id');
       throw error;
     });
-    if (!result.accepted) throw new Refusal('decision_refused', result.refusal);
+    // Refused because the same person's concurrent request (a double click) decided it a moment ago: that is this decision.
+    if (!result.accepted && !sameDecision(await latestDecision(s.db, workflowId))) throw new Refusal('decision_refused', result.refusal);
   }
-  const decided = await decideSuggestion(s.db, id, decision.action === 'approve' ? { decision: 'approve', by: decision.by, at: new Date(), quantities } : { decision: 'reject', by: decision.by });
-  return withOrderStarted(s, decided);
+  const marked = await decideSuggestion(s.db, id, decision.action === 'approve' ? { decision: 'approve', by: decision.by, at: new Date(), quantities } : { decision: 'reject', by: decision.by });
+  return withOrderStarted(s, marked);
 }
 
 async function withOrderStarted(s: Services, suggestion: PurchaseSuggestion): Promise<PurchaseSuggestion> {

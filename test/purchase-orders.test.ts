@@ -29,6 +29,7 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
   const bolt = `bolt-${run}`;
   const hook = `hook-${run}`;
   const slow = `slow-${run}`;
+  const duo = `duo-${run}`;
   let database: Database;
   let app: FastifyInstance;
   let worker: RunningWorker;
@@ -87,7 +88,7 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     });
     await addToCatalogue(database.db, {
       locations: [{ code: 'WH1', name: 'Warehouse' }, { code: 'DS', name: 'Suppliers' }],
-      items: [{ name: 'Item', skus: ['P1', 'P2', 'P3', 'H1', 'L1'] }],
+      items: [{ name: 'Item', skus: ['P1', 'P2', 'P3', 'H1', 'L1', 'D1'] }],
     });
     // The late check waits seconds, not days: the grace is the API's configuration.
     app = await buildApi({ ...defaultApiSettings, database, client: infra().client, taskQueue: worker.taskQueue, apiToken: 'po-token', sourceSecrets: { warehouse: WAREHOUSE_SECRET }, purchasing: { graceSeconds: 2, overReceiptTolerance: 0.1 } });
@@ -99,12 +100,14 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     await ok('PUT', `/v1/suppliers/${bolt}`, operator, { name: 'Bolt', location: 'DS', leadTimeDays: 5, currency: 'EUR' });
     await ok('PUT', `/v1/suppliers/${hook}`, operator, { name: 'Hooked', location: 'DS', leadTimeDays: 3, orderWebhookUrl: `${hookServer.url}/orders` });
     await ok('PUT', `/v1/suppliers/${slow}`, operator, { name: 'Slow', location: 'DS', leadTimeDays: 0 });
+    await ok('PUT', `/v1/suppliers/${duo}`, operator, { name: 'Duo', location: 'DS', leadTimeDays: 7 });
     await ok('PUT', `/v1/suppliers/${acme}/variants`, operator, { entries: [{ sku: 'P1', cost: 2 }, { sku: 'P2', cost: 1 }] });
     await ok('PUT', '/v1/reorder-policies', operator, {
       policies: [
         { kind: 'static', sku: 'P1', location: 'WH1', supplierId: acme, reorderPoint: 10, orderQuantity: 20 },
         { kind: 'static', sku: 'P2', location: 'WH1', supplierId: acme, reorderPoint: 5, orderQuantity: 8 },
         { kind: 'static', sku: 'P3', location: 'WH1', supplierId: bolt, reorderPoint: 5, orderQuantity: 6 },
+        { kind: 'static', sku: 'D1', location: 'WH1', supplierId: duo, reorderPoint: 1, orderQuantity: 3 },
       ],
     });
   });
@@ -170,6 +173,16 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     assert.equal(approved.status, 'approved');
     assert.equal(approved.purchaseOrder, purchaseOrderNumbers.fromSuggestion(ofBolt.runKey, bolt));
     await incomingReaches('P3', 6);
+  });
+
+  it('answers two approvals sent at once by the same buyer (a double click) with the same single order', async () => {
+    const [ofDuo] = (await ok('GET', '/v1/purchase-suggestions?status=open', operator)).filter((s: { supplierId: string }) => s.supplierId === duo);
+    const both = await Promise.all([1, 2].map(() => app.inject({ method: 'POST', url: `/v1/purchase-suggestions/${ofDuo.id}/approve`, headers: buyer, payload: {} })));
+    assert.deepEqual(both.map((r) => r.statusCode), [200, 200], both.map((r) => r.body).join('\n'));
+    assert.deepEqual(both[0].json(), both[1].json());
+    const [{ orders }] = await database.sql`SELECT count(*)::int AS orders FROM purchase_orders WHERE supplier_id = ${duo}`;
+    assert.equal(orders, 1);
+    await incomingReaches('D1', 3);
   });
 
   it('adds the incoming of two open orders for the same SKU, and takes a direct order again by its number', async () => {
