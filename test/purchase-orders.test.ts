@@ -30,6 +30,7 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
   const hook = `hook-${run}`;
   const slow = `slow-${run}`;
   const duo = `duo-${run}`;
+  const unsigned = `unsigned-${run}`;
   let database: Database;
   let app: FastifyInstance;
   let worker: RunningWorker;
@@ -101,6 +102,7 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     await ok('PUT', `/v1/suppliers/${hook}`, operator, { name: 'Hooked', location: 'DS', leadTimeDays: 3, orderWebhookUrl: `${hookServer.url}/orders` });
     await ok('PUT', `/v1/suppliers/${slow}`, operator, { name: 'Slow', location: 'DS', leadTimeDays: 0 });
     await ok('PUT', `/v1/suppliers/${duo}`, operator, { name: 'Duo', location: 'DS', leadTimeDays: 7 });
+    await ok('PUT', `/v1/suppliers/${unsigned}`, operator, { name: 'No secret', location: 'DS', orderWebhookUrl: `${hookServer.url}/orders` });
     await ok('PUT', `/v1/suppliers/${acme}/variants`, operator, { entries: [{ sku: 'P1', cost: 2 }, { sku: 'P2', cost: 1 }] });
     await ok('PUT', '/v1/reorder-policies', operator, {
       policies: [
@@ -296,6 +298,17 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
     assert.deepEqual(hookCalls[1].body, { poNumber: po, supplierId: hook, currency: null, expectedAt: order.expectedAt, lines: [{ lineNo: 1, sku: 'H1', supplierSku: null, location: 'WH1', quantity: 3, unitCost: null }] });
     const state = await infra().client.workflow.getHandle(workflowIds.purchaseOrder(po)).query(purchaseOrderStateQuery);
     assert.equal(state.sent, true);
+  });
+
+  it('sends nothing unsigned: a supplier with a webhook but no secret gets no request, and the workflow says why', async () => {
+    const po = `PO-${run}-unsigned`;
+    const calls = hookCalls.length;
+    await ok('POST', '/v1/purchase-orders', buyer, { poNumber: po, supplierId: unsigned, lines: [{ sku: 'H1', location: 'WH1', quantity: 1 }] }, 201);
+    const handle = infra().client.workflow.getHandle(workflowIds.purchaseOrder(po));
+    const state = await waitFor('the send to give up', async () => (await handle.query(purchaseOrderStateQuery).catch(() => undefined))?.sendProblem ? handle.query(purchaseOrderStateQuery) : undefined);
+    assert.match(state.sendProblem ?? '', new RegExp(`no signing secret for supplier:${unsigned}`));
+    assert.equal(state.sent, false);
+    assert.equal(hookCalls.length, calls);
   });
 
   it('takes reorder policies as CSV, refusing a file with a bad row by row and column and saving none of it', async () => {

@@ -177,7 +177,7 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     assert.equal(rejected.code, 0, rejected.stderr);
     assert.match(rejected.stdout, new RegExp(`^#${bolt.id} bolt rejected 18\\.00 EUR\n  1\\. B1@WH1 × 12: available 2`));
     const listed = await stockflow('suggestions', 'list', '--status', 'approved');
-    assert.match(listed.stdout, new RegExp(`^#${acme.id} acme approved 120\\.00 EUR\n  1\\. A1@WH1 × 36: `));
+    assert.match(listed.stdout, new RegExp(`^#${acme.id} acme approved 120\\.00 EUR\n  1\\. A1@WH1 × 36: .*\n  2\\. A2@WH1 × 60: .*\n  purchase order PO-replenishment-\\d{4}-\\d\\d-\\d\\d-acme\n`));
     // The approval placed the order; closing it ends its workflow, which would otherwise outlive this suite.
     assert.equal(approved.purchaseOrder, `PO-${acme.runKey.replace('/', '-')}-acme`);
     const order = await ok('POST', `/v1/purchase-orders/${approved.purchaseOrder}/close`, buyer, { reason: 'test over' });
