@@ -4,6 +4,7 @@ import type { SourceSecrets, UiDecisions } from '../schemas/identity';
 import type { AlertRules } from '../schemas/alerts';
 import { createAlertActivities } from './alerts';
 import { createChannelActivities } from './channels';
+import { createCountingActivities } from './counting';
 import { createExceptionActivities } from './exceptions';
 import { withFailureRule } from './failures';
 import { createFeedActivities } from './feeds';
@@ -13,7 +14,8 @@ import { createRaiseActivities, type TemporalDeps } from './raise';
 import { createReconciliationActivities } from './reconciliation';
 import { createPurchaseOrderActivities } from './purchase-orders';
 import { createReplenishmentActivities } from './replenishment';
-import { DEFAULT_CONFIG } from '../schemas/config';
+import { DEFAULT_CONFIG, countingRulesOf } from '../schemas/config';
+import type { CountingRules } from '../schemas/counting';
 import { createStockActivities } from './stock';
 
 export interface ActivityDeps {
@@ -33,6 +35,8 @@ export interface ActivityDeps {
   sourceSecrets?: SourceSecrets;
   /** The fallback signing secret (STOCKFLOW_WEBHOOK_SECRET). */
   webhookSecret?: string;
+  /** ABC shares and window, count frequencies (STOCKFLOW_ABC_SHARES, STOCKFLOW_ABC_WINDOW_DAYS, STOCKFLOW_COUNT_FREQUENCY_DAYS). */
+  counting?: CountingRules;
 }
 
 /**
@@ -53,6 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChannelActivities(deps.db),
     ...createReplenishmentActivities(deps.db, deps.replenishmentWindowDays ?? DEFAULT_CONFIG.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS),
     ...createPurchaseOrderActivities(deps.db, { sourceSecrets: deps.sourceSecrets, webhookSecret: deps.webhookSecret }),
+    ...createCountingActivities(deps.db, deps.counting ?? countingRulesOf(DEFAULT_CONFIG)),
   });
 }
 

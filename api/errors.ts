@@ -60,6 +60,7 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   event_conflict: 409,
   supplier_archived: 409,
   sku_archived: 409,
+  location_archived: 409,
   archive_has_stock: 409,
   already_exists: 409,
   item_archived: 409,
@@ -70,6 +71,8 @@ const REFUSAL_STATUS: Record<RefusalCode, number> = {
   purchase_order_conflict: 409,
   purchase_order_not_open: 409,
   over_receipt: 409,
+  recount_by_other: 403,
+  already_counted: 409,
   unsupported_media_type: 415,
   quantity_out_of_range: 422,
 };

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Database } from '../db/connection';
+import type { CountingRules } from '../schemas/counting';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
 import type { PurchasingRules } from '../schemas/purchase-orders';
@@ -13,6 +14,7 @@ import { UNSTORABLE_REASON, unstorableTextPath } from './storable-text';
 import { openApiDocument } from './openapi';
 import { registerCatalogueRoutes } from './routes/catalogue';
 import { registerChannelRoutes } from './routes/channels';
+import { registerCountingRoutes } from './routes/counting';
 import { registerExceptionRoutes } from './routes/exceptions';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerAuditRoutes } from './routes/audit';
@@ -50,6 +52,8 @@ export interface ApiDeps extends AccessSettings {
   cartTtlSeconds: number;
   /** Purchase order grace and over-receipt tolerance (configuration: schemas/config.ts). */
   purchasing: PurchasingRules;
+  /** ABC shares and window, count frequencies (configuration: schemas/config.ts). */
+  counting: CountingRules;
   /** Where the dashboard links workflows to (configuration: schemas/config.ts). */
   temporalUiUrl: string;
   namespace: string;
@@ -67,6 +71,7 @@ export function services(deps: ApiDeps): Services {
     purchasing: deps.purchasing,
     feedRules: deps.feedRules,
     importChunkSize: deps.importChunkSize,
+    counting: deps.counting,
   };
 }
 
@@ -155,6 +160,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerReconciliationRoutes(app, deps);
   registerReplenishmentRoutes(app, deps);
   registerPurchaseOrderRoutes(app, deps);
+  registerCountingRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);
   registerIdentityRoutes(app, deps);

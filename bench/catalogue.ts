@@ -140,7 +140,7 @@ async function runBaseline(control: Database, tag: string): Promise<Run> {
     INSERT INTO catalogue_imports (import_id, format, content_hash, body, options, workflow_id, status)
     VALUES (${`baseline-${tag}`}, 'stockflow-csv', ${tag}, ${body}, '{}'::jsonb, ${`baseline-${tag}`}, 'applying') RETURNING id`;
   for (let from = 0, chunkNo = 0; from < records.length; from += CHUNK_SIZE, chunkNo++) {
-    await applyImportChunk(control.db, { importPk: Number(id), importId: `baseline-${tag}` }, chunkNo, records.slice(from, from + CHUNK_SIZE), 'bench');
+    await applyImportChunk(control.db, { importPk: Number(id), importId: `baseline-${tag}` }, chunkNo, JSON.parse(records.jsonSlice(from, from + CHUNK_SIZE)), 'bench');
   }
   const seconds = (performance.now() - started) / 1000;
   return { seconds, rate: records.length / seconds, wrong: await landed(control, tag) };

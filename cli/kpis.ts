@@ -26,7 +26,13 @@ export function formatKpis(k: Kpis): string {
         ['feeds held/quarantined', String(r.feedHeld.units), `${r.feedHeld.things} lines`],
         ['counts blocked', String(r.countBlocked.units), `${r.countBlocked.things} SKU-locations`],
         ['orders in exceptions', String(r.ordersInExceptions.units), `${r.ordersInExceptions.things} orders`],
+        ['channel figures stale', String(r.channelStale.units), `${r.channelStale.things} SKUs`],
       ],
+    ),
+    '',
+    ...table(
+      ['channel', 'owner', 'lag s', 'pending', 'stale', 'window s'],
+      k.channelSync.map((c) => [c.channel, c.owner, fixed(c.lagSeconds, 0), String(c.pendingSkus), String(c.staleSkus), String(c.staleAfterSeconds)]),
     ),
     '',
     ...table(
@@ -48,6 +54,7 @@ export function formatKpis(k: Kpis): string {
     `time to resolve     p50 ${fixed(k.timeToResolve.p50, 0)} s, p95 ${fixed(k.timeToResolve.p95, 0)} s (${k.timeToResolve.count})`,
     '',
     `stock accuracy      ${percent(k.stockAccuracy.share)} (${k.stockAccuracy.numerator} of ${k.stockAccuracy.denominator} counted SKU-locations within tolerance)`,
+    `  by ABC class      ${(['A', 'B', 'C'] as const).map((c) => `${c} ${percent(k.stockAccuracyByClass[c].share)}`).join(', ')}`,
     `shrinkage           ${k.shrinkage.units} units${k.shrinkage.byReason.length ? ` (${k.shrinkage.byReason.map((s) => `${s.reasonCode} ${s.units}`).join(', ')})` : ''}`,
     `stockouts           ${k.stockouts.events} events, ${k.stockouts.skuLocations} SKU-locations, ${fixed(k.stockouts.daysOutOfStock, 2)} days out of stock`,
     `inventory turnover  ${fixed(k.inventoryTurnover.unitTurns, 2)} (units: ${k.inventoryTurnover.unitsIssued} issued, on hand ${k.inventoryTurnover.openingUnits} → ${k.inventoryTurnover.closingUnits})`,

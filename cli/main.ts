@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerCatalogueCommands } from './catalogue';
 import { registerChannelCommands } from './channels';
+import { registerCountCommands } from './counts';
 import { demoCommand } from './demo';
 import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
@@ -68,6 +69,7 @@ registerSuggestionCommands(program);
 registerPurchaseOrderCommands(program);
 registerUserCommands(program);
 registerChannelCommands(program);
+registerCountCommands(program);
 
 program
   .command('worker')

@@ -1,5 +1,6 @@
 import { idempotencyKeys } from '../domain/keys';
 import type { KnownCatalogue } from '../domain/catalogue-import';
+import type { RecordList } from '../domain/import-records';
 import { Refusal } from '../domain/refusal';
 import type { ImportApplied, ImportAppliedCounts, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
 import { sha256 } from './canonical';
@@ -65,20 +66,25 @@ export async function loadImport(db: Db, importPk: number): Promise<ImportRow> {
   return { ...row, importPk: Number(row.importPk) };
 }
 
-export async function importReport(db: Db, importPk: number): Promise<ImportReport | null> {
-  const [row] = await clientOf(db)<{ report: ImportReport | null }[]>`SELECT report FROM catalogue_imports WHERE id = ${importPk}`;
-  return row?.report ?? null;
+export async function importIdentity(db: Db, importPk: number): Promise<{ importId: string }> {
+  const [row] = await clientOf(db)<{ importId: string }[]>`SELECT import_id AS "importId" FROM catalogue_imports WHERE id = ${importPk}`;
+  if (!row) throw new Error(`no stored catalogue import ${importPk}`);
+  return row;
 }
 
 /** The import applied: its report gains what was applied and the opening balances the ledger refused, gathered from its chunks. */
 export async function finishImport(db: Db, importPk: number, applied: ImportAppliedCounts): Promise<void> {
-  await clientOf(db)`
+  const pg = clientOf(db);
+  await pg.begin(async (tx) => {
+    await tx`DELETE FROM catalogue_import_staged WHERE import_pk = ${importPk}`;
+    await tx`
     UPDATE catalogue_imports SET status = 'applied', completed_at = now(),
       report = coalesce(report, '{}'::jsonb) || jsonb_build_object(
         'applied', ${JSON.stringify(applied)}::jsonb,
         'ledgerRefusals', (SELECT coalesce(jsonb_agg(e ORDER BY c.chunk_no), '[]'::jsonb)
                            FROM catalogue_import_chunks c, jsonb_array_elements(c.result->'refused') e WHERE c.import_pk = ${importPk}))
     WHERE id = ${importPk}`;
+  });
 }
 
 export async function findImport(db: Db, importId: string) {
@@ -90,10 +96,15 @@ export async function findImport(db: Db, importId: string) {
 }
 
 /** What the catalogue already holds that the records refer to: their SKUs, every location, the suppliers they name. */
-export async function knownCatalogue(db: Db, records: readonly ImportRecord[]): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
+export async function knownCatalogue(db: Db, records: Iterable<ImportRecord>): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
   const pg = clientOf(db);
-  const skus = [...new Set(records.flatMap((r) => ('sku' in r ? [r.sku] : [])))];
-  const supplierIds = [...new Set(records.flatMap((r) => (r.kind === 'supplier_variant' ? [r.supplierId] : [])))];
+  const skuSet = new Set<string>();
+  const supplierSet = new Set<string>();
+  for (const r of records) {
+    if ('sku' in r) skuSet.add(r.sku);
+    if (r.kind === 'supplier_variant') supplierSet.add(r.supplierId);
+  }
+  const [skus, supplierIds] = [[...skuSet], [...supplierSet]];
   const [variantRows, locationRows, supplierRows] = await Promise.all([
     pg<{ sku: string; handle: string | null; allowNegative: boolean }[]>`
       SELECT v.sku, i.handle, v.allow_negative AS "allowNegative" FROM variants v JOIN items i ON i.id = v.item_id WHERE v.sku = ANY(${skus}::text[])`,
@@ -119,6 +130,30 @@ export async function markImport(db: Db, importPk: number, status: 'validating' 
       ${report === undefined ? pg`` : pg`, report = ${JSON.stringify(report)}::jsonb`}
       ${status === 'applied' || status === 'refused' ? pg`, completed_at = now()` : pg``}
     WHERE id = ${importPk}`;
+}
+
+/**
+ * Stores the checked records in chunks of `chunkSize`, then marks the import as applying with its
+ * report, in one transaction: an import that is applying always has every chunk staged. One chunk
+ * is serialised at a time, so staging adds little to the check's memory. A retried check stages
+ * the same chunks again and changes nothing.
+ */
+export async function stageImport(db: Db, importPk: number, records: RecordList, chunkSize: number, report: ImportReport): Promise<number> {
+  const chunks = Math.ceil(records.length / chunkSize);
+  await clientOf(db).begin(async (tx) => {
+    for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
+      const chunk = records.jsonSlice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize);
+      await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${chunk}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
+    }
+    await tx`UPDATE catalogue_imports SET status = 'applying', report = ${JSON.stringify(report)}::jsonb WHERE id = ${importPk}`;
+  });
+  return chunks;
+}
+
+/** One staged chunk's records, or undefined when the import has none staged. */
+export async function stagedChunk(db: Db, importPk: number, chunkNo: number): Promise<ImportRecord[] | undefined> {
+  const [row] = await clientOf(db)<{ records: ImportRecord[] }[]>`SELECT records FROM catalogue_import_staged WHERE import_pk = ${importPk} AND chunk_no = ${chunkNo}`;
+  return row?.records;
 }
 
 export const emptyApplied = (): ImportApplied => ({ locations: 0, suppliers: 0, items: 0, variants: 0, prices: 0, supplierVariants: 0, balances: 0, refused: [] });

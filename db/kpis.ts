@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { DigestFigures } from '../domain/alerts';
-import type { PriceBook } from '../domain/kpis';
+import { splitWindow, type PriceBook } from '../domain/kpis';
 import type { Db } from './connection';
 
 /**
@@ -30,12 +30,13 @@ export interface KpiRows {
   acknowledge: PercentileRow;
   resolve: PercentileRow;
   runs: { runId: number; ranAt: string; checked: number; matched: number; deltas: number; byKind: Record<string, number> | null }[];
-  accuracy: { counted: number; withinTolerance: number };
+  accuracy: { counted: number; withinTolerance: number; byClass: Record<'A' | 'B' | 'C', { counted: number; withinTolerance: number }> };
   shrinkage: { reasonCode: string; sku: string; units: number }[];
   stockouts: { events: number; skuLocations: number; daysOutOfStock: number; byDay: Record<string, number> };
   turnover: { unitsIssued: number; openingUnits: number; closingUnits: number };
   orders: { orders: number; needingPerson: number };
   risk: { part: 'feedHeld' | 'countBlocked' | 'ordersInExceptions'; sku: string; units: number; things: number }[];
+  channels: { channel: string; owner: string; lagSeconds: number | null; pendingSkus: number; staleSkus: number; staleAfterSeconds: number }[];
   daily: { day: string; metric: string; key: string; value: number }[];
 }
 
@@ -44,7 +45,7 @@ const UNRESOLVED = sql`('open', 'acknowledged')`;
 export async function readKpiRows(db: Db, scope: KpiScope): Promise<KpiRows> {
   const rows = <T>(query: SQL) => db.execute<T & Record<string, unknown>>(query).then((r) => [...r] as T[]);
   const one = async <T>(query: SQL) => (await rows<T>(query))[0];
-  const [latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily] =
+  const [latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily, channels] =
     await Promise.all([
       rows<KpiRows['latency'][number]>(latencyQuery(scope)),
       rows<KpiRows['failed'][number]>(failedQuery(scope)),
@@ -57,12 +58,13 @@ export async function readKpiRows(db: Db, scope: KpiScope): Promise<KpiRows> {
       one<KpiRows['accuracy']>(accuracyQuery(scope)),
       rows<KpiRows['shrinkage'][number]>(shrinkageQuery(scope)),
       one<KpiRows['stockouts']>(stockoutQuery(scope)),
-      one<KpiRows['turnover']>(turnoverQuery(scope)),
+      readTurnover(db, scope),
       one<KpiRows['orders']>(ordersQuery(scope)),
       rows<KpiRows['risk'][number]>(riskQuery(scope)),
       rows<KpiRows['daily'][number]>(dailyQuery(scope)),
+      rows<KpiRows['channels'][number]>(channelsQuery(scope)),
     ]);
-  return { latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily };
+  return { latency, failed, backlog, oldest, breaches, acknowledge, resolve, runs, accuracy, shrinkage, stockouts, turnover, orders, risk, daily, channels };
 }
 
 const inWindow = (column: SQL, s: KpiScope) => sql`${column} >= ${s.from.toISOString()}::timestamptz AND ${column} < ${s.to.toISOString()}::timestamptz`;
@@ -161,13 +163,20 @@ function runsQuery(s: KpiScope): SQL {
     ORDER BY r.ran_at, r.id`;
 }
 
-/** The latest count of each SKU-location counted in the window; within tolerance is what grading calls `ok`. */
+/**
+ * The latest count of each SKU-location counted in the window; within tolerance is what grading
+ * calls `ok`. Per ABC class too, by the SKU's current class (C until classes are computed).
+ */
 function accuracyQuery(s: KpiScope): SQL {
+  const byClass = (c: 'A' | 'B' | 'C') =>
+    sql`jsonb_build_object('counted', count(*) FILTER (WHERE abc = ${c}), 'withinTolerance', count(*) FILTER (WHERE abc = ${c} AND outcome = 'ok'))`;
   return sql`
-    SELECT count(*)::int AS counted, count(*) FILTER (WHERE outcome = 'ok')::int AS "withinTolerance"
-    FROM (SELECT DISTINCT ON (variant_id, location_id) outcome FROM cycle_counts
-          WHERE ${inWindow(sql`created_at`, s)} AND ${locationId(sql`location_id`, s)}
-          ORDER BY variant_id, location_id, id DESC) latest`;
+    SELECT count(*)::int AS counted, count(*) FILTER (WHERE outcome = 'ok')::int AS "withinTolerance",
+           jsonb_build_object('A', ${byClass('A')}, 'B', ${byClass('B')}, 'C', ${byClass('C')}) AS "byClass"
+    FROM (SELECT DISTINCT ON (c.variant_id, c.location_id) c.outcome, coalesce(a.abc_class, 'C') AS abc
+          FROM cycle_counts c LEFT JOIN abc_classes a ON a.variant_id = c.variant_id
+          WHERE ${inWindow(sql`c.created_at`, s)} AND ${locationId(sql`c.location_id`, s)}
+          ORDER BY c.variant_id, c.location_id, c.id DESC) latest`;
 }
 
 function shrinkageQuery(s: KpiScope): SQL {
@@ -179,62 +188,60 @@ function shrinkageQuery(s: KpiScope): SQL {
 }
 
 /**
- * Walks each SKU-location's on-hand back from today's balance through the window's movements: the
- * on-hand after a movement is today's less every later movement. A stockout is a movement that
- * takes on-hand from above 0 to 0 or below; days out of stock add up the time spent there,
- * including from the window's start when it opened out of stock (a SKU-location first stocked
- * inside the window was not out of stock before, it did not exist).
+ * From the stockout periods the database keeps with every balance change (migration 0017): a
+ * stockout event is a period that started in the window from stock above 0; days out of stock add
+ * up each period's overlap with the window, so a SKU-location out of stock all window long counts
+ * whole even with no movement in it. A SKU-location at 0 that never moved has no period: it was
+ * not out of stock, it did not exist yet.
  */
-const walkedBack = (s: KpiScope) => sql`
-  walked AS (
-    SELECT m.variant_id, m.location_id, m.created_at, m.delta_on_hand,
-           b.on_hand - sum(m.delta_on_hand) OVER later + m.delta_on_hand AS after,
-           lag(m.created_at) OVER newest_first AS next_at,
-           lead(m.created_at) OVER newest_first IS NULL AS earliest,
-           b.on_hand - sum(m.delta_on_hand) OVER whole AS opening
-    FROM stock_movements m JOIN stock_balances b ON b.variant_id = m.variant_id AND b.location_id = m.location_id
-    WHERE m.delta_on_hand <> 0 AND ${inWindow(sql`m.created_at`, s)} AND ${locationId(sql`m.location_id`, s)}
-    -- One ordering for every window function: one pass over the movements, in index order.
-    WINDOW newest_first AS (PARTITION BY m.variant_id, m.location_id ORDER BY m.created_at DESC, m.id DESC),
-           later AS (newest_first ROWS UNBOUNDED PRECEDING),
-           whole AS (newest_first ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-  )`;
-
 function stockoutQuery(s: KpiScope): SQL {
   const to = sql`${s.to.toISOString()}::timestamptz`;
   const from = sql`${s.from.toISOString()}::timestamptz`;
   return sql`
-    WITH ${walkedBack(s)},
-    first_move AS (
-      SELECT variant_id, location_id, created_at AS first_at, opening FROM walked WHERE earliest
-    ),
-    out_of_stock AS (
-      SELECT variant_id, location_id, extract(epoch FROM coalesce(next_at, ${to}) - created_at) AS seconds FROM walked WHERE after <= 0
-      UNION ALL
-      SELECT variant_id, location_id, extract(epoch FROM first_at - ${from}) FROM first_move f
-      WHERE opening <= 0 AND EXISTS (
-        SELECT 1 FROM stock_movements p WHERE p.variant_id = f.variant_id AND p.location_id = f.location_id AND p.created_at < ${from})
+    WITH overlapping AS (
+      SELECT variant_id, location_id, started_at, from_stock, greatest(started_at, ${from}) AS out_from, least(coalesce(ended_at, ${to}), ${to}) AS out_until
+      FROM stockout_periods
+      WHERE started_at < ${to} AND (ended_at IS NULL OR ended_at > ${from}) AND ${locationId(sql`location_id`, s)}
     )
     SELECT
-      (SELECT count(*) FROM walked WHERE after <= 0 AND after - delta_on_hand > 0)::int AS events,
-      (SELECT count(*) FROM (SELECT DISTINCT variant_id, location_id FROM out_of_stock) x)::int AS "skuLocations",
-      (SELECT coalesce(sum(seconds), 0) FROM out_of_stock)::float8 / 86400 AS "daysOutOfStock",
+      (SELECT count(*) FROM overlapping WHERE from_stock AND started_at >= ${from})::int AS events,
+      (SELECT count(*) FROM (SELECT DISTINCT variant_id, location_id FROM overlapping) x)::int AS "skuLocations",
+      (SELECT coalesce(sum(extract(epoch FROM out_until - out_from)), 0) FROM overlapping)::float8 / 86400 AS "daysOutOfStock",
       (SELECT coalesce(jsonb_object_agg(day, n), '{}'::jsonb) FROM (
-         SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n
-         FROM walked WHERE after <= 0 AND after - delta_on_hand > 0 GROUP BY 1) d) AS "byDay"`;
+         SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n
+         FROM overlapping WHERE from_stock AND started_at >= ${from} GROUP BY 1) d) AS "byDay"`;
 }
 
-function turnoverQuery(s: KpiScope): SQL {
-  return sql`
-    WITH moved AS (
-      SELECT coalesce(sum(delta_on_hand), 0)::bigint AS net,
-             coalesce(-sum(delta_on_hand) FILTER (WHERE kind IN ('issue', 'ship')), 0)::bigint AS issued
-      FROM stock_movements WHERE ${inWindow(sql`created_at`, s)} AND ${locationId(sql`location_id`, s)}
-    ), closing AS (
-      SELECT coalesce(sum(on_hand), 0)::bigint AS units FROM stock_balances WHERE ${locationId(sql`location_id`, s)}
-    )
+/**
+ * On hand moved in the window: the whole days the daily rollup holds (migration 0018), and the
+ * rest, at most two days and the window's ragged start, from the ledger.
+ */
+async function readTurnover(db: Db, s: KpiScope): Promise<KpiRows['turnover']> {
+  const [rolled] = await db.execute<{ through: string | null }>(sql`SELECT through::text AS through FROM rollups WHERE name = 'movement_days'`);
+  const split = splitWindow(s.from, s.to, rolled?.through ?? null);
+  const parts: SQL[] = split.live.map(
+    (range) => sql`
+      SELECT coalesce(sum(delta_on_hand), 0)::bigint AS net, coalesce(-sum(delta_on_hand) FILTER (WHERE kind IN ('issue', 'ship')), 0)::bigint AS issued
+      FROM stock_movements
+      WHERE created_at >= ${range.from.toISOString()}::timestamptz AND created_at < ${range.to.toISOString()}::timestamptz AND ${locationId(sql`location_id`, s)}`,
+  );
+  if (split.days) {
+    parts.push(sql`
+      SELECT coalesce(sum(net_on_hand), 0)::bigint, coalesce(sum(issued), 0)::bigint
+      FROM movement_days WHERE day >= ${split.days.first}::date AND day < ${split.days.end}::date AND ${locationId(sql`location_id`, s)}`);
+  }
+  const [row] = await db.execute<KpiRows['turnover']>(sql`
+    WITH moved AS (SELECT sum(net) AS net, sum(issued) AS issued FROM (${sql.join(parts, sql` UNION ALL `)}) p),
+    closing AS (SELECT coalesce(sum(on_hand), 0)::bigint AS units FROM stock_balances WHERE ${locationId(sql`location_id`, s)})
     SELECT moved.issued::float8 AS "unitsIssued", (closing.units - moved.net)::float8 AS "openingUnits", closing.units::float8 AS "closingUnits"
-    FROM moved, closing`;
+    FROM moved, closing`);
+  return row;
+}
+
+/** Rolls up the settled days of the ledger not rolled up yet (see migration 0018); returns the last day rolled up. */
+export async function rollUpMovementDays(db: Db): Promise<string | null> {
+  const [row] = await db.execute<{ through: string | null }>(sql`SELECT roll_up_movement_days()::text AS through`);
+  return row.through;
 }
 
 /** An order needs a person when any exception was ever raised about it (IN, not EXISTS: one hashed look-up, not a scan per order). */
@@ -274,6 +281,19 @@ function riskQuery(s: KpiScope): SQL {
     WHERE EXISTS (SELECT 1 FROM exceptions e WHERE e.order_id = o.order_id AND e.status IN ${UNRESOLVED} AND ${ownedBy(s)})
       AND ${atLocation(sql`o.location`, s)}
     GROUP BY line->>'sku'`;
+}
+
+/** Each channel the scope covers (its owner; fed by its location), with its pending and stale SKUs as of now. */
+function channelsQuery(s: KpiScope): SQL {
+  return sql`
+    SELECT ch.id AS channel, ch.owner_id AS owner, ch.staleness_seconds AS "staleAfterSeconds",
+           greatest(extract(epoch FROM now() - min(p.first_changed_at)), 0)::float8 AS "lagSeconds",
+           count(p.variant_id)::int AS "pendingSkus",
+           count(p.variant_id) FILTER (WHERE p.first_changed_at < now() - make_interval(secs => ch.staleness_seconds))::int AS "staleSkus"
+    FROM channels ch LEFT JOIN channel_pending p ON p.channel_id = ch.id
+    WHERE ${s.owner === undefined ? sql`true` : sql`ch.owner_id = ${s.owner}`}
+      AND ${s.location === undefined ? sql`true` : sql`ch.id IN (SELECT cl.channel_id FROM channel_locations cl JOIN locations l ON l.id = cl.location_id WHERE l.code = ${s.location})`}
+    GROUP BY ch.id ORDER BY ch.id`;
 }
 
 /** Day-by-day figures for the trend charts: (day, metric, key, value), days in UTC. */

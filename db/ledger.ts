@@ -62,7 +62,7 @@ export async function findPlace(sql: Sql, sku: string, location: string, locatio
  * A reservation in one statement and no explicit transaction: place, availability check, balance
  * update, reservation, operation with its result, movement and audit row commit together, and the
  * balance row is unlocked as soon as the statement ends. No row when nothing was reserved (no stock,
- * unknown or archived SKU, unknown location, or the key already used). The reservation benchmark sends this very
+ * unknown or archived SKU, unknown or archived location, or the key already used). The reservation benchmark sends this very
  * statement as its baseline.
  */
 export function reserveStatement(sql: Sql, { op, request, requestHash }: Keyed<OperationOf<'reserve'>>) {
@@ -71,7 +71,7 @@ export function reserveStatement(sql: Sql, { op, request, requestHash }: Keyed<O
     WITH place AS (
       SELECT v.id AS variant_id, v.allow_negative, l.id AS location_id
       FROM variants v, locations l
-      WHERE v.sku = ${sku} AND l.code = ${location} AND v.archived_at IS NULL
+      WHERE v.sku = ${sku} AND l.code = ${location} AND v.archived_at IS NULL AND l.archived_at IS NULL
         AND NOT EXISTS (SELECT FROM stock_operations WHERE idempotency_key = ${key})
     ), taken AS (
       UPDATE stock_balances b

@@ -164,16 +164,21 @@ export interface HoldSpec {
  */
 export async function reserveLines(tx: Sql, spec: HoldSpec, record?: (parts: PlacedPart[]) => Promise<unknown>): Promise<PlacementAnswer> {
   const wants = mergeLines(spec.lines);
-  const [stock, locationKnown] = await Promise.all([
+  const [stock, locationState] = await Promise.all([
     tx<Stocked[]>`
       SELECT v.sku, l.code AS location, v.id AS "variantId", l.id AS "locationId", v.allow_negative AS "allowNegative",
              coalesce(b.available, 0) AS available, b.variant_id IS NOT NULL AS "hasBalance"
       FROM variants v CROSS JOIN locations l
       LEFT JOIN stock_balances b ON b.variant_id = v.id AND b.location_id = l.id
-      WHERE v.sku = ANY(${wants.map((w) => w.sku)}::text[]) AND (${spec.location ?? null}::text IS NULL OR l.code = ${spec.location ?? null})`,
-    spec.location === undefined ? true : tx`SELECT FROM locations WHERE code = ${spec.location}`.then((rows) => rows.length > 0),
+      WHERE v.sku = ANY(${wants.map((w) => w.sku)}::text[]) AND (${spec.location ?? null}::text IS NULL OR l.code = ${spec.location ?? null})
+        AND l.archived_at IS NULL`,
+    spec.location === undefined
+      ? ('open' as const)
+      : tx<{ archived: boolean }[]>`SELECT archived_at IS NOT NULL AS archived FROM locations WHERE code = ${spec.location}`.then((rows) =>
+          rows.length === 0 ? ('unknown' as const) : rows[0].archived ? ('archived' as const) : ('open' as const),
+        ),
   ]);
-  const problems = lineProblems(spec, stock, locationKnown);
+  const problems = lineProblems(spec, stock, locationState);
   if (problems.length > 0) return { status: 'rejected', why: 'invalid', reason: `invalid ${spec.what}: ${problems.join('; ')}` };
 
   const allocation: { parts: Allocated[] } | { shortfall: string } =
@@ -245,9 +250,10 @@ async function reservePart(tx: Sql, spec: HoldSpec, part: PlacedPart): Promise<O
 }
 
 /** The same reasons, in the same words, as the order workflow gave before answers were synchronous. */
-function lineProblems(spec: HoldSpec, stock: readonly Stocked[], locationKnown: boolean): string[] {
+/** An archived location keeps its history but takes no new reservation; allocation passes it by. */
+function lineProblems(spec: HoldSpec, stock: readonly Stocked[], location: 'open' | 'archived' | 'unknown'): string[] {
+  if (location === 'unknown') return [`location: unknown location "${spec.location}"`];
+  if (location === 'archived') return [`location: location "${spec.location}" is archived: its history stays, nothing new may be reserved there`];
   const known = new Set(stock.map((s) => s.sku));
-  const problems = spec.lines.flatMap((line, i) => (known.has(line.sku) || !locationKnown ? [] : [`lines.${i}.sku: unknown SKU "${line.sku}"`]));
-  if (!locationKnown) problems.unshift(`location: unknown location "${spec.location}"`);
-  return problems;
+  return spec.lines.flatMap((line, i) => (known.has(line.sku) ? [] : [`lines.${i}.sku: unknown SKU "${line.sku}"`]));
 }

@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  date,
   foreignKey,
   index,
   integer,
@@ -167,6 +168,61 @@ export const stockOperations = pgTable('stock_operations', {
   createdAt: createdAt(),
 });
 
+/**
+ * When each SKU-location's on hand went to 0 or below (or below 0 before it was ever stocked) and
+ * when it came back above 0: written by the
+ * database on the balance's update (migration 0017), so every ledger path keeps it, and rebuilt
+ * from the ledger by `stockout_periods_rebuild()`. The stockout KPIs read it instead of walking
+ * the ledger.
+ */
+export const stockoutPeriods = pgTable(
+  'stockout_periods',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** On hand was above 0 before: a stockout event. False for stock sold before any arrived. */
+    fromStock: boolean('from_stock').notNull(),
+  },
+  (t) => [
+    uniqueIndex('stockout_periods_open_idx').on(t.variantId, t.locationId).where(sql`${t.endedAt} IS NULL`),
+    index('stockout_periods_started_idx').on(t.startedAt),
+    index('stockout_periods_ended_idx').on(t.endedAt),
+    check('stockout_periods_order', sql`${t.endedAt} IS NULL OR ${t.endedAt} >= ${t.startedAt}`),
+  ],
+);
+
+/**
+ * Each settled UTC day's movements per location, summed once (migration 0018,
+ * `roll_up_movement_days()`): the ledger never changes, so a past day's totals never do. The
+ * turnover KPI reads these days and sums only the unsettled rest of its window from the ledger.
+ */
+export const movementDays = pgTable(
+  'movement_days',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    netOnHand: bigint('net_on_hand', { mode: 'number' }).notNull(),
+    /** Units that left on hand by `issue` and `ship` movements. */
+    issued: bigint('issued', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.locationId] })],
+);
+
+/** How far each rollup has got: every day up to `through` (inclusive) is rolled up. */
+export const rollups = pgTable('rollups', {
+  name: text('name').primaryKey(),
+  through: date('through', { mode: 'string' }).notNull(),
+});
+
 /** The immutable ledger: one row per balance row an operation changed, with the delta of every bucket. */
 export const stockMovements = pgTable(
   'stock_movements',
@@ -197,11 +253,8 @@ export const stockMovements = pgTable(
     index('stock_movements_balance_idx').on(t.variantId, t.locationId),
     // `asOf` sums a SKU's movements up to an instant.
     index('stock_movements_variant_time_idx').on(t.variantId, t.createdAt),
-    // The stockout KPI walks each balance's on-hand back in this order (db/kpis.ts): read from the
-    // index, the walk needs no sort of the window's movements. The migration adds INCLUDE (delta_on_hand).
-    index('stock_movements_walk_idx')
-      .on(t.variantId, t.locationId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
-      .where(sql`${t.deltaOnHand} <> 0`),
+    // The unsettled days of a KPI window (db/kpis.ts) and each day's rollup read a range of time.
+    index('stock_movements_time_idx').on(t.createdAt),
     check(
       'stock_movements_changes_something',
       sql`${t.deltaOnHand} <> 0 OR ${t.deltaReserved} <> 0 OR ${t.deltaCommitted} <> 0 OR ${t.deltaIncoming} <> 0`,
@@ -500,6 +553,23 @@ export const catalogueImportChunks = pgTable(
     chunkNo: integer('chunk_no').notNull(),
     result: jsonb('result').notNull(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.importPk, t.chunkNo] })],
+);
+
+/**
+ * The checked records of an import, one row per chunk, written by the check: each chunk activity
+ * reads its own row, so no worker holds the whole file's records while the import is applied.
+ * Deleted when the import is applied.
+ */
+export const catalogueImportStaged = pgTable(
+  'catalogue_import_staged',
+  {
+    importPk: bigint('import_pk', { mode: 'number' })
+      .notNull()
+      .references(() => catalogueImports.id),
+    chunkNo: integer('chunk_no').notNull(),
+    records: jsonb('records').notNull(),
   },
   (t) => [primaryKey({ columns: [t.importPk, t.chunkNo] })],
 );
@@ -1073,4 +1143,85 @@ export const purchaseOrderReceipts = pgTable(
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.poNumber, t.receiptId] })],
+);
+
+/** Each active SKU's ABC class by revenue over a trailing window, as last computed (the count frequency follows it). */
+export const abcClasses = pgTable(
+  'abc_classes',
+  {
+    variantId: integer('variant_id')
+      .primaryKey()
+      .references(() => variants.id),
+    abcClass: text('abc_class').notNull(),
+    /** Units shipped or issued in the window × the price in force when each left. */
+    revenue: numeric('revenue', { precision: 18, scale: 4, mode: 'number' }).notNull(),
+    rank: integer('rank').notNull(),
+    windowDays: integer('window_days').notNull(),
+    computedAt: timestamp('computed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [check('abc_classes_class', sql`${t.abcClass} IN ('A', 'B', 'C')`), index('abc_classes_class_idx').on(t.abcClass)],
+);
+
+/** One location's cycle counts of one working day, held for its owner (a `count_task` exception) until every line is counted. */
+export const countTasks = pgTable(
+  'count_tasks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** domain/keys.ts countTask: location and day, never a serial. */
+    taskKey: text('task_key').notNull().unique(),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    day: text('day').notNull(),
+    /** The exceptionHold workflow that owns the task and runs its SLA clock. */
+    exceptionWorkflowId: text('exception_workflow_id').notNull(),
+    /** open → done when every line has posted. */
+    status: text('status').notNull().default('open'),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('count_tasks_status', sql`${t.status} IN ('open', 'done')`),
+    check('count_tasks_day', sql`${t.day} ~ '^\\d{4}-\\d{2}-\\d{2}$'`),
+    index('count_tasks_day_idx').on(t.day, t.locationId),
+  ],
+);
+
+/**
+ * One SKU to count on a task. The expected figure is never stored here nor shown to a counter;
+ * `within_tolerance` grades the first count (the stock accuracy KPI), and what posted is the
+ * within-tolerance first count or someone else's recount.
+ */
+export const countTaskLines = pgTable(
+  'count_task_lines',
+  {
+    taskId: bigint('task_id', { mode: 'number' })
+      .notNull()
+      .references(() => countTasks.id),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    /** The class the SKU had when the task was made: accuracy is kept per class. */
+    abcClass: text('abc_class').notNull(),
+    reason: text('reason').notNull(),
+    status: text('status').notNull().default('to_count'),
+    firstCounted: integer('first_counted'),
+    firstBy: text('first_by'),
+    firstAt: timestamp('first_at', { withTimezone: true }),
+    withinTolerance: boolean('within_tolerance'),
+    recountCounted: integer('recount_counted'),
+    recountBy: text('recount_by'),
+    recountAt: timestamp('recount_at', { withTimezone: true }),
+    /** The cycle count's grade (ok, investigate, blocked) once posted. */
+    postedOutcome: text('posted_outcome'),
+    postedAt: timestamp('posted_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.variantId] }),
+    check('count_task_lines_status', sql`${t.status} IN ('to_count', 'recount', 'posting', 'posted')`),
+    check('count_task_lines_class', sql`${t.abcClass} IN ('A', 'B', 'C')`),
+    check('count_task_lines_counts', sql`coalesce(${t.firstCounted}, 0) >= 0 AND coalesce(${t.recountCounted}, 0) >= 0`),
+    check('count_task_lines_recount_by_other', sql`${t.recountBy} IS NULL OR ${t.recountBy} <> ${t.firstBy}`),
+    index('count_task_lines_variant_idx').on(t.variantId),
+  ],
 );

@@ -3,12 +3,12 @@ import {
   ImportRecordBody,
   type ImportProblem,
   type ImportRecord,
-  type ImportRecordOf,
   type StoredImportFormat,
 } from '../schemas/catalogue';
 import { isSkuAndLocation } from '../schemas/common';
 import { MOVEMENT_LIMIT } from './balance';
 import { CsvFormatError, CsvReader, type CsvRecord } from './csv';
+import { RecordList } from './import-records';
 
 /**
  * Reading a catalogue import (pure): a file in one of the accepted formats becomes normalised
@@ -20,7 +20,7 @@ import { CsvFormatError, CsvReader, type CsvRecord } from './csv';
 export interface ParsedImport {
   /** Data rows (CSV lines after the header, or records of a JSON document). */
   rows: number;
-  records: ImportRecord[];
+  records: RecordList;
   problems: ImportProblem[];
   skippedRows: { row: number; reason: string }[];
   ignoredColumns: string[];
@@ -87,7 +87,7 @@ function isBalance(b: { sku?: unknown; location?: unknown; onHand?: unknown }): 
 
 /** Collects records and problems; a record that fails its schema becomes one problem per bad field. */
 class Collector {
-  readonly records: ImportRecord[] = [];
+  records = new RecordList();
   readonly problems: ImportProblem[] = [];
   readonly skippedRows: { row: number; reason: string }[] = [];
 
@@ -114,6 +114,11 @@ class Collector {
 
   private fail(row: number, error: z.ZodError, columnOf: (path: string) => string): void {
     for (const issue of error.issues) this.problem(row, columnOf(issue.path.map(String).join('.') || 'kind'), issue.message);
+  }
+
+  /** Records in row order, for a format that gathers rows before it adds them (a product's variants). */
+  sortByRow(): void {
+    this.records = this.records.select(() => true);
   }
 
   result(rows: number, ignoredColumns: string[]): ParsedImport {
@@ -472,7 +477,7 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
       out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
     }
   }
-  out.records.sort((a, b) => a.row - b.row);
+  out.sortByRow();
   return out.result(rows, columns.ignored());
 }
 
@@ -521,7 +526,7 @@ function parseShopifyInventory(csv: CsvSource): ParsedImport {
       path === 'onHand' ? name(column, 'On hand (current)') : path === 'sku' ? name('sku', 'SKU') : name('location', 'Location'),
     );
   }
-  out.records.sort((a, b) => a.row - b.row);
+  out.sortByRow();
   return out.result(rows, columns.ignored());
 }
 
@@ -570,7 +575,7 @@ export interface KnownCatalogue {
 
 export interface CheckedImport {
   /** The records to apply, in the order they are applied (see APPLY_ORDER). */
-  records: ImportRecord[];
+  records: RecordList;
   problems: ImportProblem[];
   excludedRows: number[];
   /** Codes made from location names (Shopify's inventory export) → the existing location of that name. */
@@ -605,7 +610,8 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
     if (earlier === undefined) firstRow.set(key, record.row);
     else refuse(record, column, `${what} is already on row ${earlier}`);
   };
-  const fileSkus = new Map<string, ImportRecordOf<'variant'>>();
+  /** SKU → whether its item allows negative stock. */
+  const fileSkus = new Map<string, boolean>();
   const fileLocations = new Set<string>();
   const fileSuppliers = new Set<string>();
   for (const r of records) {
@@ -616,7 +622,7 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
       once(r, `sku:${r.sku}`, 'sku', `SKU ${r.sku}`);
       const existing = known.skus.get(r.sku);
       if (existing && existing.handle !== r.handle) refuse(r, 'handle', `SKU ${r.sku} belongs to ${existing.handle ? `item "${existing.handle}"` : 'an item without a handle'}; a SKU stays with its item`);
-      if (!bad.has(r.row)) fileSkus.set(r.sku, r);
+      if (!bad.has(r.row)) fileSkus.set(r.sku, r.allowNegative);
     }
   }
   const locationKnown = (code: string) => fileLocations.has(code) || known.locations.has(code);
@@ -637,11 +643,11 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
       once(r, `balance:${r.sku}@${r.location}`, 'sku', `the balance of ${r.sku} at ${r.location}`);
       if (!skuKnown(r.sku)) refuse(r, 'sku', `unknown SKU "${r.sku}": not in this file (or refused) and not in the catalogue`);
       if (!locationKnown(r.location)) refuse(r, 'location', `unknown location "${r.location}"`);
-      const allowNegative = fileSkus.get(r.sku)?.allowNegative ?? known.skus.get(r.sku)?.allowNegative ?? false;
+      const allowNegative = fileSkus.get(r.sku) ?? known.skus.get(r.sku)?.allowNegative ?? false;
       if (r.onHand < 0 && !allowNegative) refuse(r, 'onHand', `${r.onHand} is below 0 and the item of ${r.sku} does not allow negative stock`);
     }
   }
-  const applied = records.filter((r) => !bad.has(r.row)).sort((a, b) => APPLY_ORDER[a.kind] - APPLY_ORDER[b.kind] || a.row - b.row);
+  const applied = records.select((row) => !bad.has(row), (kind) => APPLY_ORDER[kind]);
   problems.sort((a, b) => a.row - b.row);
   return { records: applied, problems, excludedRows: [...bad].sort((a, b) => a - b), locationCodes };
 }
@@ -650,18 +656,17 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
  * The records to apply, again, from the file and what its check decided (stored with the import):
  * every chunk activity gets the same list in the same order without checking the file again.
  */
-export function recordsToApply(parsed: ParsedImport, excludedRows: readonly number[], locationCodes: Record<string, string>): ImportRecord[] {
+export function recordsToApply(parsed: ParsedImport, excludedRows: readonly number[], locationCodes: Record<string, string>): RecordList {
   const excluded = new Set(excludedRows);
-  return renameLocations(parsed.records, locationCodes)
-    .filter((r) => !excluded.has(r.row))
-    .sort((a, b) => APPLY_ORDER[a.kind] - APPLY_ORDER[b.kind] || a.row - b.row);
+  return renameLocations(parsed.records, locationCodes).select((row) => !excluded.has(row), (kind) => APPLY_ORDER[kind]);
 }
 
 /** Locations matched by name to an existing one under another code: the file's record goes, its balances move to the existing code. */
-function renameLocations(records: ImportRecord[], codes: Record<string, string>): ImportRecord[] {
-  return records.flatMap((r): ImportRecord[] => {
-    if (r.kind === 'location' && codes[r.code] !== undefined) return [];
-    if (r.kind === 'balance' && codes[r.location] !== undefined) return [{ ...r, location: codes[r.location] }];
-    return [r];
+function renameLocations(records: RecordList, codes: Record<string, string>): RecordList {
+  if (Object.keys(codes).length === 0) return records;
+  return records.rewrite(['location', 'balance'], (r) => {
+    if (r.kind === 'location' && codes[r.code] !== undefined) return undefined;
+    if (r.kind === 'balance' && codes[r.location] !== undefined) return { ...r, location: codes[r.location] };
+    return r;
   });
 }

@@ -36,6 +36,8 @@ export const scheduleIds = {
   ownerDigest: (taskQueue: string) => `${taskQueue}/owner-digest`,
   channelDrift: (taskQueue: string) => `${taskQueue}/channel-drift`,
   replenishment: (taskQueue: string) => `${taskQueue}/replenishment`,
+  abcClassification: (taskQueue: string) => `${taskQueue}/abc-classification`,
+  countPlanning: (taskQueue: string) => `${taskQueue}/count-planning`,
 };
 
 /** Subjects: what an exception is about, unique per type while it is open. */
@@ -63,6 +65,8 @@ export const exceptionSubjects = {
   channelMoved: (channelId: string, sku: string) => `channel:${channelId}/moved:${sku}`,
   /** One run's purchase suggestion for one supplier, held for the buyer. */
   purchaseSuggestion: (runKey: string, supplierId: string) => `${runKey}/${supplierId}`,
+  /** One location's count task of one working day, held for the counting owner. */
+  countTask: (location: string, day: string) => `count:${location}/${day}`,
   /** A purchase order not received in full by its expected date plus the grace. */
   purchaseOrderLate: (poNumber: string) => `po:${poNumber}/late`,
 };
@@ -116,4 +120,8 @@ export const idempotencyKeys = {
   purchaseOrderClose: (poNumber: string, lineNo: number) => `po/${poNumber}/close/${lineNo}`,
   /** The order as sent to the supplier's webhook: the supplier drops a repeat. */
   purchaseOrderSend: (poNumber: string) => `po/${poNumber}/send`,
+  /** One count task: one location, one working day (its business key; the row id is a serial). */
+  countTask: (location: string, day: string) => `count/${location}/${day}`,
+  /** The cycle count a count task's line posts: one per task and SKU, however often it is resent. */
+  countLine: (taskKey: string, sku: string) => `${taskKey}/${sku}`,
 };

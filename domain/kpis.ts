@@ -26,6 +26,46 @@ export function unitTurns(unitsIssued: number, openingUnits: number, closingUnit
   return average > 0 ? unitsIssued / average : null;
 }
 
+export interface WindowSplit {
+  /** Whole UTC days [first, end) that a rollup holds, as YYYY-MM-DD; absent when it holds none of the window. */
+  days?: { first: string; end: string };
+  /** The rest of the window, read from the ledger. */
+  live: { from: Date; to: Date }[];
+}
+
+const DAY_MS = 86_400_000;
+const midnightOf = (t: Date) => new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate()));
+const dayText = (t: Date) => t.toISOString().slice(0, 10);
+
+/**
+ * A window [from, to) split into the whole UTC days a rollup holds (every day up to `through`,
+ * inclusive) and the instants before and after them.
+ */
+export function splitWindow(from: Date, to: Date, through: string | null): WindowSplit {
+  const fromMidnight = midnightOf(from);
+  const first = fromMidnight.getTime() === from.getTime() ? fromMidnight : new Date(fromMidnight.getTime() + DAY_MS);
+  const afterRolled = through === null ? first : new Date(Date.parse(`${through}T00:00:00Z`) + DAY_MS);
+  const end = new Date(Math.min(midnightOf(to).getTime(), afterRolled.getTime()));
+  if (end <= first) return { live: [{ from, to }] };
+  const live = [
+    { from, to: first },
+    { from: end, to },
+  ].filter((range) => range.from < range.to);
+  return { days: { first: dayText(first), end: dayText(end) }, live };
+}
+
+/**
+ * What a stale channel figure puts at risk: the units between what the channel shows and what it
+ * should (too many is an oversell waiting to happen, too few a sale lost); a figure never
+ * published is unconfirmed whole.
+ */
+export function staleUnits(stale: readonly { sku: string; published: number | null; current: number }[]): { sku: string; units: number }[] {
+  return stale.flatMap(({ sku, published, current }) => {
+    const units = published === null ? current : Math.abs(published - current);
+    return units > 0 ? [{ sku, units }] : [];
+  });
+}
+
 /** Every UTC day the window touches, oldest first, as YYYY-MM-DD. */
 export function windowDays(from: Date, to: Date): string[] {
   const days: string[] = [];

@@ -23,7 +23,10 @@ export type ServiceRefusalCode =
   | 'principal_exists'
   | 'purchase_order_conflict'
   | 'purchase_order_not_open'
-  | 'over_receipt';
+  | 'over_receipt'
+  /** The counter of a line over tolerance tried to recount it: the recount is someone else's. */
+  | 'recount_by_other'
+  | 'already_counted';
 
 export type RefusalCode = StockRefusalCode | ServiceRefusalCode;
 

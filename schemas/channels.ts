@@ -29,7 +29,8 @@ const shareBp = z
 
 /** One buffer rule; every field of an override is optional and falls back to the channel's rule. */
 export const BufferRule = z.object({
-  share: shareBp.default(1).describe('share of available offered, 0..1 (0.9 = 90%)'),
+  // prefault, not default: a default is taken as the parsed value, skipping the transform to basis points.
+  share: shareBp.prefault(1).describe('share of available offered, 0..1 (0.9 = 90%)'),
   safety: units.default(0).describe('units held back after the share'),
   min: units.default(0).describe('never offer fewer than this while stock covers it'),
   max: units.nullable().default(null).describe('never offer more than this; null: no ceiling'),

@@ -5,6 +5,7 @@ import { DurationSeconds } from './duration';
 import { OidcSettings, UiDecisions } from './identity';
 import { OrderWindows, type AllocationRules } from './orders';
 import { PurchasingRules } from './purchase-orders';
+import { AbcSharesText, CountFrequencyText, type CountingRules } from './counting';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
 const optionalText = z
@@ -95,6 +96,12 @@ export const EnvConfig = z.object({
   STOCKFLOW_PO_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(2),
   /** Share of an order line's quantity that may be received beyond it (0.1 = 10 %); more is refused. */
   STOCKFLOW_OVER_RECEIPT_TOLERANCE: fromText(PurchasingRules.shape.overReceiptTolerance).default(0.1),
+  /** Percent of SKUs by revenue that are class A, then B (`20,30`); the rest are C. */
+  STOCKFLOW_ABC_SHARES: AbcSharesText,
+  /** Trailing days of shipped and issued units the ABC classes are computed over. */
+  STOCKFLOW_ABC_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** How often an A, B and C SKU-location is cycle counted, in days (`7,30,90`). */
+  STOCKFLOW_COUNT_FREQUENCY_DAYS: CountFrequencyText,
   /** Channels whose orders may split a line across locations, comma-separated. */
   STOCKFLOW_SPLIT_SHIPMENT_CHANNELS: codeList,
   /** Where `stockflow worker` serves Prometheus /metrics (host:port), or `off`. The API serves its own at /metrics. */
@@ -128,6 +135,11 @@ export function orderWindowsOf(config: EnvConfig): OrderWindows {
     fulfilmentWindow: config.STOCKFLOW_ORDER_FULFILMENT_WINDOW,
     reservationGrace: config.STOCKFLOW_ORDER_RESERVATION_GRACE,
   };
+}
+
+/** How the counting programme classes SKUs and how often it counts each class. */
+export function countingRulesOf(config: EnvConfig): CountingRules {
+  return { shares: config.STOCKFLOW_ABC_SHARES, windowDays: config.STOCKFLOW_ABC_WINDOW_DAYS, frequencies: config.STOCKFLOW_COUNT_FREQUENCY_DAYS };
 }
 
 /** How orders that name no location are allocated. */

@@ -38,7 +38,13 @@ export const Kpis = z.object({
     feedHeld: RiskPart,
     countBlocked: RiskPart,
     ordersInExceptions: RiskPart,
+    /** SKUs a channel shows a figure for that is older than the channel's window: the units it is off by. */
+    channelStale: RiskPart,
   }),
+  /** Each sales channel's push lag: how long its oldest unpublished change has waited, as of now. */
+  channelSync: z.array(
+    z.object({ channel: z.string(), owner: z.string(), lagSeconds: z.number().nullable(), pendingSkus: z.number(), staleSkus: z.number(), staleAfterSeconds: z.number() }),
+  ),
   updateLatency: z.array(z.object({ flow: z.string(), unit: z.literal('ms') }).extend(Percentiles.shape)),
   failedUpdateRate: z.array(
     z.object({ source: z.string(), received: z.number(), refused: z.number(), rejected: z.number(), held: z.number(), rate: z.number().nullable() }),
@@ -68,6 +74,8 @@ export const Kpis = z.object({
     runs: z.array(z.object({ runId: z.number(), ranAt: z.string(), checked: z.number(), matched: z.number(), deltas: z.number(), byKind: z.record(z.string(), z.number()) })),
   }),
   stockAccuracy: Share,
+  /** Stock accuracy of the SKUs of each ABC class (their current class; C until classes are computed). */
+  stockAccuracyByClass: z.object({ A: Share, B: Share, C: Share }),
   shrinkage: z.object({ units: z.number(), value: z.number().nullable(), byReason: z.array(z.object({ reasonCode: z.string(), units: z.number(), value: z.number().nullable() })) }),
   stockouts: z.object({ events: z.number(), skuLocations: z.number(), daysOutOfStock: z.number() }),
   inventoryTurnover: z.object({

@@ -15,7 +15,7 @@ export const Owner = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200),
   /** Where notifications reach them (e-mail, chat handle); not put in search attributes. */
   contact: z.string().trim().min(1, 'must not be empty').max(200),
-  roles: z.array(z.enum(['approver', 'inventory', 'purchasing', 'fulfilment', 'operations'])).default([]),
+  roles: z.array(z.enum(['approver', 'inventory', 'purchasing', 'fulfilment', 'operations', 'counting'])).default([]),
 });
 export type Owner = z.infer<typeof Owner>;
 

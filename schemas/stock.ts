@@ -183,6 +183,8 @@ export const StockRefusalCode = z.enum([
   'idempotency_conflict',
   /** The SKU is archived: its history stays, nothing new is reserved. */
   'sku_archived',
+  /** The location is archived: its history stays, nothing new is reserved there. */
+  'location_archived',
   /** A balance (or one movement's change of it) would leave the range it is kept in; see domain/balance.ts. */
   'quantity_out_of_range',
 ]);

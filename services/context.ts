@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
+import type { CountingRules } from '../schemas/counting';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
 import type { PurchasingRules } from '../schemas/purchase-orders';
@@ -19,4 +20,6 @@ export interface Services {
   feedRules: FeedRules;
   /** Records per chunk of a catalogue import. */
   importChunkSize: number;
+  /** ABC shares and window, count frequencies. */
+  counting: CountingRules;
 }

@@ -1,5 +1,6 @@
+import { staleSkus } from '../db/channels';
 import { priceBooks, readKpiRows, type KpiRows } from '../db/kpis';
-import { failedRate, share, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays, type PriceBook } from '../domain/kpis';
+import { failedRate, share, staleUnits, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays, type PriceBook } from '../domain/kpis';
 import type { KpiQuery, Kpis } from '../schemas/kpis';
 import type { Services } from './context';
 
@@ -12,11 +13,16 @@ export async function computeKpis(s: Pick<Services, 'db'>, query: KpiQuery, opti
   const to = options.now ?? new Date();
   const from = new Date(to.getTime() - query.window * 1000);
   const [rows, books] = await Promise.all([readKpiRows(s.db, { from, to, location: query.location, owner: query.owner }), priceBooks(s.db, to)]);
-  return assemble(rows, { from, to, seconds: query.window, location: query.location, owner: query.owner }, books);
+  const stale = await Promise.all(rows.channels.filter((c) => c.staleSkus > 0).map((c) => staleSkus(s.db, c.channel, STALE_SKUS_VALUED)));
+  return assemble(rows, staleUnits(stale.flat()), { from, to, seconds: query.window, location: query.location, owner: query.owner }, books);
 }
+
+/** Per channel, the stale SKUs valued: the oldest this many (a channel down for long has many, all alike). */
+const STALE_SKUS_VALUED = 5_000;
 
 function assemble(
   rows: KpiRows,
+  channelStaleUnits: { sku: string; units: number }[],
   w: { from: Date; to: Date; seconds: number; location?: string; owner?: string },
   { prices, costs }: { prices?: PriceBook; costs?: PriceBook },
 ): Kpis {
@@ -28,7 +34,9 @@ function assemble(
   const feedHeld = riskPart('feedHeld');
   const countBlocked = riskPart('countBlocked');
   const ordersInExceptions = riskPart('ordersInExceptions');
-  const allAtRisk = unitsBySku([...feedHeld.bySku, ...countBlocked.bySku, ...ordersInExceptions.bySku]);
+  const staleBySku = unitsBySku(channelStaleUnits);
+  const channelStale = { units: sum(staleBySku.map((u) => u.units)), things: sum(rows.channels.map((c) => c.staleSkus)), value: valueAtPrice(staleBySku, prices), bySku: staleBySku };
+  const allAtRisk = unitsBySku([...feedHeld.bySku, ...countBlocked.bySku, ...ordersInExceptions.bySku, ...staleBySku]);
 
   const reasons = [...new Set(rows.shrinkage.map((r) => r.reasonCode))].sort();
   const shrinkageByReason = reasons.map((reasonCode) => {
@@ -42,7 +50,8 @@ function assemble(
     generatedAt: w.to.toISOString(),
     window: { from: w.from.toISOString(), to: w.to.toISOString(), seconds: w.seconds },
     filters: { location: w.location ?? null, owner: w.owner ?? null },
-    revenueAtRisk: { units: sum(allAtRisk.map((u) => u.units)), value: valueAtPrice(allAtRisk, prices), feedHeld, countBlocked, ordersInExceptions },
+    revenueAtRisk: { units: sum(allAtRisk.map((u) => u.units)), value: valueAtPrice(allAtRisk, prices), feedHeld, countBlocked, ordersInExceptions, channelStale },
+    channelSync: rows.channels,
     updateLatency: rows.latency.map((r) => ({ flow: r.flow, unit: 'ms' as const, count: r.count, p50: r.p50, p95: r.p95 })),
     failedUpdateRate: rows.failed.map((r) => ({ ...r, rate: failedRate(r) })),
     exceptionBacklog: { total: sum(rows.backlog.map((r) => r.open + r.acknowledged)), rows: rows.backlog, oldest: rows.oldest },
@@ -51,6 +60,11 @@ function assemble(
     timeToResolve: { ...rows.resolve, unit: 's' },
     reconciliation: { runs: rows.runs.map((r) => ({ ...r, byKind: r.byKind ?? {} })) },
     stockAccuracy: share(rows.accuracy.withinTolerance, rows.accuracy.counted),
+    stockAccuracyByClass: {
+      A: share(rows.accuracy.byClass.A.withinTolerance, rows.accuracy.byClass.A.counted),
+      B: share(rows.accuracy.byClass.B.withinTolerance, rows.accuracy.byClass.B.counted),
+      C: share(rows.accuracy.byClass.C.withinTolerance, rows.accuracy.byClass.C.counted),
+    },
     shrinkage: { units: sum(shrunk.map((u) => u.units)), value: valueAtPrice(shrunk, costs), byReason: shrinkageByReason },
     stockouts: { events: rows.stockouts.events, skuLocations: rows.stockouts.skuLocations, daysOutOfStock: rows.stockouts.daysOutOfStock },
     inventoryTurnover: { unitsIssued, openingUnits, closingUnits, unitTurns: unitTurns(unitsIssued, openingUnits, closingUnits), valueTurns: null },

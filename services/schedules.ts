@@ -6,7 +6,8 @@ import { scheduleIds } from '../domain/keys';
 /**
  * Creates the daily reconciliation (02:00 UTC), the reservation sweep and the KPI alert check
  * (every 5 minutes), the owners' daily digest (07:00 UTC), the channel drift check (every 15
- * minutes) and replenishment (05:00 UTC) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
+ * minutes), replenishment (05:00 UTC), the ABC classes (Mondays 04:00 UTC) and the day's count tasks
+ * (Monday to Friday, 06:00 UTC, after the classes) unless they exist. Safe to call from every start-up: the schedule id is the key, an existing schedule
  * is left as it is (an operator may have paused or retimed it in the UI).
  */
 export async function ensureSchedules(client: Client, taskQueue: string): Promise<string[]> {
@@ -17,6 +18,8 @@ export async function ensureSchedules(client: Client, taskQueue: string): Promis
     { scheduleId: scheduleIds.ownerDigest(taskQueue), workflowType: 'ownerDigest', spec: { calendars: [{ hour: 7, minute: 0 }] }, summary: 'Daily digest to each owner: open, breached, changed' },
     { scheduleId: scheduleIds.channelDrift(taskQueue), workflowType: 'channelDrift', spec: { intervals: [{ every: '15 minutes' as const }] }, summary: 'Read back what each sales channel shows; a delta exception per mismatch' },
     { scheduleId: scheduleIds.replenishment(taskQueue), workflowType: 'replenishment', spec: { calendars: [{ hour: 5, minute: 0 }] }, summary: 'Daily replenishment: one purchase suggestion per supplier, held for the buyer' },
+    { scheduleId: scheduleIds.abcClassification(taskQueue), workflowType: 'abcClassification', spec: { calendars: [{ dayOfWeek: 'MONDAY' as const, hour: 4, minute: 0 }] }, summary: 'Weekly ABC classes by revenue: how often each SKU is counted' },
+    { scheduleId: scheduleIds.countPlanning(taskQueue), workflowType: 'countPlanning', spec: { calendars: [{ dayOfWeek: [{ start: 'MONDAY' as const, end: 'FRIDAY' as const }], hour: 6, minute: 0 }] }, summary: "Each working day: one count task per location, held for the counting owner" },
   ];
   const created: string[] = [];
   for (const { scheduleId, workflowType, spec, summary } of wanted) {

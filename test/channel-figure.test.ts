@@ -22,6 +22,11 @@ describe('channel figure (the buffer rule)', () => {
     assert.equal(publishedFigure(BufferRules.parse({ share: 0.29 }), sku(100)), 29, '0.29 × 100 is 28.999… in floating point');
   });
 
+  it('offers all of available when the channel names no share', () => {
+    assert.equal(publishedFigure(BufferRules.parse({}), sku(37)), 37);
+    assert.equal(publishedFigure(BufferRules.parse({ safety: 2 }), sku(37)), 35);
+  });
+
   it('clamps to min and max, never above what is available, never below 0', () => {
     const rule = BufferRules.parse({ share: 0.5, safety: 3, min: 2, max: 40 });
     assert.equal(publishedFigure(rule, sku(1000)), 40, 'max');

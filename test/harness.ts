@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { NotifierConfig } from '../activities/notify';
 import type { AlertRules } from '../schemas/alerts';
+import type { CountingRules } from '../schemas/counting';
 import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
@@ -17,7 +20,7 @@ import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { installRuntime } from '../runtime/telemetry';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
-import { allocationRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf, purchasingRulesOf } from '../schemas/config';
+import { allocationRulesOf, countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf, purchasingRulesOf } from '../schemas/config';
 import type { Role, SourceSecrets, UiDecisions } from '../schemas/identity';
 import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
@@ -132,7 +135,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules; sourceSecrets?: SourceSecrets } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules; sourceSecrets?: SourceSecrets; counting?: CountingRules } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -148,6 +151,7 @@ export async function startTestWorker(
     uiDecisions: options.uiDecisions,
     alerts: options.alerts,
     sourceSecrets: options.sourceSecrets,
+    counting: options.counting,
   });
   const running = worker.run();
   return {
@@ -170,7 +174,17 @@ export async function principalWithToken(database: Database, id: string, role: R
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */
 export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
-  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), ...overrides };
+  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), counting: countingRulesOf(DEFAULT_CONFIG), ...overrides };
 }
 
 export { withDatabase };
+
+/** The `stockflow` command against a running API at `baseUrl`, as the principal of `as`; a failure is an outcome, not a throw. */
+export function stockflowCli(baseUrl: string, as: { authorization: string }, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'cli', 'main.ts'), ...args, '--api', baseUrl], {
+    env: { ...process.env, STOCKFLOW_API_TOKEN: as.authorization.slice('Bearer '.length) },
+  }).then(
+    (done) => ({ code: 0, ...done }),
+    (failed: { code: number; stdout: string; stderr: string }) => failed,
+  );
+}

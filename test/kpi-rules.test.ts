@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { failedRate, series, share, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays } from '../domain/kpis';
+import { failedRate, series, share, splitWindow, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays } from '../domain/kpis';
 
 describe('KPI formulas (domain)', () => {
   it('values units at price only when there is a price book, counting an unpriced SKU as 0', () => {
@@ -19,6 +19,25 @@ describe('KPI formulas (domain)', () => {
     assert.equal(failedRate({ received: 0, refused: 0, rejected: 0, held: 0 }), null);
     assert.equal(unitTurns(30, 10, 20), 2);
     assert.equal(unitTurns(30, 0, 0), null);
+  });
+
+  it('splits a window into the whole days a rollup holds and the ragged rest read from the ledger', () => {
+    const at = (iso: string) => new Date(iso);
+    const from = at('2026-11-20T15:30:00Z');
+    const to = at('2026-12-03T10:00:00Z');
+    assert.deepEqual(splitWindow(from, to, null), { live: [{ from, to }] }, 'nothing rolled up');
+    assert.deepEqual(splitWindow(from, to, '2026-11-20'), { live: [{ from, to }] }, 'rolled up only before the first whole day');
+    assert.deepEqual(splitWindow(from, to, '2026-12-01'), {
+      days: { first: '2026-11-21', end: '2026-12-02' },
+      live: [
+        { from, to: at('2026-11-21T00:00:00Z') },
+        { from: at('2026-12-02T00:00:00Z'), to },
+      ],
+    });
+    assert.deepEqual(splitWindow(at('2026-11-21T00:00:00Z'), at('2026-11-25T00:00:00Z'), '2026-12-01'), {
+      days: { first: '2026-11-21', end: '2026-11-25' },
+      live: [],
+    }, 'a window of whole rolled days reads no ledger');
   });
 
   it('lists every UTC day a window touches and fills days without rows with 0', () => {

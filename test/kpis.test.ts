@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { formatKpis } from '../cli/kpis';
+import { addToCatalogue } from '../db/catalogue';
+import { registerChannel } from '../db/channels';
 import type { Database } from '../db/connection';
+import { rollUpMovementDays } from '../db/kpis';
+import { ChannelRegistration } from '../schemas/channels';
+import { computeKpis } from '../services/kpis';
 import { createTestDatabase, defaultApiSettings, infra } from './harness';
 import { seedKpiHistory } from './kpi-history';
 
@@ -95,7 +100,43 @@ describe('KPIs (GET /v1/kpis)', () => {
     const printed = formatKpis(k);
     assert.match(printed, /REVENUE AT RISK {2}125 units \(value: no prices yet\)/);
     assert.match(printed, /stock accuracy +50\.0% \(1 of 2 counted/);
+    assert.match(printed, /by ABC class +A —, B —, C 50\.0%/, 'no classes computed: every counted SKU is C');
     assert.match(printed, /supplier:acme +4 +0 +1 +1 +50\.0%/);
+  });
+
+  it('reads settled days of turnover from the daily rollup and the rest from the ledger, with the same figures', async () => {
+    const past = await createTestDatabase();
+    try {
+      await addToCatalogue(past.db, { locations: [{ code: 'OLD', name: 'Old stock' }], items: [{ name: 'Aged', skus: ['AGED-1'] }] });
+      // History written as the bench writes it: movements days back cannot go through today's ledger.
+      const moves: [number, 'receive' | 'issue', number][] = [[20, 'receive', 30], [12.5, 'issue', 4], [6, 'issue', 7], [3, 'receive', 5], [0.5, 'issue', 2], [0, 'issue', 1]];
+      for (const [n, [daysAgo, kind, units]] of moves.entries()) {
+        await past.sql`
+          WITH op AS (INSERT INTO stock_operations (idempotency_key, kind, request_hash, actor, created_at)
+                      VALUES (${`aged/${n}`}, ${kind}, 'h', 'test', now() - ${daysAgo} * interval '1 day') RETURNING id, idempotency_key, kind, created_at)
+          INSERT INTO stock_movements (operation_id, idempotency_key, variant_id, location_id, kind, delta_on_hand, actor, created_at)
+          SELECT op.id, op.idempotency_key, v.id, l.id, op.kind, ${kind === 'issue' ? -units : units}, 'test', op.created_at
+          FROM op, variants v, locations l WHERE v.sku = 'AGED-1' AND l.code = 'OLD'`;
+      }
+      await past.sql`
+        INSERT INTO stock_balances (variant_id, location_id, on_hand)
+        SELECT variant_id, location_id, sum(delta_on_hand) FROM stock_movements GROUP BY 1, 2`;
+      const turnover = async () => (await computeKpis({ db: past.db }, { window: 15 * 86400 })).inventoryTurnover;
+      const fromLedger = await turnover();
+      assert.deepEqual([fromLedger.unitsIssued, fromLedger.openingUnits, fromLedger.closingUnits], [14, 30, 21]);
+
+      const through = await rollUpMovementDays(past.db);
+      assert.equal(through, new Date(Date.now() - 2 * 86400_000).toISOString().slice(0, 10));
+      assert.deepEqual(await turnover(), fromLedger);
+      assert.equal(await rollUpMovementDays(past.db), through, 'rolling up again changes nothing');
+      assert.deepEqual(await turnover(), fromLedger);
+
+      // The rolled-up days are what the figure reads: a rollup row changed by hand shows.
+      await past.sql`UPDATE movement_days SET issued = issued + 100 WHERE day = (SELECT max(day) FROM movement_days)`;
+      assert.equal((await turnover()).unitsIssued, 114);
+    } finally {
+      await past.close();
+    }
   });
 
   it('narrows to one owner or one location', async () => {
@@ -145,5 +186,41 @@ describe('KPIs (GET /v1/kpis)', () => {
       k.shrinkage.byReason.map((r: { units: number; value: number }) => r.value),
       before.shrinkage.byReason.map((r: { units: number }) => r.units * 1),
     );
+  });
+
+  it('values channel figures stale past their window at the units they are off by, and reports each channel\'s lag', async () => {
+    const before = await kpis('?window=7d');
+    assert.deepEqual([before.revenueAtRisk.channelStale.units, before.channelSync], [0, []]);
+    await registerChannel(
+      database.db,
+      ChannelRegistration.parse({
+        id: 'kpi-shop',
+        kind: 'webhook',
+        name: 'KPI shop',
+        owner: 'ivy',
+        locations: ['WH1'],
+        settings: { url: 'http://127.0.0.1:9/never-called' },
+        secretRef: 'env:KPI_SHOP_SECRET',
+        staleAfter: 60,
+        skus: [{ sku: 'K-1', externalId: 'k-1' }, { sku: 'K-2', externalId: 'k-2' }],
+      }),
+    );
+    // The channel was told 10 of K-1 an hour ago and nothing since; K-2's change is only a moment old.
+    await database.sql`
+      INSERT INTO channel_publications (channel_id, variant_id, published, version) SELECT 'kpi-shop', id, 10, 1 FROM variants WHERE sku = 'K-1'`;
+    await database.sql`
+      UPDATE channel_pending SET first_changed_at = now() - interval '1 hour'
+      WHERE channel_id = 'kpi-shop' AND variant_id = (SELECT id FROM variants WHERE sku = 'K-1')`;
+    const available = (await api.inject({ method: 'GET', url: '/v1/stock/K-1', headers: operator })).json().locations.find((l: { location: string }) => l.location === 'WH1').available;
+
+    const k = await kpis('?window=7d');
+    assert.deepEqual(k.revenueAtRisk.channelStale.bySku, [{ sku: 'K-1', units: Math.abs(10 - available) }]);
+    assert.equal(k.revenueAtRisk.channelStale.things, 1);
+    assert.equal(k.revenueAtRisk.units, before.revenueAtRisk.units + Math.abs(10 - available));
+    assert.equal(k.channelSync.length, 1);
+    const [sync] = k.channelSync;
+    assert.deepEqual([sync.channel, sync.owner, sync.pendingSkus, sync.staleSkus, sync.staleAfterSeconds], ['kpi-shop', 'ivy', 2, 1, 60]);
+    assert.ok(sync.lagSeconds >= 3600 && sync.lagSeconds < 3700, `lag ${sync.lagSeconds}`);
+    assert.deepEqual((await kpis('?window=7d&owner=rita')).channelSync, [], 'another owner\'s view has no channel of ivy\'s');
   });
 });

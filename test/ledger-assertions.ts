@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import type { Database } from '../db/connection';
 
-/** The ledger explains every number: each balance equals the sum of the movements on its row. */
+/**
+ * The ledger explains every number: each balance equals the sum of the movements on its row, and
+ * the stockout periods the database kept as balances changed are the ones the ledger tells.
+ */
 export async function assertLedgerMatchesBalances(database: Database): Promise<void> {
   const drift = await database.sql`
     SELECT b.variant_id, b.location_id,
@@ -19,4 +22,9 @@ export async function assertLedgerMatchesBalances(database: Database): Promise<v
     WHERE b.on_hand <> coalesce(m.on_hand, 0) OR b.reserved <> coalesce(m.reserved, 0)
        OR b.committed <> coalesce(m.committed, 0) OR b.incoming <> coalesce(m.incoming, 0)`;
   assert.deepEqual(drift.map((r) => ({ ...r })), [], 'balances drifted from the ledger');
+
+  const periods = (source: 'stockout_periods' | 'stockout_periods_from_ledger') => database.sql`
+    SELECT variant_id, location_id, started_at, ended_at, from_stock FROM ${database.sql(source)} ORDER BY variant_id, location_id, started_at`;
+  const [kept, told] = await Promise.all([periods('stockout_periods'), periods('stockout_periods_from_ledger')]);
+  assert.deepEqual(kept.map((r) => ({ ...r })), told.map((r) => ({ ...r })), 'stockout periods differ from the ledger');
 }

@@ -15,8 +15,7 @@ import { waitFor } from '../runtime/wait';
 import { decideException } from '../services/exceptions';
 import { purchaseOrderStateQuery } from '../workflows/purchase-order-messages';
 import { serveOnLoopback } from './contract/loopback';
-import { runStockflow } from './cli';
-import { createTestDatabase, defaultApiSettings, infra, principalWithToken, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, stockflowCli, startTestWorker, type RunningWorker } from './harness';
 
 const DAY = 86_400_000;
 const HOOK_SECRET = 'purchase-order-hook-secret';
@@ -62,7 +61,7 @@ describe('purchase orders: from an approved suggestion or placed directly, throu
 
   /** The `stockflow` command, as the buyer, against this suite's API. */
   function stockflow(...args: string[]) {
-    return runStockflow(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, buyer.authorization.slice('Bearer '.length), ...args);
+    return stockflowCli(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, buyer, ...args);
   }
 
   before(async () => {

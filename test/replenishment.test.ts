@@ -9,8 +9,7 @@ import { applyStockOperation } from '../db/stock';
 import { waitFor } from '../runtime/wait';
 import { StockOperation } from '../schemas/stock';
 import { replenish } from '../services/replenishment';
-import { runStockflow } from './cli';
-import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, stockflowCli, servicesFor, startTestWorker, type RunningWorker } from './harness';
 
 const DAY = 86_400_000;
 const WINDOW = 28;
@@ -75,7 +74,7 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
 
   /** The `stockflow` command the buyer runs, against this suite's API. */
   function stockflow(...args: string[]) {
-    return runStockflow(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, buyer.authorization.slice('Bearer '.length), ...args);
+    return stockflowCli(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, buyer, ...args);
   }
 
   after(async () => {

@@ -174,6 +174,37 @@ describe('stock ledger (db)', () => {
     );
   });
 
+  it('opens a stockout period when on hand reaches 0 and closes it when stock comes back', async () => {
+    const move = (kind: 'receive' | 'issue', quantity: number, n: number) => apply(database, { kind, idempotencyKey: `stockout-${n}`, sku: 'W-2', location: 'WH2', quantity });
+    const periods = () => database.sql<{ open: boolean }[]>`
+      SELECT p.ended_at IS NULL AS open FROM stockout_periods p JOIN variants v ON v.id = p.variant_id JOIN locations l ON l.id = p.location_id
+      WHERE v.sku = 'W-2' AND l.code = 'WH2' ORDER BY p.started_at`;
+    await move('receive', 5, 1);
+    assert.deepEqual((await periods()).map((p) => p.open), [], 'stocked for the first time: never out of stock');
+    await move('issue', 5, 2);
+    assert.deepEqual((await periods()).map((p) => p.open), [true]);
+    await move('receive', 2, 3);
+    await move('issue', 1, 4);
+    assert.deepEqual((await periods()).map((p) => p.open), [false], 'still in stock: no new period');
+    await move('issue', 1, 5);
+    assert.deepEqual((await periods()).map((p) => p.open), [false, true]);
+  });
+
+  it('counts stock sold before any arrived as out of stock, but not as a stockout event', async () => {
+    const period = async () => {
+      const rows = await database.sql<{ open: boolean; fromStock: boolean }[]>`
+        SELECT p.ended_at IS NULL AS open, p.from_stock AS "fromStock" FROM stockout_periods p JOIN variants v ON v.id = p.variant_id
+        WHERE v.sku = 'MTO-1' ORDER BY p.started_at`;
+      return rows.map((r) => ({ ...r }));
+    };
+    await apply(database, { kind: 'adjust', idempotencyKey: 'mto-sold-first', sku: 'MTO-1', location: 'WH2', delta: -3, reasonCode: 'correction' });
+    assert.deepEqual(await period(), [{ open: true, fromStock: false }]);
+    await apply(database, { kind: 'receive', idempotencyKey: 'mto-arrived', sku: 'MTO-1', location: 'WH2', quantity: 3 });
+    assert.deepEqual(await period(), [{ open: true, fromStock: false }], 'at 0: still out of stock');
+    await apply(database, { kind: 'receive', idempotencyKey: 'mto-stocked', sku: 'MTO-1', location: 'WH2', quantity: 1 });
+    assert.deepEqual(await period(), [{ open: false, fromStock: false }]);
+  });
+
   it('refuses negative on-hand for a normal item, with nothing written', async () => {
     await apply(database, { kind: 'receive', idempotencyKey: 'neg-rcv', sku: 'W-NEG', location: 'WH1', quantity: 3 });
     const code = await refusalCode(

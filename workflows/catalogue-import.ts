@@ -52,7 +52,7 @@ export async function catalogueImport(input: CatalogueImportInput): Promise<Cata
   setHandler(catalogueImportProgressQuery, () => progress);
 
   if (progress.phase === 'checking') {
-    const check = await checkCatalogueImport({ importPk: input.importPk });
+    const check = await checkCatalogueImport({ importPk: input.importPk, chunkSize: input.chunkSize });
     Object.assign(progress, { rows: check.rows, valid: check.valid, problems: check.problems, chunks: Math.ceil(check.valid / input.chunkSize) });
     if (check.refused) {
       progress.phase = 'refused';

@@ -12,3 +12,4 @@ export { channelDrift } from './channel-drift';
 export { channelSync } from './channel-sync';
 export { replenishment } from './replenishment';
 export { purchaseOrder } from './purchase-order';
+export { abcClassification, countPlanning } from './counting';

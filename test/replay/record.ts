@@ -30,7 +30,7 @@ import { ChannelRegistration } from '../../schemas/channels';
 import { ensureChannelSync } from '../../services/channels';
 import { WebhookReceiver } from '../contract/webhook-receiver';
 import { createTestDatabase, infra, servicesFor, startInfra, startTestWorker, stopInfra } from '../harness';
-import { DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../../schemas/config';
+import { countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../../schemas/config';
 import { savePolicies } from '../../db/replenishment';
 import { placePurchaseOrder, receivePurchaseOrder } from '../../services/purchase-orders';
 import { purchaseOrderStateQuery } from '../../workflows/purchase-order-messages';
@@ -42,6 +42,8 @@ async function record(): Promise<void> {
   const database = await createTestDatabase();
   const worker = await startTestWorker(database, 'record', {
     alerts: [{ id: 'record-risk', kpi: 'revenueAtRisk', over: 0, measure: 'units', window: 86400, severity: 'high', playbook: 'Recount the blocked SKU.' }],
+    // Every SKU-location due every working day, so the recorded planning makes a task whatever the day.
+    counting: { ...countingRulesOf(DEFAULT_CONFIG), frequencies: { A: 1, B: 1, C: 1 } },
   });
   process.env.STOCKFLOW_RECORD_HOOK_SECRET = 'record-hook-secret';
   const receiver = new WebhookReceiver('record-hook-secret');
@@ -302,6 +304,19 @@ async function record(): Promise<void> {
         const handle = client.workflow.getHandle(workflowIds.purchaseOrder(order.poNumber));
         await waitFor('the order to be late', async () => ((await handle.query(purchaseOrderStateQuery).catch(() => undefined))?.late ? true : undefined));
         await receivePurchaseOrder(s, order.poNumber, { receiptId: 'record-receipt', lines: [{ sku: 'T-1', quantity: 4 }] }, 'alice');
+        await handle.result();
+        return handle;
+      },
+      'abcClassification-classified': async () => {
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/abc-in', sku: 'FT-8', location: 'WH1', quantity: 10 }));
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'issue', idempotencyKey: 'record/abc-out', sku: 'FT-8', location: 'WH1', quantity: 4 }));
+        const handle = await client.workflow.start('abcClassification', { taskQueue: worker.taskQueue, workflowId: 'record/abc-classification' });
+        await handle.result();
+        return handle;
+      },
+      'countPlanning-raised': async () => {
+        await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: 'record/count-in', sku: 'FT-7', location: 'WH1', quantity: 3 }));
+        const handle = await client.workflow.start('countPlanning', { taskQueue: worker.taskQueue, workflowId: 'record/count-planning', args: [{ day: '2026-12-02' }] });
         await handle.result();
         return handle;
       },
