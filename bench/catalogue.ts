@@ -121,7 +121,7 @@ async function runImport(app: FastifyInstance, bench: NonNullable<Awaited<Return
   const started = performance.now();
   const response = await app.inject({ method: 'POST', url: `/v1/catalogue/imports?importId=bench-${tag}`, headers: { 'content-type': 'text/csv' }, payload: body });
   if (response.statusCode !== 202) throw new Error(`POST import answered ${response.statusCode}: ${response.body}`);
-  const result: CatalogueImportProgress = await bench.app.client.workflow.getHandle(response.json().workflowId).result();
+  const result: CatalogueImportProgress = await worker.whileAlive(bench.app.client.workflow.getHandle(response.json().workflowId).result());
   const seconds = (performance.now() - started) / 1000;
   const peakRssMb = stopSampling();
   const records = LOCATIONS + VARIANTS * (1 + LOCATIONS);

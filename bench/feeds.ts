@@ -272,6 +272,8 @@ export interface WorkerProcess {
   sample(): () => number;
   /** The highest RSS seen by any sample or high-water mark so far. */
   lifetimePeak(): number;
+  /** `work`, unless the worker dies first (out of memory, say): then a failure, not a wait for ever on a workflow no one runs. */
+  whileAlive<T>(work: Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -313,6 +315,14 @@ export async function startWorker(
     throw error;
   }
   const pid = child.pid as number;
+  let stopping = false;
+  const died = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) reject(new Error(`the bench worker died (${signal ?? `exit code ${code}`}) with work in flight`));
+    }),
+  );
+  // Raced by whileAlive; a death with nothing in flight surfaces at the next run.
+  died.catch(() => undefined);
   let lifetime = 0;
   const rssOf = (field: 'VmRSS' | 'VmHWM') => {
     let status = '';
@@ -350,7 +360,11 @@ export async function startWorker(
       };
     },
     lifetimePeak: () => lifetime,
-    stop: () => stopWorker(child),
+    whileAlive: (work) => Promise.race([work, died]),
+    stop: () => {
+      stopping = true;
+      return stopWorker(child);
+    },
   };
 }
 
@@ -380,7 +394,7 @@ async function runStockflow(app: FastifyInstance, client: Client, worker: Worker
   if (response.statusCode !== 202) throw new Error(`POST feed answered ${response.statusCode}: ${response.body}`);
   const { workflowId } = response.json() as { workflowId: string };
   if (workflowId !== workflowIds.feed(target.supplierId, target.feedId)) throw new Error(`unexpected workflow id ${workflowId}`);
-  const summary: FeedSummary = await client.workflow.getHandle(workflowId).result();
+  const summary: FeedSummary = await worker.whileAlive(client.workflow.getHandle(workflowId).result());
   const seconds = (performance.now() - started) / 1000;
   const peakRssMb = stopSampling();
   const activities = await activityTimes(client, workflowId);
