@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection';
 import { createCatalogueImportActivities } from './catalogue-import';
-import type { UiDecisions } from '../schemas/identity';
+import type { SourceSecrets, UiDecisions } from '../schemas/identity';
 import type { AlertRules } from '../schemas/alerts';
 import { createAlertActivities } from './alerts';
 import { createChannelActivities } from './channels';
@@ -12,6 +12,7 @@ import { createNotifyActivities, type NotifierConfig } from './notify';
 import { createOrderActivities, type FulfilmentConfig } from './orders';
 import { createRaiseActivities, type TemporalDeps } from './raise';
 import { createReconciliationActivities } from './reconciliation';
+import { createPurchaseOrderActivities } from './purchase-orders';
 import { createReplenishmentActivities } from './replenishment';
 import { DEFAULT_CONFIG, countingRulesOf } from '../schemas/config';
 import type { CountingRules } from '../schemas/counting';
@@ -30,6 +31,10 @@ export interface ActivityDeps {
   alerts?: AlertRules;
   /** Days of demand a dynamic reorder policy without its own window measures (STOCKFLOW_REPLENISHMENT_WINDOW_DAYS). */
   replenishmentWindowDays?: number;
+  /** Per-source signing secrets: a supplier's signs the purchase orders sent to its order webhook. */
+  sourceSecrets?: SourceSecrets;
+  /** The fallback signing secret (STOCKFLOW_WEBHOOK_SECRET). */
+  webhookSecret?: string;
   /** ABC shares and window, count frequencies (STOCKFLOW_ABC_SHARES, STOCKFLOW_ABC_WINDOW_DAYS, STOCKFLOW_COUNT_FREQUENCY_DAYS). */
   counting?: CountingRules;
 }
@@ -51,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAlertActivities(deps.db, deps.alerts ?? []),
     ...createChannelActivities(deps.db),
     ...createReplenishmentActivities(deps.db, deps.replenishmentWindowDays ?? DEFAULT_CONFIG.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS),
+    ...createPurchaseOrderActivities(deps.db, { sourceSecrets: deps.sourceSecrets, webhookSecret: deps.webhookSecret }),
     ...createCountingActivities(deps.db, deps.counting ?? countingRulesOf(DEFAULT_CONFIG)),
   });
 }

@@ -4,6 +4,7 @@ import type { Database } from '../db/connection';
 import type { CountingRules } from '../schemas/counting';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
+import type { PurchasingRules } from '../schemas/purchase-orders';
 import type { Services } from '../services/context';
 import { startsAfterAnswers } from '../services/orders';
 import { AccessControl, type AccessSettings } from './access';
@@ -25,6 +26,7 @@ import { registerKpiRoutes } from './routes/kpis';
 import { registerMetricsRoutes } from './routes/metrics';
 import { registerOrderRoutes } from './routes/orders';
 import { registerReconciliationRoutes } from './routes/reconciliation';
+import { registerPurchaseOrderRoutes } from './routes/purchase-orders';
 import { registerReplenishmentRoutes } from './routes/replenishment';
 import { registerStockRoutes } from './routes/stock';
 
@@ -48,6 +50,8 @@ export interface ApiDeps extends AccessSettings {
   allocation: AllocationRules;
   /** Default hold of a cart, in seconds (configuration: schemas/config.ts). */
   cartTtlSeconds: number;
+  /** Purchase order grace and over-receipt tolerance (configuration: schemas/config.ts). */
+  purchasing: PurchasingRules;
   /** ABC shares and window, count frequencies (configuration: schemas/config.ts). */
   counting: CountingRules;
   /** Where the dashboard links workflows to (configuration: schemas/config.ts). */
@@ -64,6 +68,7 @@ export function services(deps: ApiDeps): Services {
     orderWindows: deps.orderWindows,
     allocation: deps.allocation,
     cartTtlSeconds: deps.cartTtlSeconds,
+    purchasing: deps.purchasing,
     feedRules: deps.feedRules,
     importChunkSize: deps.importChunkSize,
     counting: deps.counting,
@@ -154,6 +159,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerCartRoutes(app, deps);
   registerReconciliationRoutes(app, deps);
   registerReplenishmentRoutes(app, deps);
+  registerPurchaseOrderRoutes(app, deps);
   registerCountingRoutes(app, deps);
   registerFeedRoutes(app, deps);
   registerCatalogueRoutes(app, deps);

@@ -14,7 +14,7 @@ import { replaceOwnership } from '../db/ownership';
 import { applyStockOperation } from '../db/stock';
 import type { App } from '../runtime/composition';
 import { RaiseException } from '../schemas/exceptions';
-import { allocationRulesOf, countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
+import { allocationRulesOf, countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf, purchasingRulesOf } from '../schemas/config';
 import { spawnWorker, type WorkerProcess } from '../test/faults/processes';
 import type { ExceptionOutcome } from '../workflows/exception-hold';
 import { workflowIds } from '../domain/keys';
@@ -421,7 +421,7 @@ class LoadRun {
     await this.flow('feed', async () => {
       const quantities = this.c.feedSkus.map((_, i) => feedQuantity(i, round));
       const body = `sku,quantity,sequence\n${quantities.map((q, i) => `${supplierSku(i)},${q},${round}`).join('\n')}\n`;
-      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: orderWindowsOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, counting: countingRulesOf(DEFAULT_CONFIG) }, {
+      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: orderWindowsOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), counting: countingRulesOf(DEFAULT_CONFIG) }, {
         supplierId: this.c.supplierId,
         format: 'csv',
         body,

@@ -38,6 +38,11 @@ export class ApiClient {
     return this.request('POST', path, payload, contentType, 'upstream');
   }
 
+  /** Puts a file as it is (a CSV of policies), as the operator of the token. */
+  putRaw(path: string, payload: string, contentType: string): Promise<ApiResponse> {
+    return this.request('PUT', path, payload, contentType, 'operator');
+  }
+
   send(method: string, path: string, body?: unknown, kind: 'upstream' | 'operator' = 'operator'): Promise<ApiResponse> {
     return this.request(method, path, body === undefined ? undefined : JSON.stringify(body), 'application/json', kind);
   }

@@ -7,6 +7,7 @@ import { registerExceptionCommands } from './exceptions';
 import { registerFeedCommands } from './feeds';
 import { kpisCommand } from './kpis';
 import { registerOrderCommands } from './orders';
+import { registerPolicyCommands, registerPurchaseOrderCommands } from './purchasing';
 import { reconcileCommand } from './reconcile';
 import { startCommand } from './start';
 import { stockCommand } from './stock';
@@ -63,7 +64,9 @@ program
 registerFeedCommands(program);
 registerCatalogueCommands(program);
 registerSupplierCommands(program);
+registerPolicyCommands(program);
 registerSuggestionCommands(program);
+registerPurchaseOrderCommands(program);
 registerUserCommands(program);
 registerChannelCommands(program);
 registerCountCommands(program);

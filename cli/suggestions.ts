@@ -15,6 +15,7 @@ interface Suggestion {
   status: string;
   value: number;
   currency: string | null;
+  purchaseOrder: string | null;
   lines: Line[];
 }
 
@@ -28,7 +29,11 @@ function report(response: ApiResponse, print: (body: never) => void): void {
 }
 
 const describe = (s: Suggestion) =>
-  [`#${s.id} ${s.supplierId} ${s.status} ${s.value.toFixed(2)}${s.currency ? ` ${s.currency}` : ''}`, ...s.lines.map((l) => `  ${l.lineNo}. ${l.sku}@${l.location} × ${l.quantity}: ${l.reason}`)].join('\n');
+  [
+    `#${s.id} ${s.supplierId} ${s.status} ${s.value.toFixed(2)}${s.currency ? ` ${s.currency}` : ''}`,
+    ...s.lines.map((l) => `  ${l.lineNo}. ${l.sku}@${l.location} × ${l.quantity}: ${l.reason}`),
+    ...(s.purchaseOrder ? [`  purchase order ${s.purchaseOrder}`] : []),
+  ].join('\n');
 
 /** `lineNo=quantity`, as the buyer types an edit. */
 function edit(text: string, edits: { lineNo: number; quantity: number }[] = []) {

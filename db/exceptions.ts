@@ -173,3 +173,14 @@ export async function getException(db: Db, id: number): Promise<{ exception: Exc
   const events = await db.select().from(exceptionEvents).where(eq(exceptionEvents.exceptionId, id)).orderBy(asc(exceptionEvents.at), asc(exceptionEvents.seq));
   return { exception, events };
 }
+
+/** The latest run of an exception's workflow as recorded: its status and who decided it. */
+export async function latestDecision(db: Db, workflowId: string): Promise<{ status: string; decidedBy: string | null } | undefined> {
+  const [row] = await db
+    .select({ status: exceptions.status, decidedBy: exceptions.decidedBy })
+    .from(exceptions)
+    .where(eq(exceptions.workflowId, workflowId))
+    .orderBy(desc(exceptions.id))
+    .limit(1);
+  return row;
+}

@@ -10,7 +10,7 @@ import { firstUses, keyed, replay, type FirstUse, type Keyed } from './ledger-re
  * The kinds a batch applies: each changes one balance by a rule of what the balance holds, and
  * writes nothing but the ledger (an adjustment or a count has records of its own: one at a time).
  */
-export type BatchOperation = OperationOf<'receive' | 'set_on_hand' | 'set_incoming'>;
+export type BatchOperation = OperationOf<'receive' | 'set_on_hand' | 'set_incoming' | 'expect_incoming' | 'receive_incoming' | 'cancel_incoming'>;
 
 /** What became of one operation of a batch, in the batch's order. */
 export type BatchOutcome = { op: BatchOperation; result: OperationResult } | { op: BatchOperation; refusal: StockRefusal };

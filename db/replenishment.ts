@@ -1,10 +1,11 @@
 import { Refusal } from '../domain/refusal';
 import { assess, groupBySupplier, type ReorderPolicy } from '../domain/replenishment';
-import { idempotencyKeys } from '../domain/keys';
+import { idempotencyKeys, purchaseOrderNumbers } from '../domain/keys';
 import type { PurchaseSuggestion, ReorderPolicies, ReorderPolicyQuery, StoredReorderPolicy } from '../schemas/replenishment';
 import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
 import { StockRefusal } from './errors';
+import { orderFromSuggestion } from './purchase-orders';
 
 /** Creates or replaces the policies of the listed SKU-locations in one transaction; an unknown name refuses them all. */
 export async function savePolicies(db: Db, request: ReorderPolicies): Promise<{ saved: number }> {
@@ -191,6 +192,7 @@ interface SuggestionRow {
   value: string;
   status: 'open' | 'approved' | 'rejected';
   decided_by: string | null;
+  po_number: string | null;
   lines: { lineNo: number; sku: string; location: string; suggestedQuantity: number; quantity: number; unitCost: string | null; velocity: string; reorderPoint: string; reason: string }[];
 }
 
@@ -198,6 +200,7 @@ export async function listSuggestions(db: Db, filter: { runKey?: string; id?: nu
   const sql = clientOf(db);
   const rows = await sql<SuggestionRow[]>`
     SELECT s.id, s.run_key, s.supplier_id, s.currency, s.value::text, s.status, s.decided_by,
+           (SELECT po.po_number FROM purchase_orders po WHERE po.suggestion_id = s.id) AS po_number,
            (SELECT json_agg(json_build_object(
                      'lineNo', sl.line_no, 'sku', v.sku, 'location', l.code, 'suggestedQuantity', sl.suggested_quantity,
                      'quantity', sl.quantity, 'unitCost', sl.unit_cost::text, 'velocity', sl.velocity::text,
@@ -217,20 +220,28 @@ export async function listSuggestions(db: Db, filter: { runKey?: string; id?: nu
     value: Number(r.value),
     status: r.status,
     decidedBy: r.decided_by,
+    purchaseOrder: r.po_number,
     lines: r.lines.map((l) => ({ ...l, unitCost: l.unitCost === null ? null : Number(l.unitCost), velocity: Number(l.velocity), reorderPoint: Number(l.reorderPoint) })),
   }));
 }
 
-export type SuggestionDecision = { decision: 'approve'; by: string; quantities?: { lineNo: number; quantity: number }[] } | { decision: 'reject'; by: string };
+export type SuggestionDecision =
+  | { decision: 'approve'; by: string; at: Date; quantities?: { lineNo: number; quantity: number }[] }
+  | { decision: 'reject'; by: string };
 
 /**
  * Approves (with the buyer's quantities for lines it has, the value recomputed at the lines' costs)
- * or rejects an open suggestion. Deciding one already decided is refused, naming who decided it.
+ * or rejects an open suggestion; an approval writes its purchase order in the same transaction, so
+ * there is never an approved suggestion without its order. Deciding one already decided is
+ * refused, naming who decided it, unless it is the same decision by the same person: that answers
+ * with it as it is.
  */
 export async function decideSuggestion(db: Db, id: number, decision: SuggestionDecision): Promise<PurchaseSuggestion> {
   await clientOf(db).begin(async (tx) => {
     const [current] = await tx<{ status: string; decided_by: string | null }[]>`SELECT status, decided_by FROM purchase_suggestions WHERE id = ${id} FOR UPDATE`;
     if (!current) throw new Refusal('not_found', `no purchase suggestion ${id}`, 'id');
+    // The same person deciding the same way again (a concurrent request of theirs committed first) changes nothing.
+    if (current.status === (decision.decision === 'approve' ? 'approved' : 'rejected') && current.decided_by === decision.by) return;
     if (current.status !== 'open') throw new Refusal('already_resolved', `purchase suggestion ${id} was already ${current.status} by ${current.decided_by}`, 'id');
     if (decision.decision === 'approve' && decision.quantities?.length) {
       const edits = decision.quantities;
@@ -239,10 +250,12 @@ export async function decideSuggestion(db: Db, id: number, decision: SuggestionD
         FROM unnest(${edits.map((e) => e.lineNo)}::int[], ${edits.map((e) => e.quantity)}::int[]) AS e(line_no, quantity)
         WHERE sl.suggestion_id = ${id} AND sl.line_no = e.line_no`;
     }
-    await tx`
+    const [decided] = await tx<{ run_key: string; supplier_id: string }[]>`
       UPDATE purchase_suggestions SET status = ${decision.decision === 'approve' ? 'approved' : 'rejected'}, decided_by = ${decision.by}, decided_at = now(),
         value = (SELECT coalesce(sum(quantity * coalesce(unit_cost, 0)), 0) FROM purchase_suggestion_lines WHERE suggestion_id = ${id})
-      WHERE id = ${id}`;
+      WHERE id = ${id}
+      RETURNING run_key, supplier_id`;
+    if (decision.decision === 'approve') await orderFromSuggestion(tx, id, purchaseOrderNumbers.fromSuggestion(decided.run_key, decided.supplier_id), decision.by, decision.at);
   });
   const [decided] = await listSuggestions(db, { id });
   return decided;

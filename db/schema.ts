@@ -498,6 +498,8 @@ export const suppliers = pgTable('suppliers', {
   /** Base units per case the supplier ships. */
   packSize: integer('pack_size'),
   currency: text('currency'),
+  /** Where purchase orders are POSTed (signed with the supplier's source secret); none: they are not sent. */
+  orderWebhookUrl: text('order_webhook_url'),
 });
 
 /** Which variants a supplier supplies, at what cost per base unit. */
@@ -1067,6 +1069,80 @@ export const purchaseSuggestionLines = pgTable(
     primaryKey({ columns: [t.suggestionId, t.lineNo] }),
     check('purchase_suggestion_lines_quantities', sql`${t.suggestedQuantity} > 0 AND ${t.quantity} >= 0`),
   ],
+);
+
+/**
+ * An order placed with a supplier. Its number is a business key: from the approved suggestion's run
+ * and supplier, or given by the client that created it. open → received (every line in full) | closed (short).
+ */
+export const purchaseOrders = pgTable(
+  'purchase_orders',
+  {
+    poNumber: text('po_number').primaryKey(),
+    supplierId: text('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    currency: text('currency'),
+    status: text('status').notNull().default('open'),
+    /** The suggestion it was approved from; none for one created directly. */
+    suggestionId: bigint('suggestion_id', { mode: 'number' })
+      .unique()
+      .references(() => purchaseSuggestions.id),
+    /** What a directly created order was asked with, so a resend is recognised and a different one refused. */
+    requestHash: text('request_hash'),
+    createdBy: text('created_by').notNull(),
+    createdAt: createdAt(),
+    expectedAt: timestamp('expected_at', { withTimezone: true }).notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    closedBy: text('closed_by'),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    closeReason: text('close_reason'),
+  },
+  (t) => [
+    check('purchase_orders_status', sql`${t.status} IN ('open', 'received', 'closed')`),
+    index('purchase_orders_status_idx').on(t.status, t.supplierId, t.poNumber),
+  ],
+);
+
+export const purchaseOrderLines = pgTable(
+  'purchase_order_lines',
+  {
+    poNumber: text('po_number')
+      .notNull()
+      .references(() => purchaseOrders.poNumber),
+    lineNo: integer('line_no').notNull(),
+    variantId: integer('variant_id')
+      .notNull()
+      .references(() => variants.id),
+    locationId: integer('location_id')
+      .notNull()
+      .references(() => locations.id),
+    quantity: integer('quantity').notNull(),
+    unitCost: numeric('unit_cost', { precision: 14, scale: 4, mode: 'number' }),
+    received: integer('received').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.poNumber, t.lineNo] }),
+    unique('purchase_order_lines_one_per_place').on(t.poNumber, t.variantId, t.locationId),
+    check('purchase_order_lines_quantities', sql`${t.quantity} > 0 AND ${t.received} >= 0`),
+  ],
+);
+
+/** A receipt against an order, kept by the id the warehouse gave it: a resend applies nothing twice. */
+export const purchaseOrderReceipts = pgTable(
+  'purchase_order_receipts',
+  {
+    poNumber: text('po_number')
+      .notNull()
+      .references(() => purchaseOrders.poNumber),
+    receiptId: text('receipt_id').notNull(),
+    requestHash: text('request_hash').notNull(),
+    /** The lines as applied: line number, SKU, location, quantity. */
+    lines: jsonb('lines').notNull(),
+    receivedBy: text('received_by').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.poNumber, t.receiptId] })],
 );
 
 /** Each active SKU's ABC class by revenue over a trailing window, as last computed (the count frequency follows it). */

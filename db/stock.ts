@@ -1,4 +1,4 @@
-import { changesSomething, deltasOf, movementOf, movementReason, rangeBreach, settingOf, type Buckets, type Deltas } from '../domain/balance';
+import { changesSomething, deltasOf, movementOf, movementReason, rangeBreach, type Buckets, type Deltas } from '../domain/balance';
 import { gradeCount, statusAfterCount } from '../domain/count-grading';
 import type { OperationOf, OperationResult, StockOperation } from '../schemas/stock';
 import { clientOf, type Pool, type Sql } from './client';
@@ -110,6 +110,9 @@ function apply(tx: Sql, op: NotReserve, place: Place | undefined): Promise<Chang
       return transfer(tx, op);
     case 'set_incoming':
     case 'set_on_hand':
+    case 'expect_incoming':
+    case 'receive_incoming':
+    case 'cancel_incoming':
       return set(tx, op, at());
     case 'cycle_count':
       return cycleCount(tx, op, at());
@@ -200,10 +203,14 @@ async function transfer(tx: Sql, op: OperationOf<'transfer'>): Promise<Change> {
   };
 }
 
-/** A figure someone else is the authority for (incoming from a PO, on hand from a supplier): the change is the difference. */
-async function set(tx: Sql, op: OperationOf<'set_incoming' | 'set_on_hand'>, place: Place): Promise<Change> {
+/**
+ * A change that depends on what the balance holds: a figure someone else is the authority for (on
+ * hand from a supplier; the change is the difference), or a purchase order's incoming (never taken
+ * below zero). The row is locked first.
+ */
+async function set(tx: Sql, op: OperationOf<'set_incoming' | 'set_on_hand' | 'expect_incoming' | 'receive_incoming' | 'cancel_incoming'>, place: Place): Promise<Change> {
   const current = await lockBalance(tx, place);
-  const deltas = settingOf(op, current);
+  const deltas = deltasOf(op, current);
   if (!changesSomething(deltas)) return { movements: [], balances: [current] };
   return { movements: [{ place, deltas, reasonCode: movementReason(op) }], balances: [await addToBalance(tx, place, deltas)] };
 }
@@ -318,6 +325,9 @@ function changesAt(op: StockOperation): { sku: string; location: string; deltas:
     case 'set_on_hand':
     case 'set_incoming':
     case 'cycle_count':
+    case 'expect_incoming':
+    case 'receive_incoming':
+    case 'cancel_incoming':
       return [{ sku: op.sku, location: op.location, deltas: (current) => deltasOf(op, current) }];
     default:
       return [];

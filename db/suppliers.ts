@@ -16,6 +16,7 @@ export interface SupplierEntry {
   moq?: number;
   packSize?: number;
   currency?: string;
+  orderWebhookUrl?: string;
 }
 
 /** The supplier, refusing one that is unknown or archived: nothing new may be recorded for it. */
@@ -36,7 +37,7 @@ export async function registerSupplier(db: Db, supplier: SupplierEntry): Promise
   ]);
   if (!location) throw new StockRefusal('unknown_location', `unknown location "${supplier.location}"`, 'location');
   if (existing?.archivedAt) throw archivedRefusal(supplier.id, existing.archivedAt);
-  const terms = { leadTimeDays: supplier.leadTimeDays, moq: supplier.moq, packSize: supplier.packSize, currency: supplier.currency };
+  const terms = { leadTimeDays: supplier.leadTimeDays, moq: supplier.moq, packSize: supplier.packSize, currency: supplier.currency, orderWebhookUrl: supplier.orderWebhookUrl ?? null };
   await db
     .insert(suppliers)
     .values({ id: supplier.id, name: supplier.name, locationId: location.id, ...terms })
@@ -100,12 +101,13 @@ export interface SupplierView {
   moq: number | null;
   packSize: number | null;
   currency: string | null;
+  orderWebhookUrl: string | null;
   archivedAt: string | null;
 }
 
 const supplierColumns = (pg: Sql) => pg`
   s.id, s.name, l.code AS location, s.lead_time_days AS "leadTimeDays", s.moq, s.pack_size AS "packSize", s.currency,
-  ${isoAt(pg, 's.archived_at')} AS "archivedAt"`;
+  s.order_webhook_url AS "orderWebhookUrl", ${isoAt(pg, 's.archived_at')} AS "archivedAt"`;
 
 export async function listSuppliers(db: Db, q: ListQuery): Promise<Page<SupplierView>> {
   const pg = clientOf(db);

@@ -71,8 +71,37 @@ export function settingOf(op: SettingOperation, current: Buckets): Deltas {
   }
 }
 
-export function deltasOf(op: MovingOperation | SettingOperation, current: Buckets): Deltas {
-  return op.kind === 'set_on_hand' || op.kind === 'set_incoming' || op.kind === 'cycle_count' ? settingOf(op, current) : movementOf(op);
+/**
+ * Purchase order operations: incoming changes by an amount, and what leaves it is at most what it
+ * holds, so an absolute figure set meanwhile (set_incoming) is never driven below zero.
+ */
+export type IncomingOperation = OperationOf<'expect_incoming' | 'receive_incoming' | 'cancel_incoming'>;
+
+export function incomingChangeOf(op: IncomingOperation, current: Pick<Buckets, 'incoming'>): Deltas {
+  const leaving = (units: number) => 0 - Math.min(units, Math.max(0, current.incoming));
+  switch (op.kind) {
+    case 'expect_incoming':
+      return { incoming: op.quantity };
+    case 'receive_incoming':
+      return { onHand: op.quantity, incoming: leaving(op.expected) };
+    case 'cancel_incoming':
+      return { incoming: leaving(op.quantity) };
+  }
+}
+
+export function deltasOf(op: MovingOperation | SettingOperation | IncomingOperation, current: Buckets): Deltas {
+  switch (op.kind) {
+    case 'set_on_hand':
+    case 'set_incoming':
+    case 'cycle_count':
+      return settingOf(op, current);
+    case 'expect_incoming':
+    case 'receive_incoming':
+    case 'cancel_incoming':
+      return incomingChangeOf(op, current);
+    default:
+      return movementOf(op);
+  }
 }
 
 /** A figure that would leave its range: a bucket (or available) after the change, or the change itself. */
@@ -110,7 +139,7 @@ export function describeBreach(breach: RangeBreach, where: string): string {
 }
 
 /** The reason code an operation's movement carries: an adjustment's own, or the one its kind implies. */
-export function movementReason(op: MovingOperation | SettingOperation): string | undefined {
+export function movementReason(op: MovingOperation | SettingOperation | IncomingOperation): string | undefined {
   switch (op.kind) {
     case 'adjust':
       return op.reasonCode;

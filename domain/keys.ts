@@ -24,6 +24,8 @@ export const workflowIds = {
   channelSync: (channelId: string) => `channel/${channelId}/sync`,
   /** The replenishment run of one UTC day. */
   replenishment: (day: string) => `replenishment/${day}`,
+  /** The life of one purchase order, from raising its incoming to its last receipt or close. */
+  purchaseOrder: (poNumber: string) => `purchase-order/${poNumber}`,
 };
 
 /** Schedules of one deployment, named after its task queue so deployments sharing a namespace keep theirs apart. */
@@ -65,6 +67,16 @@ export const exceptionSubjects = {
   purchaseSuggestion: (runKey: string, supplierId: string) => `${runKey}/${supplierId}`,
   /** One location's count task of one working day, held for the counting owner. */
   countTask: (location: string, day: string) => `count:${location}/${day}`,
+  /** A purchase order not received in full by its expected date plus the grace. */
+  purchaseOrderLate: (poNumber: string) => `po:${poNumber}/late`,
+};
+
+/**
+ * Purchase order numbers are business keys: an approved suggestion's is its run and supplier (a
+ * retried approval finds the same order), never a serial. `PO-replenishment-2026-12-03-acme`.
+ */
+export const purchaseOrderNumbers = {
+  fromSuggestion: (runKey: string, supplierId: string) => `PO-${runKey.replace(/[^A-Za-z0-9._-]/g, '-')}-${supplierId}`,
 };
 
 /** Order steps that touch one reserved line's stock. */
@@ -100,6 +112,14 @@ export const idempotencyKeys = {
   channelPush: (channelId: string, digest: string) => `channel/${channelId}/push/${digest}`,
   /** One replenishment run per UTC day: a repeated or retried run of the day raises nothing twice. */
   replenishmentRun: (day: string) => `replenishment/${day}`,
+  /** A purchase order line's units put into incoming (once, by its workflow or its first receipt). */
+  purchaseOrderIncoming: (poNumber: string, lineNo: number) => `po/${poNumber}/incoming/${lineNo}`,
+  /** One line of one receipt: a resent receipt id moves nothing twice. */
+  purchaseOrderReceipt: (poNumber: string, receiptId: string, lineNo: number) => `po/${poNumber}/receipt/${receiptId}/${lineNo}`,
+  /** A line's unreceived remainder taken out of incoming when the order is closed short. */
+  purchaseOrderClose: (poNumber: string, lineNo: number) => `po/${poNumber}/close/${lineNo}`,
+  /** The order as sent to the supplier's webhook: the supplier drops a repeat. */
+  purchaseOrderSend: (poNumber: string) => `po/${poNumber}/send`,
   /** One count task: one location, one working day (its business key; the row id is a serial). */
   countTask: (location: string, day: string) => `count/${location}/${day}`,
   /** The cycle count a count task's line posts: one per task and SKU, however often it is resent. */

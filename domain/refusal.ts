@@ -21,6 +21,9 @@ export type ServiceRefusalCode =
   | 'invalid_lines'
   | 'cart_not_held'
   | 'principal_exists'
+  | 'purchase_order_conflict'
+  | 'purchase_order_not_open'
+  | 'over_receipt'
   /** The counter of a line over tolerance tried to recount it: the recount is someone else's. */
   | 'recount_by_other'
   | 'already_counted';

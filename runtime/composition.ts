@@ -3,7 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { ApiDeps } from '../api/server';
 import { connect, type Database } from '../db/connection';
-import { allocationRulesOf, countingRulesOf, feedRulesOf, oidcSettingsOf, orderWindowsOf, type EnvConfig } from '../schemas/config';
+import { allocationRulesOf, countingRulesOf, feedRulesOf, oidcSettingsOf, orderWindowsOf, purchasingRulesOf, type EnvConfig } from '../schemas/config';
 import { loadSourceSecrets } from './source-secrets';
 import { currentTracing } from './tracing';
 import type { WorkerOptions } from '../workers/worker';
@@ -87,6 +87,7 @@ export function apiSettingsOf(config: EnvConfig): Omit<ApiDeps, 'database' | 'cl
     importChunkSize: config.STOCKFLOW_IMPORT_CHUNK_SIZE,
     allocation: allocationRulesOf(config),
     cartTtlSeconds: config.STOCKFLOW_CART_TTL,
+    purchasing: purchasingRulesOf(config),
     counting: countingRulesOf(config),
     temporalUiUrl: config.TEMPORAL_UI_URL ?? `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -111,6 +112,8 @@ function activityDepsOf(
     uiDecisions: config.STOCKFLOW_UI_DECISIONS,
     alerts: config.STOCKFLOW_ALERTS,
     replenishmentWindowDays: config.STOCKFLOW_REPLENISHMENT_WINDOW_DAYS,
+    sourceSecrets: loadSourceSecrets(config.STOCKFLOW_SOURCE_SECRETS_FILE),
+    webhookSecret: config.STOCKFLOW_WEBHOOK_SECRET,
     counting: countingRulesOf(config),
   };
 }

@@ -97,6 +97,8 @@ export const SupplierTerms = z.object({
   moq: z.number().int('must be a whole number').positive('must be greater than 0').max(1_000_000_000).optional(),
   packSize: PackSize.optional(),
   currency: Currency.optional(),
+  /** Where purchase orders are sent (POST of JSON, signed with the supplier's source secret). */
+  orderWebhookUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000, 'must be at most 2000 characters').optional(),
 });
 export const SupplierVariantEntry = z.object({ sku: Sku, cost: Money.optional(), currency: Currency.optional() });
 export const SupplierVariants = z.object({

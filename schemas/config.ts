@@ -4,6 +4,7 @@ import { FeedRules } from './feeds';
 import { DurationSeconds } from './duration';
 import { OidcSettings, UiDecisions } from './identity';
 import { OrderWindows, type AllocationRules } from './orders';
+import { PurchasingRules } from './purchase-orders';
 import { AbcSharesText, CountFrequencyText, type CountingRules } from './counting';
 
 const port = z.coerce.number().int().min(1, 'must be a port number').max(65535, 'must be a port number');
@@ -91,6 +92,10 @@ export const EnvConfig = z.object({
   STOCKFLOW_BACKORDER_LEAD_TIME: DurationSeconds.default(14 * 86400),
   /** Trailing days of ledger demand a dynamic reorder policy that names no window measures velocity over. */
   STOCKFLOW_REPLENISHMENT_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(28),
+  /** Days past its expected date a purchase order not received in full waits before it opens a `purchase_order_late` exception. */
+  STOCKFLOW_PO_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(2),
+  /** Share of an order line's quantity that may be received beyond it (0.1 = 10 %); more is refused. */
+  STOCKFLOW_OVER_RECEIPT_TOLERANCE: fromText(PurchasingRules.shape.overReceiptTolerance).default(0.1),
   /** Percent of SKUs by revenue that are class A, then B (`20,30`); the rest are C. */
   STOCKFLOW_ABC_SHARES: AbcSharesText,
   /** Trailing days of shipped and issued units the ABC classes are computed over. */
@@ -145,6 +150,11 @@ export function allocationRulesOf(config: EnvConfig): AllocationRules {
     splitChannels: config.STOCKFLOW_SPLIT_SHIPMENT_CHANNELS,
     backorderLeadSeconds: config.STOCKFLOW_BACKORDER_LEAD_TIME,
   };
+}
+
+/** How purchase orders are run. */
+export function purchasingRulesOf(config: EnvConfig): PurchasingRules {
+  return { graceSeconds: config.STOCKFLOW_PO_GRACE_DAYS * 86_400, overReceiptTolerance: config.STOCKFLOW_OVER_RECEIPT_TOLERANCE };
 }
 
 /** The OIDC settings, when the issuer, audience and JWKS URL are all set (none set: OIDC is off). */

@@ -71,6 +71,8 @@ export const PurchaseSuggestion = z.object({
   value: z.number(),
   status: z.enum(['open', 'approved', 'rejected']),
   decidedBy: z.string().nullable(),
+  /** The purchase order an approval made; none while open or rejected, or when every line was edited to 0. */
+  purchaseOrder: z.string().nullable(),
   lines: z.array(SuggestionLine),
 });
 export type PurchaseSuggestion = z.infer<typeof PurchaseSuggestion>;

@@ -88,6 +88,21 @@ export const SetOnHandOp = z.object({
     .max(MOVEMENT_LIMIT, 'must be within ±1,000,000,000'),
 });
 
+/**
+ * Units ordered from a supplier against a purchase order line: added to incoming. Unlike
+ * set_incoming (absolute), several open orders for one SKU-location add up.
+ */
+export const ExpectIncomingOp = z.object({ kind: z.literal('expect_incoming'), ...envelope, ...at, quantity: Quantity });
+
+/**
+ * A receipt against a purchase order line, one movement: on hand up by `quantity`, incoming down
+ * by `expected` (what of them the order still had in incoming), never below zero.
+ */
+export const ReceiveIncomingOp = z.object({ kind: z.literal('receive_incoming'), ...envelope, ...at, quantity: Quantity, expected: NonNegativeQuantity });
+
+/** Ordered units that will not come (an order closed short): out of incoming, never below zero. */
+export const CancelIncomingOp = z.object({ kind: z.literal('cancel_incoming'), ...envelope, ...at, quantity: Quantity });
+
 export const CycleCountOp = z.object({ kind: z.literal('cycle_count'), ...envelope, ...at, counted: NonNegativeQuantity });
 
 /** Clears an investigation or selling block left by a cycle count, after someone looked into it. */
@@ -105,7 +120,7 @@ function kindError(issue: { code: string; options?: unknown }): string {
 
 export const StockOperation = z.discriminatedUnion(
   'kind',
-  [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, UnpickOp, AdjustOp, TransferOp, SetIncomingOp, SetOnHandOp, CycleCountOp, ResolveCountFlagOp],
+  [ReceiveOp, IssueOp, ReserveOp, ReleaseOp, CommitOp, ShipOp, UnpickOp, AdjustOp, TransferOp, SetIncomingOp, SetOnHandOp, CycleCountOp, ResolveCountFlagOp, ExpectIncomingOp, ReceiveIncomingOp, CancelIncomingOp],
   { error: kindError },
 );
 export type StockOperation = z.infer<typeof StockOperation>;

@@ -3,6 +3,7 @@ import type { Db } from '../db/connection';
 import type { CountingRules } from '../schemas/counting';
 import type { FeedRules } from '../schemas/feeds';
 import type { AllocationRules, OrderWindows } from '../schemas/orders';
+import type { PurchasingRules } from '../schemas/purchase-orders';
 
 /** What every service function works with: the database, Temporal, and the rules given to new workflows. */
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   allocation: AllocationRules;
   /** How long a cart's hold lasts when the request does not say. */
   cartTtlSeconds: number;
+  /** Grace before an order is late, and the over-receipt tolerance. */
+  purchasing: PurchasingRules;
   feedRules: FeedRules;
   /** Records per chunk of a catalogue import. */
   importChunkSize: number;

@@ -61,6 +61,9 @@ function summarise(op: StockOperation): string {
     case 'receive':
     case 'issue':
     case 'reserve':
+    case 'expect_incoming':
+    case 'receive_incoming':
+    case 'cancel_incoming':
       return `${op.kind} ${op.quantity} × ${op.sku} at ${op.location}`;
     case 'adjust':
       return `adjust ${op.sku} at ${op.location} by ${op.delta} (${op.reasonCode})`;

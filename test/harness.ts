@@ -20,8 +20,8 @@ import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { installRuntime } from '../runtime/telemetry';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
-import { allocationRulesOf, countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../schemas/config';
-import type { Role, UiDecisions } from '../schemas/identity';
+import { allocationRulesOf, countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf, purchasingRulesOf } from '../schemas/config';
+import type { Role, SourceSecrets, UiDecisions } from '../schemas/identity';
 import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
 import { RecordingLogger } from './log-recorder';
@@ -135,7 +135,7 @@ export interface RunningWorker {
 export async function startTestWorker(
   database: Database,
   prefix = 'test',
-  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules; counting?: CountingRules } = {},
+  options: { taskQueue?: string; notifier?: NotifierConfig; fulfilment?: FulfilmentConfig; uiDecisions?: UiDecisions; alerts?: AlertRules; sourceSecrets?: SourceSecrets; counting?: CountingRules } = {},
 ): Promise<RunningWorker> {
   const s = infra();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
@@ -150,6 +150,7 @@ export async function startTestWorker(
     fulfilment: options.fulfilment ?? { log: () => undefined },
     uiDecisions: options.uiDecisions,
     alerts: options.alerts,
+    sourceSecrets: options.sourceSecrets,
     counting: options.counting,
   });
   const running = worker.run();
@@ -173,7 +174,7 @@ export async function principalWithToken(database: Database, id: string, role: R
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */
 export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
-  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, counting: countingRulesOf(DEFAULT_CONFIG), ...overrides };
+  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), counting: countingRulesOf(DEFAULT_CONFIG), ...overrides };
 }
 
 export { withDatabase };

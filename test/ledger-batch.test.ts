@@ -9,7 +9,7 @@ import { assertLedgerMatchesBalances } from './ledger-assertions';
 
 /** The same operations for two places: one at a time at WH1 under `one/…`, as a batch at WH2 under `batch/…`. */
 function twins(prefix: 'one' | 'batch', location: string): BatchOperation[] {
-  const op = (n: number, fields: Omit<BatchOperation, 'idempotencyKey' | 'actor' | 'location'>) =>
+  const op = (n: number, fields: BatchOperation extends infer O ? (O extends BatchOperation ? Omit<O, 'idempotencyKey' | 'actor' | 'location'> : never) : never) =>
     ({ ...fields, idempotencyKey: `${prefix}/${n}`, actor: 'importer', location }) as BatchOperation;
   return [
     op(1, { kind: 'receive', sku: 'B-1', quantity: 10, sourceRef: 'PO-7' }),
@@ -19,6 +19,11 @@ function twins(prefix: 'one' | 'batch', location: string): BatchOperation[] {
     op(5, { kind: 'receive', sku: 'B-2', quantity: 5 }),
     op(6, { kind: 'set_on_hand', sku: 'B-NEG', quantity: -3 }),
     op(7, { kind: 'set_incoming', sku: 'B-2', quantity: 15 }),
+    // Purchase orders: two open orders add up in incoming; a receipt takes what its line expected; a close never goes below zero.
+    op(8, { kind: 'expect_incoming', sku: 'B-4', quantity: 10, sourceRef: 'PO-8' }),
+    op(9, { kind: 'expect_incoming', sku: 'B-4', quantity: 6, sourceRef: 'PO-9' }),
+    op(10, { kind: 'receive_incoming', sku: 'B-4', quantity: 12, expected: 10, sourceRef: 'PO-8' }),
+    op(11, { kind: 'cancel_incoming', sku: 'B-4', quantity: 8, sourceRef: 'PO-9' }),
   ];
 }
 
@@ -36,7 +41,7 @@ describe('ledger batch (db)', () => {
         { code: 'WH2', name: 'Warehouse 2' },
       ],
       items: [
-        { name: 'Batched', skus: ['B-1', 'B-2', 'B-3', 'B-BIG'] },
+        { name: 'Batched', skus: ['B-1', 'B-2', 'B-3', 'B-4', 'B-BIG'] },
         { name: 'Backorderable', allowNegative: true, skus: ['B-NEG'] },
       ],
     });
@@ -76,8 +81,23 @@ describe('ledger batch (db)', () => {
       twins('batch', 'WH2').map(operationRequestHash),
       'the request hash is the canonical JSON of the operation without its actor',
     );
-    assert.equal(rows.audits.length, 7, 'one audit row per operation, changed or not');
-    assert.equal(rows.movements.length, 6, 'no movement for the set that changed nothing');
+    assert.equal(rows.audits.length, 11, 'one audit row per operation, changed or not');
+    assert.equal(rows.movements.length, 10, 'no movement for the set that changed nothing');
+    assert.deepEqual(
+      rows.movements.filter((m) => m.idempotency_key >= 'batch/10' && m.idempotency_key <= 'batch/11').map((m) => [m.kind, m.delta_on_hand, m.delta_incoming]),
+      [
+        ['receive_incoming', 12, -10],
+        ['cancel_incoming', 0, -6],
+      ],
+      'a receipt against an order is one movement from incoming to on hand',
+    );
+    assert.deepEqual(
+      (await getStockLevels(database.db, 'B-4'))?.locations.map((l) => [l.location, l.onHand, l.incoming]),
+      [
+        ['WH1', 12, 0],
+        ['WH2', 12, 0],
+      ],
+    );
     assert.deepEqual(
       (await getStockLevels(database.db, 'B-2'))?.locations.map((l) => [l.location, l.onHand, l.incoming]),
       [

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
@@ -12,10 +9,9 @@ import { applyStockOperation } from '../db/stock';
 import { waitFor } from '../runtime/wait';
 import { StockOperation } from '../schemas/stock';
 import { replenish } from '../services/replenishment';
-import { createTestDatabase, defaultApiSettings, infra, principalWithToken, servicesFor, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, principalWithToken, stockflowCli, servicesFor, startTestWorker, type RunningWorker } from './harness';
 
 const DAY = 86_400_000;
-const CLI = path.join(__dirname, '..', 'cli', 'main.ts');
 const WINDOW = 28;
 
 describe('replenishment: policies, one run a day, one suggestion per supplier, the buyer decides', () => {
@@ -78,13 +74,7 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
 
   /** The `stockflow` command the buyer runs, against this suite's API. */
   function stockflow(...args: string[]) {
-    const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    return promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args, '--api', baseUrl], {
-      env: { ...process.env, STOCKFLOW_API_TOKEN: buyer.authorization.slice('Bearer '.length) },
-    }).then(
-      (done) => ({ code: 0, ...done }),
-      (failed: { code: number; stdout: string; stderr: string }) => failed,
-    );
+    return stockflowCli(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, buyer, ...args);
   }
 
   after(async () => {
@@ -186,7 +176,11 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     assert.equal(rejected.code, 0, rejected.stderr);
     assert.match(rejected.stdout, new RegExp(`^#${bolt.id} bolt rejected 18\\.00 EUR\n  1\\. B1@WH1 × 12: available 2`));
     const listed = await stockflow('suggestions', 'list', '--status', 'approved');
-    assert.match(listed.stdout, new RegExp(`^#${acme.id} acme approved 120\\.00 EUR\n  1\\. A1@WH1 × 36: `));
+    assert.match(listed.stdout, new RegExp(`^#${acme.id} acme approved 120\\.00 EUR\n  1\\. A1@WH1 × 36: .*\n  2\\. A2@WH1 × 60: .*\n  purchase order PO-replenishment-\\d{4}-\\d\\d-\\d\\d-acme\n`));
+    // The approval placed the order; closing it ends its workflow, which would otherwise outlive this suite.
+    assert.equal(approved.purchaseOrder, `PO-${acme.runKey.replace('/', '-')}-acme`);
+    const order = await ok('POST', `/v1/purchase-orders/${approved.purchaseOrder}/close`, buyer, { reason: 'test over' });
+    assert.deepEqual(order.lines.map((l: { sku: string; ordered: number }) => [l.sku, l.ordered]), [['A1', 36], ['A2', 60]]);
     const closed = await database.sql`SELECT split_part(subject, '/', 3) AS supplier, status, decided_by FROM exceptions WHERE type = 'purchase_suggestion' ORDER BY subject`;
     assert.deepEqual(closed.map((c) => ({ ...c })), [{ supplier: 'acme', status: 'approved', decided_by: 'bea' }, { supplier: 'bolt', status: 'rejected', decided_by: 'bea' }]);
 

@@ -11,4 +11,5 @@ export { catalogueImport } from './catalogue-import';
 export { channelDrift } from './channel-drift';
 export { channelSync } from './channel-sync';
 export { replenishment } from './replenishment';
+export { purchaseOrder } from './purchase-order';
 export { abcClassification, countPlanning } from './counting';

@@ -14,9 +14,11 @@ import {
   getPurchaseSuggestions,
   getReorderPolicies,
   putReorderPolicies,
+  putReorderPoliciesCsv,
   rejectPurchaseSuggestion,
 } from '../../services/replenishment';
-import { ErrorBody } from '../errors';
+import { actorOf } from '../access';
+import { ErrorBody, Refusal } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
 
@@ -28,18 +30,25 @@ export function registerReplenishmentRoutes(app: FastifyInstance, deps: ApiDeps)
     {
       method: 'PUT',
       url: '/v1/reorder-policies',
-      summary: 'Create or replace the reorder policies of SKU-locations in bulk (static: fixed point and quantity; dynamic: from demand)',
+      summary:
+        'Create or replace the reorder policies of SKU-locations in bulk (static: fixed point and quantity; dynamic: from demand), as JSON or as text/csv with the header kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days',
       tags: ['replenishment'],
       access: 'operator',
       principalField: 'by',
-      body: ReorderPolicies,
+      // Left out when the body is CSV: the CSV parser keeps the text as it came (request.rawBody).
+      body: ReorderPolicies.optional(),
       responses: {
         200: { description: 'saved, all or none', schema: z.object({ saved: z.number().int() }) },
-        400: { description: 'an invalid policy or an unknown SKU or location, naming it', schema: ErrorBody },
+        400: { description: 'an invalid policy or an unknown SKU or location, naming it (in CSV: every bad cell by row and column)', schema: ErrorBody },
         404: { description: 'an unknown or archived supplier', schema: ErrorBody },
+        415: { description: 'neither application/json nor text/csv', schema: ErrorBody },
       },
     },
-    async ({ body }) => putReorderPolicies(services(deps), body),
+    async ({ body, request }) => {
+      if (body) return putReorderPolicies(services(deps), body);
+      if (request.rawBody === undefined) throw new Refusal('unsupported_media_type', 'send the policies as application/json or text/csv');
+      return putReorderPoliciesCsv(services(deps), request.rawBody, actorOf(request));
+    },
   );
 
   route(

@@ -32,6 +32,8 @@ import { WebhookReceiver } from '../contract/webhook-receiver';
 import { createTestDatabase, infra, servicesFor, startInfra, startTestWorker, stopInfra } from '../harness';
 import { countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf } from '../../schemas/config';
 import { savePolicies } from '../../db/replenishment';
+import { placePurchaseOrder, receivePurchaseOrder } from '../../services/purchase-orders';
+import { purchaseOrderStateQuery } from '../../workflows/purchase-order-messages';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -293,6 +295,15 @@ async function record(): Promise<void> {
       'replenishment-raised': async () => {
         await savePolicies(database.db, { by: 'record', policies: [{ kind: 'static', sku: 'T-1', location: 'WH1', supplierId: 'rec', reorderPoint: 100, orderQuantity: 10 }] });
         const handle = await client.workflow.start('replenishment', { taskQueue: worker.taskQueue, workflowId: 'record/replenishment' });
+        await handle.result();
+        return handle;
+      },
+      'purchaseOrder-late-then-received': async () => {
+        const s = servicesFor(database, worker.taskQueue, { purchasing: { graceSeconds: 1, overReceiptTolerance: 0.1 } });
+        const { order } = await placePurchaseOrder(s, { by: 'alice', poNumber: 'PO-record-late', supplierId: 'rec', lines: [{ sku: 'T-1', location: 'WH1', quantity: 4 }] });
+        const handle = client.workflow.getHandle(workflowIds.purchaseOrder(order.poNumber));
+        await waitFor('the order to be late', async () => ((await handle.query(purchaseOrderStateQuery).catch(() => undefined))?.late ? true : undefined));
+        await receivePurchaseOrder(s, order.poNumber, { receiptId: 'record-receipt', lines: [{ sku: 'T-1', quantity: 4 }] }, 'alice');
         await handle.result();
         return handle;
       },
