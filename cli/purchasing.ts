@@ -33,7 +33,7 @@ export function registerPolicyCommands(program: Command): void {
   const policies = program.command('policies').description('reorder policies per SKU and location');
   policies
     .command('import')
-    .description('create or replace policies from a CSV file (kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days); all or none')
+    .description('create or replace policies from a CSV file (kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days,service_level); all or none')
     .argument('<file>', 'the CSV file')
     .option('--api <url>', 'Stockflow API base URL')
     .action(async (file: string, options: { api?: string }) => {
@@ -52,7 +52,7 @@ export function registerPolicyCommands(program: Command): void {
         console.log(
           formatTable(
             ['sku', 'location', 'supplier', 'kind', 'policy'],
-            body.map((p) => [p.sku, p.location, p.supplierId, p.kind, p.kind === 'static' ? `point ${p.reorderPoint}, quantity ${p.orderQuantity}` : `safety ${p.safetyDays}d, target ${p.targetDays}d${p.windowDays ? `, window ${p.windowDays}d` : ''}`]),
+            body.map((p) => [p.sku, p.location, p.supplierId, p.kind, p.kind === 'static' ? `point ${p.reorderPoint}, quantity ${p.orderQuantity}` : `safety ${p.safetyDays}d${p.serviceLevel ? ` + ${p.serviceLevel * 100}% service level` : ''}, target ${p.targetDays}d${p.windowDays ? `, window ${p.windowDays}d` : ''}`]),
           ),
         ),
       );

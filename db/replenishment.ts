@@ -1,5 +1,5 @@
 import { Refusal } from '../domain/refusal';
-import { assess, groupBySupplier, type ReorderPolicy } from '../domain/replenishment';
+import { assess, dailyDeviation, groupBySupplier, type ReorderPolicy } from '../domain/replenishment';
 import { idempotencyKeys, purchaseOrderNumbers } from '../domain/keys';
 import type { PurchaseSuggestion, ReorderPolicies, ReorderPolicyQuery, StoredReorderPolicy } from '../schemas/replenishment';
 import { clientOf, type Sql } from './client';
@@ -38,6 +38,7 @@ export async function savePolicies(db: Db, request: ReorderPolicies): Promise<{ 
         safety_days: e.kind === 'dynamic' ? e.safetyDays : null,
         target_days: e.kind === 'dynamic' ? e.targetDays : null,
         window_days: e.kind === 'dynamic' ? (e.windowDays ?? null) : null,
+        service_level: e.kind === 'dynamic' ? (e.serviceLevel ?? null) : null,
         updated_by: request.by,
       };
     });
@@ -46,7 +47,7 @@ export async function savePolicies(db: Db, request: ReorderPolicies): Promise<{ 
       ON CONFLICT (variant_id, location_id) DO UPDATE SET
         supplier_id = excluded.supplier_id, kind = excluded.kind, reorder_point = excluded.reorder_point,
         order_quantity = excluded.order_quantity, safety_days = excluded.safety_days, target_days = excluded.target_days,
-        window_days = excluded.window_days, updated_by = excluded.updated_by, updated_at = now()`;
+        window_days = excluded.window_days, service_level = excluded.service_level, updated_by = excluded.updated_by, updated_at = now()`;
     return { saved: values.length };
   });
 }
@@ -61,13 +62,14 @@ interface PolicyColumns {
   order_quantity: number | null;
   safety_days: number | null;
   target_days: number | null;
+  service_level: number | null;
 }
 
 export async function listPolicies(db: Db, query: ReorderPolicyQuery): Promise<StoredReorderPolicy[]> {
   const sql = clientOf(db);
   const rows = await sql<(PolicyColumns & { window_days: number | null; updated_by: string; updated_at: string })[]>`
     SELECT v.sku, l.code AS location, p.supplier_id, p.kind, p.reorder_point, p.order_quantity, p.safety_days, p.target_days,
-           p.window_days, p.updated_by, p.updated_at
+           p.service_level::float8 AS service_level, p.window_days, p.updated_by, p.updated_at
     FROM reorder_policies p JOIN variants v ON v.id = p.variant_id JOIN locations l ON l.id = p.location_id
     WHERE (${query.location ?? null}::text IS NULL OR l.code = ${query.location ?? null})
       AND (${query.supplierId ?? null}::text IS NULL OR p.supplier_id = ${query.supplierId ?? null})
@@ -76,7 +78,14 @@ export async function listPolicies(db: Db, query: ReorderPolicyQuery): Promise<S
     const common = { sku: r.sku, location: r.location, supplierId: r.supplier_id, updatedBy: r.updated_by, updatedAt: new Date(r.updated_at).toISOString() };
     return r.kind === 'static'
       ? { kind: 'static' as const, ...common, reorderPoint: r.reorder_point as number, orderQuantity: r.order_quantity as number }
-      : { kind: 'dynamic' as const, ...common, safetyDays: r.safety_days as number, targetDays: r.target_days as number, ...(r.window_days === null ? {} : { windowDays: r.window_days }) };
+      : {
+          kind: 'dynamic' as const,
+          ...common,
+          safetyDays: r.safety_days as number,
+          targetDays: r.target_days as number,
+          ...(r.window_days === null ? {} : { windowDays: r.window_days }),
+          ...(r.service_level === null ? {} : { serviceLevel: r.service_level }),
+        };
   });
 }
 
@@ -86,6 +95,8 @@ interface PolicyRow extends PolicyColumns {
   location_id: number;
   window_days: number;
   issued: number;
+  /** Σ of squared daily demand over the window, read only for a policy with a service level. */
+  issued_squares: number | null;
   available: number;
   incoming: number;
   lead_time_days: number;
@@ -104,8 +115,8 @@ interface PolicyRow extends PolicyColumns {
 async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Promise<PolicyRow[]> {
   return sql<PolicyRow[]>`
     SELECT p.variant_id, v.sku, p.location_id, l.code AS location, p.supplier_id, p.kind,
-           p.reorder_point, p.order_quantity, p.safety_days, p.target_days, w.days AS window_days,
-           coalesce(d.issued, 0)::int AS issued,
+           p.reorder_point, p.order_quantity, p.safety_days, p.target_days, p.service_level::float8 AS service_level, w.days AS window_days,
+           coalesce(d.issued, 0)::int AS issued, sq.squares::float8 AS issued_squares,
            coalesce(b.available, 0) AS available, coalesce(b.incoming, 0) AS incoming,
            coalesce(s.lead_time_days, 0) AS lead_time_days, coalesce(s.pack_size, 1) AS pack_size, coalesce(s.moq, 0) AS moq,
            coalesce(sv.currency, s.currency) AS currency, sv.cost::float8 AS unit_cost
@@ -122,13 +133,25 @@ async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Pro
       WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
         AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
     ) d ON true
+    LEFT JOIN LATERAL (
+      -- Each of the window's days counted back from the run's instant; a day without demand adds 0.
+      SELECT coalesce(sum(day.units * day.units), 0) AS squares
+      FROM (
+        SELECT -sum(m.delta_on_hand) AS units
+        FROM stock_movements m
+        WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
+          AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
+        GROUP BY floor(extract(epoch FROM ${at.toISOString()}::timestamptz - m.created_at) / 86400)
+      ) day
+      WHERE p.service_level IS NOT NULL
+    ) sq ON p.service_level IS NOT NULL
     ORDER BY p.supplier_id, v.sku, l.code`;
 }
 
 function policyOf(row: PolicyRow): ReorderPolicy {
   return row.kind === 'static'
     ? { kind: 'static', reorderPoint: row.reorder_point as number, orderQuantity: row.order_quantity as number }
-    : { kind: 'dynamic', safetyDays: row.safety_days as number, targetDays: row.target_days as number };
+    : { kind: 'dynamic', safetyDays: row.safety_days as number, targetDays: row.target_days as number, ...(row.service_level === null ? {} : { serviceLevel: row.service_level }) };
 }
 
 export interface RunOutcome {
@@ -155,7 +178,13 @@ export async function runReplenishment(db: Db, at: Date, defaultWindowDays: numb
     const low = (await readPositions(tx, at, defaultWindowDays)).flatMap((row) => {
       const line = assess(
         policyOf(row),
-        { issued: row.issued, windowDays: row.window_days, available: row.available, incoming: row.incoming },
+        {
+          issued: row.issued,
+          windowDays: row.window_days,
+          available: row.available,
+          incoming: row.incoming,
+          ...(row.issued_squares === null ? {} : { dailyDeviation: dailyDeviation(row.issued, row.issued_squares, row.window_days) }),
+        },
         { leadTimeDays: row.lead_time_days, packSize: row.pack_size, moq: row.moq },
       );
       return line ? [{ ...line, row, supplierId: row.supplier_id, unitCost: row.unit_cost ?? 0 }] : [];

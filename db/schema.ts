@@ -998,6 +998,8 @@ export const reorderPolicies = pgTable(
     targetDays: integer('target_days'),
     /** Trailing demand window; null: the configured default. */
     windowDays: integer('window_days'),
+    /** Dynamic only: the chance of not running out over a lead time, for safety stock from demand variability; null: none. */
+    serviceLevel: numeric('service_level', { precision: 5, scale: 4, mode: 'number' }),
     updatedBy: text('updated_by').notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -1007,6 +1009,7 @@ export const reorderPolicies = pgTable(
       'reorder_policies_shape',
       sql`(${t.kind} = 'static' AND ${t.reorderPoint} >= 0 AND ${t.orderQuantity} > 0) OR (${t.kind} = 'dynamic' AND ${t.safetyDays} >= 0 AND ${t.targetDays} > 0 AND coalesce(${t.windowDays}, 1) > 0)`,
     ),
+    check('reorder_policies_service_level', sql`${t.serviceLevel} IS NULL OR (${t.kind} = 'dynamic' AND ${t.serviceLevel} >= 0.5 AND ${t.serviceLevel} < 1)`),
   ],
 );
 

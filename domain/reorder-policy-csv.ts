@@ -3,13 +3,13 @@ import { CsvFormatError, readCsv, selectColumns, type CsvTable } from './csv';
 
 /**
  * Reorder policies as a CSV file, one SKU-location a row:
- * `kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days`
+ * `kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days,service_level`
  * (a static row fills reorder_point and order_quantity, a dynamic one safety_days, target_days and
- * optionally window_days). The header is matched without regard to case; columns a kind does not
+ * optionally window_days and service_level). The header is matched without regard to case; columns a kind does not
  * use may be left out or empty.
  */
 const REQUIRED = ['kind', 'sku', 'location', 'supplier_id'] as const;
-const NUMBERS = ['reorder_point', 'order_quantity', 'safety_days', 'target_days', 'window_days'] as const;
+const NUMBERS = ['reorder_point', 'order_quantity', 'safety_days', 'target_days', 'window_days', 'service_level'] as const;
 type Column = (typeof REQUIRED)[number] | (typeof NUMBERS)[number];
 
 /** The CSV column of each field of a policy, to name it in a problem. */
@@ -23,6 +23,7 @@ const COLUMN_OF: Record<string, Column> = {
   safetyDays: 'safety_days',
   targetDays: 'target_days',
   windowDays: 'window_days',
+  serviceLevel: 'service_level',
 };
 
 /** One bad cell: the data row (from 1, after the header), the line of the file it starts on, the column, and why. */
@@ -64,6 +65,7 @@ export function policiesFromCsv(text: string): PoliciesFromCsv {
     safetyDays: numberCell(cells.safety_days),
     targetDays: numberCell(cells.target_days),
     windowDays: numberCell(cells.window_days),
+    serviceLevel: numberCell(cells.service_level),
   }));
   const parsed = ReorderPolicies.shape.policies.safeParse(entries);
   if (parsed.success) return { policies: parsed.data };

@@ -18,6 +18,13 @@ export const DynamicPolicyEntry = z.object({
   safetyDays: Days,
   targetDays: Days.min(1, 'must be at least 1 day'),
   windowDays: Days.min(1, 'must be at least 1 day').optional(),
+  /** Adds safety stock for how much daily demand varies: z(serviceLevel) × σ × √lead time. */
+  serviceLevel: z
+    .number({ error: 'must be a number' })
+    .min(0.5, 'must be at least 0.5')
+    .max(0.9999, 'must be below 1 (at most 0.9999)')
+    .refine((v) => Math.abs(v * 10_000 - Math.round(v * 10_000)) < 1e-6, 'must have at most 4 decimals')
+    .optional(),
 });
 
 export const ReorderPolicyEntry = z.discriminatedUnion('kind', [StaticPolicyEntry, DynamicPolicyEntry], { error: 'kind must be static or dynamic' });

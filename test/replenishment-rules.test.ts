@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { assess, groupBySupplier, orderQuantity, reorderPoint, roundToTerms, velocity } from '../domain/replenishment';
+import { assess, dailyDeviation, groupBySupplier, normalQuantile, orderQuantity, reorderPoint, roundToTerms, safetyStock, velocity } from '../domain/replenishment';
 
 // Worked by hand: 42 units shipped or issued in 28 days is 1.5 a day; a 10-day lead time with
 // 4 days of safety reorders at 1.5 × 14 = 21; 30 days of cover is 45 units.
@@ -14,10 +14,32 @@ describe('replenishment rules (domain)', () => {
     assert.throws(() => velocity(10, 0), /windowDays must be positive/);
   });
 
-  it('puts the reorder point at the demand over lead time plus safety days', () => {
-    assert.equal(reorderPoint(1.5, 10, 4), 21);
-    assert.equal(reorderPoint(0.25, 7, 0), 1.75);
-    assert.equal(reorderPoint(0, 10, 4), 0);
+  it('puts the reorder point at the demand over lead time plus the safety stock', () => {
+    assert.equal(reorderPoint(1.5, 10, safetyStock({ safetyDays: 4 }, 1.5, 0, 10)), 21);
+    assert.equal(reorderPoint(0.25, 7, safetyStock({ safetyDays: 0 }, 0.25, 0, 7)), 1.75);
+    assert.equal(reorderPoint(0, 10, safetyStock({ safetyDays: 4 }, 0, 0, 10)), 0);
+  });
+
+  it('adds safety stock from how much daily demand varies, at the asked service level', () => {
+    // Four days of 0, 2, 4, 2 units: mean 2, Σx² 24, variance 24/4 − 4 = 2, σ = √2.
+    assert.equal(dailyDeviation(8, 24, 4), Math.SQRT2);
+    assert.equal(dailyDeviation(12, 36, 4), 0, 'the same demand every day does not vary');
+    assert.throws(() => dailyDeviation(1, 1, 0), /days must be positive/);
+    assert.ok(Math.abs(normalQuantile(0.95) - 1.6449) < 1e-4);
+    assert.ok(Math.abs(normalQuantile(0.99) - 2.3263) < 1e-4);
+    assert.ok(Math.abs(normalQuantile(0.5)) < 1e-9);
+    assert.ok(Math.abs(normalQuantile(0.001) + 3.0902) < 1e-4, 'the lower tail');
+    assert.throws(() => normalQuantile(1), /between 0 and 1/);
+    // σ 2 units/day over a 9-day lead time at 95 %: 1.645 × 2 × 3 = 9.87 units, on top of 1 day of 1.5/day.
+    assert.ok(Math.abs(safetyStock({ safetyDays: 1, serviceLevel: 0.95 }, 1.5, 2, 9) - (1.5 + 1.6449 * 2 * 3)) < 1e-3);
+    assert.equal(safetyStock({ safetyDays: 1 }, 1.5, 2, 9), 1.5, 'no service level: days of cover only');
+
+    const withVariability = assess({ ...dynamic, safetyDays: 0, serviceLevel: 0.95 }, { issued: 42, windowDays: 28, available: 40, incoming: 0, dailyDeviation: 4 }, terms);
+    // 1.5 × 10 + 1.645 × 4 × √10 = 15 + 20.81 = 35.81 ≥ 40? No: 40 is above it, not low.
+    assert.equal(withVariability, null);
+    const low = assess({ ...dynamic, safetyDays: 0, serviceLevel: 0.95 }, { issued: 42, windowDays: 28, available: 35, incoming: 0, dailyDeviation: 4 }, terms);
+    assert.ok(low && Math.abs(low.reorderPoint - 35.81) < 0.01, `${low?.reorderPoint}`);
+    assert.match(low?.reason ?? '', /z\(0\.95\) 1\.64 × σ 4\/day × √10/);
   });
 
   it('rounds up to whole packs, at least the MOQ, and orders nothing when nothing is needed', () => {

@@ -188,4 +188,22 @@ describe('replenishment: policies, one run a day, one suggestion per supplier, t
     assert.equal(twice.statusCode, 409, twice.body);
     assert.match(twice.json().message, /already rejected by bea/);
   });
+
+  it('adds safety stock for how much daily demand varies at a policy\'s service level', async () => {
+    await addToCatalogue(database.db, { locations: [], items: [{ name: 'Lumpy', skus: ['V1'] }] });
+    // 42 out on one day of the 28: 1.5/day on average, σ = √(42²/28 − 1.5²) = 7.794 units/day.
+    await move('receive', 'V1', 92);
+    await move('issue', 'V1', 42);
+    await ok('PUT', '/v1/reorder-policies', operator, {
+      policies: [{ kind: 'dynamic', sku: 'V1', location: 'WH1', supplierId: 'acme', safetyDays: 0, targetDays: 60, serviceLevel: 0.95 }],
+    });
+    assert.equal((await ok('GET', '/v1/reorder-policies?location=WH1', operator)).find((p: { sku: string }) => p.sku === 'V1').serviceLevel, 0.95);
+    // Three days on, in its own day's run: 1.5 × 10 + 1.645 × 7.794 × √10 = 55.54 ≥ 50 available; without variability the point is 15.
+    const run = await replenish(servicesFor(database, worker.taskQueue), new Date(Date.now() + 3 * DAY), WINDOW);
+    const line = run.suggestions.flatMap((sg) => sg.lines).find((l) => l.sku === 'V1');
+    assert.ok(line, 'V1 is low at its service level');
+    assert.ok(Math.abs(line.reorderPoint - 55.54) < 0.01, `reorder point ${line.reorderPoint}`);
+    assert.equal(line.quantity, 48, '90 units of cover − 50 = 40 → 4 cases of 12');
+    assert.match(line.reason, /z\(0\.95\) 1\.64 × σ 7\.79\/day × √10/);
+  });
 });

@@ -31,7 +31,7 @@ export function registerReplenishmentRoutes(app: FastifyInstance, deps: ApiDeps)
       method: 'PUT',
       url: '/v1/reorder-policies',
       summary:
-        'Create or replace the reorder policies of SKU-locations in bulk (static: fixed point and quantity; dynamic: from demand), as JSON or as text/csv with the header kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days',
+        'Create or replace the reorder policies of SKU-locations in bulk (static: fixed point and quantity; dynamic: from demand), as JSON or as text/csv with the header kind,sku,location,supplier_id,reorder_point,order_quantity,safety_days,target_days,window_days,service_level',
       tags: ['replenishment'],
       access: 'operator',
       principalField: 'by',

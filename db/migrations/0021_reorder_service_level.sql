@@ -1,0 +1,2 @@
+ALTER TABLE "reorder_policies" ADD COLUMN "service_level" numeric(5, 4);--> statement-breakpoint
+ALTER TABLE "reorder_policies" ADD CONSTRAINT "reorder_policies_service_level" CHECK ("reorder_policies"."service_level" IS NULL OR ("reorder_policies"."kind" = 'dynamic' AND "reorder_policies"."service_level" >= 0.5 AND "reorder_policies"."service_level" < 1));
