@@ -89,8 +89,9 @@ export async function benchReplenishment(databaseUrl: string): Promise<boolean> 
     let ours = { suggestions: 0, lines: 0, units: 0 };
     let baseline = { lines: 0, units: 0 };
     for (let run = 0; run <= RUNS; run++) {
-      // Each measured run is a fresh day's run: the previous one's stored suggestions are cleared.
-      await database.sql`TRUNCATE purchase_suggestion_lines, purchase_suggestions, replenishment_runs`;
+      // Each measured run is a fresh day's run: the previous one's stored suggestions are cleared
+      // (with the purchase order tables that refer to them, empty here: nothing is approved).
+      await database.sql`TRUNCATE purchase_suggestion_lines, purchase_suggestions, replenishment_runs, purchase_order_receipts, purchase_order_lines, purchase_orders`;
       const at = new Date();
       let t = performance.now();
       const outcome = await runReplenishment(database.db, at, WINDOW);

@@ -116,7 +116,19 @@ async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Pro
   return sql<PolicyRow[]>`
     SELECT p.variant_id, v.sku, p.location_id, l.code AS location, p.supplier_id, p.kind,
            p.reorder_point, p.order_quantity, p.safety_days, p.target_days, p.service_level::float8 AS service_level, w.days AS window_days,
-           coalesce(d.issued, 0)::int AS issued, sq.squares::float8 AS issued_squares,
+           coalesce(d.issued, 0)::int AS issued,
+           -- Read only for a policy with a service level (CASE does not evaluate the rest): each of
+           -- the window's days counted back from the run's instant; a day without demand adds 0.
+           CASE WHEN p.service_level IS NULL THEN NULL ELSE (
+             SELECT coalesce(sum(day.units * day.units), 0)::float8
+             FROM (
+               SELECT -sum(m.delta_on_hand) AS units
+               FROM stock_movements m
+               WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
+                 AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
+               GROUP BY floor(extract(epoch FROM ${at.toISOString()}::timestamptz - m.created_at) / 86400)
+             ) day
+           ) END AS issued_squares,
            coalesce(b.available, 0) AS available, coalesce(b.incoming, 0) AS incoming,
            coalesce(s.lead_time_days, 0) AS lead_time_days, coalesce(s.pack_size, 1) AS pack_size, coalesce(s.moq, 0) AS moq,
            coalesce(sv.currency, s.currency) AS currency, sv.cost::float8 AS unit_cost
@@ -133,18 +145,6 @@ async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Pro
       WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
         AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
     ) d ON true
-    LEFT JOIN LATERAL (
-      -- Each of the window's days counted back from the run's instant; a day without demand adds 0.
-      SELECT coalesce(sum(day.units * day.units), 0) AS squares
-      FROM (
-        SELECT -sum(m.delta_on_hand) AS units
-        FROM stock_movements m
-        WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
-          AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
-        GROUP BY floor(extract(epoch FROM ${at.toISOString()}::timestamptz - m.created_at) / 86400)
-      ) day
-      WHERE p.service_level IS NOT NULL
-    ) sq ON p.service_level IS NOT NULL
     ORDER BY p.supplier_id, v.sku, l.code`;
 }
 
