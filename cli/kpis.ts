@@ -58,6 +58,7 @@ export function formatKpis(k: Kpis): string {
     `shrinkage           ${k.shrinkage.units} units${k.shrinkage.byReason.length ? ` (${k.shrinkage.byReason.map((s) => `${s.reasonCode} ${s.units}`).join(', ')})` : ''}`,
     `stockouts           ${k.stockouts.events} events, ${k.stockouts.skuLocations} SKU-locations, ${fixed(k.stockouts.daysOutOfStock, 2)} days out of stock`,
     `inventory turnover  ${fixed(k.inventoryTurnover.unitTurns, 2)} (units: ${k.inventoryTurnover.unitsIssued} issued, on hand ${k.inventoryTurnover.openingUnits} → ${k.inventoryTurnover.closingUnits})`,
+    `  at cost           ${fixed(k.inventoryTurnover.valueTurns, 2)} (cost of goods issued ${money(k.inventoryTurnover.costOfGoodsIssued)}, stock ${money(k.inventoryTurnover.openingValue)} → ${money(k.inventoryTurnover.closingValue)})`,
     `orders needing a person ${percent(k.ordersNeedingPerson.share)} (${k.ordersNeedingPerson.numerator} of ${k.ordersNeedingPerson.denominator})`,
     `reconciliation      ${k.reconciliation.runs.length} runs, ${k.reconciliation.runs.reduce((a, run) => a + run.deltas, 0)} deltas`,
   ].join('\n');

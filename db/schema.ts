@@ -213,6 +213,9 @@ export const movementDays = pgTable(
     netOnHand: bigint('net_on_hand', { mode: 'number' }).notNull(),
     /** Units that left on hand by `issue` and `ship` movements. */
     issued: bigint('issued', { mode: 'number' }).notNull(),
+    /** The same movements valued at the unit cost in force when each happened (`unit_cost_at`). */
+    netCost: numeric('net_cost', { mode: 'number' }).notNull().default(0),
+    issuedCost: numeric('issued_cost', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.day, t.locationId] })],
 );

@@ -20,10 +20,13 @@ export function share(numerator: number, denominator: number): { numerator: numb
   return { numerator, denominator, share: denominator > 0 ? numerator / denominator : null };
 }
 
-/** Units issued over average on hand (opening and closing of the window); null when nothing was on hand. */
-export function unitTurns(unitsIssued: number, openingUnits: number, closingUnits: number): number | null {
-  const average = (openingUnits + closingUnits) / 2;
-  return average > 0 ? unitsIssued / average : null;
+/**
+ * Turns over a window: what was issued over the average of opening and closing stock, in units
+ * or in money (cost of goods issued over average inventory value); null when nothing was held.
+ */
+export function turns(issued: number, opening: number, closing: number): number | null {
+  const average = (opening + closing) / 2;
+  return average > 0 ? issued / average : null;
 }
 
 export interface WindowSplit {

@@ -84,6 +84,11 @@ export const Kpis = z.object({
     closingUnits: z.number(),
     /** Units issued over the average of opening and closing on hand, for the window. */
     unitTurns: z.number().nullable(),
+    /** Units issued valued at the unit cost in force when each left; null until costs exist. */
+    costOfGoodsIssued: z.number().nullable(),
+    /** Stock at the window's start and end valued at cost (see docs/kpis.md); null until costs exist. */
+    openingValue: z.number().nullable(),
+    closingValue: z.number().nullable(),
     /** Cost of goods issued over average inventory value; null until costs exist. */
     valueTurns: z.number().nullable(),
   }),

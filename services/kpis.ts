@@ -1,6 +1,6 @@
 import { staleSkus } from '../db/channels';
 import { priceBooks, readKpiRows, type KpiRows } from '../db/kpis';
-import { failedRate, share, staleUnits, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays, type PriceBook } from '../domain/kpis';
+import { failedRate, share, staleUnits, trendOf, turns, unitsBySku, valueAtPrice, windowDays, type PriceBook } from '../domain/kpis';
 import type { KpiQuery, Kpis } from '../schemas/kpis';
 import type { Services } from './context';
 
@@ -44,7 +44,8 @@ function assemble(
     return { reasonCode, units: sum(units.map((u) => u.units)), value: valueAtPrice(units, costs) };
   });
   const shrunk = unitsBySku(rows.shrinkage);
-  const { unitsIssued, openingUnits, closingUnits } = rows.turnover;
+  const { unitsIssued, openingUnits, closingUnits, issuedCost, openingValue, closingValue } = rows.turnover;
+  const valued = issuedCost !== null && openingValue !== null && closingValue !== null;
 
   return {
     generatedAt: w.to.toISOString(),
@@ -67,7 +68,16 @@ function assemble(
     },
     shrinkage: { units: sum(shrunk.map((u) => u.units)), value: valueAtPrice(shrunk, costs), byReason: shrinkageByReason },
     stockouts: { events: rows.stockouts.events, skuLocations: rows.stockouts.skuLocations, daysOutOfStock: rows.stockouts.daysOutOfStock },
-    inventoryTurnover: { unitsIssued, openingUnits, closingUnits, unitTurns: unitTurns(unitsIssued, openingUnits, closingUnits), valueTurns: null },
+    inventoryTurnover: {
+      unitsIssued,
+      openingUnits,
+      closingUnits,
+      unitTurns: turns(unitsIssued, openingUnits, closingUnits),
+      costOfGoodsIssued: issuedCost,
+      openingValue,
+      closingValue,
+      valueTurns: valued ? turns(issuedCost, openingValue, closingValue) : null,
+    },
     ordersNeedingPerson: share(rows.orders.needingPerson, rows.orders.orders),
     trend: trendOf(windowDays(w.from, w.to), rows.daily, rows.stockouts.byDay),
   };

@@ -67,6 +67,8 @@ describe('the dashboard in a real browser', () => {
     assert.equal(shown['shrinkage.units'], String(api30d.shrinkage.units));
     assert.equal(shown['stockouts.events'], String(api30d.stockouts.events));
     assert.equal(shown['inventoryTurnover.unitTurns'], api30d.inventoryTurnover.unitTurns.toFixed(2));
+    assert.equal(api30d.inventoryTurnover.valueTurns, null);
+    assert.equal(shown['inventoryTurnover.valueTurns'], '—', 'no costs yet');
     assert.equal(shown['ordersNeedingPerson.share'], `${(api30d.ordersNeedingPerson.share * 100).toFixed(1)}%`);
 
     const backlogRows = await page.$$eval('#backlog tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));

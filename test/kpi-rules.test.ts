@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { failedRate, series, share, splitWindow, trendOf, unitsBySku, unitTurns, valueAtPrice, windowDays } from '../domain/kpis';
+import { failedRate, series, share, splitWindow, trendOf, turns, unitsBySku, valueAtPrice, windowDays } from '../domain/kpis';
 
 describe('KPI formulas (domain)', () => {
   it('values units at price only when there is a price book, counting an unpriced SKU as 0', () => {
@@ -17,8 +17,8 @@ describe('KPI formulas (domain)', () => {
     assert.deepEqual(share(0, 0), { numerator: 0, denominator: 0, share: null });
     assert.equal(failedRate({ received: 10, refused: 1, rejected: 2, held: 1 }), 0.4);
     assert.equal(failedRate({ received: 0, refused: 0, rejected: 0, held: 0 }), null);
-    assert.equal(unitTurns(30, 10, 20), 2);
-    assert.equal(unitTurns(30, 0, 0), null);
+    assert.equal(turns(30, 10, 20), 2);
+    assert.equal(turns(30, 0, 0), null);
   });
 
   it('splits a window into the whole days a rollup holds and the ragged rest read from the ledger', () => {

@@ -85,7 +85,11 @@ describe('KPIs (GET /v1/kpis)', () => {
     assert.ok(k.stockouts.daysOutOfStock > 0 && k.stockouts.daysOutOfStock < 1 / 24, `${k.stockouts.daysOutOfStock}`);
 
     // Everything arrived inside the window: opened at 0, closes at 4 + 16 + 50.
-    assert.deepEqual({ ...k.inventoryTurnover }, { unitsIssued: 10, openingUnits: 0, closingUnits: 70, unitTurns: 10 / 35, valueTurns: null });
+    assert.deepEqual(
+      { ...k.inventoryTurnover },
+      { unitsIssued: 10, openingUnits: 0, closingUnits: 70, unitTurns: 10 / 35, costOfGoodsIssued: null, openingValue: null, closingValue: null, valueTurns: null },
+      'no costs yet: the money figures wait for them',
+    );
     assert.deepEqual(k.ordersNeedingPerson, { numerator: 1, denominator: 3, share: 1 / 3 });
 
     const today = new Date().toISOString().slice(0, 10);
@@ -104,7 +108,7 @@ describe('KPIs (GET /v1/kpis)', () => {
     assert.match(printed, /supplier:acme +4 +0 +1 +1 +50\.0%/);
   });
 
-  it('reads settled days of turnover from the daily rollup and the rest from the ledger, with the same figures', async () => {
+  it('reads settled days of turnover, in units and at cost, from the daily rollup and the rest from the ledger, with the same figures', async () => {
     const past = await createTestDatabase();
     try {
       await addToCatalogue(past.db, { locations: [{ code: 'OLD', name: 'Old stock' }], items: [{ name: 'Aged', skus: ['AGED-1'] }] });
@@ -121,9 +125,20 @@ describe('KPIs (GET /v1/kpis)', () => {
       await past.sql`
         INSERT INTO stock_balances (variant_id, location_id, on_hand)
         SELECT variant_id, location_id, sum(delta_on_hand) FROM stock_movements GROUP BY 1, 2`;
+      // Cost 2 from before the window, 3 from five days ago.
+      await past.sql`
+        INSERT INTO variant_prices (variant_id, price, cost, currency, valid_from, source)
+        SELECT id, 5, 2, 'EUR', now() - interval '30 days', 'test' FROM variants WHERE sku = 'AGED-1'
+        UNION ALL SELECT id, 6, 3, 'EUR', now() - interval '5 days', 'test' FROM variants WHERE sku = 'AGED-1'`;
       const turnover = async () => (await computeKpis({ db: past.db }, { window: 15 * 86400 })).inventoryTurnover;
       const fromLedger = await turnover();
       assert.deepEqual([fromLedger.unitsIssued, fromLedger.openingUnits, fromLedger.closingUnits], [14, 30, 21]);
+      // Issued at cost: 4 × 2 + 7 × 2 + 2 × 3 + 1 × 3 = 31. Closing 21 × 3 = 63; the window moved
+      // −4×2 −7×2 +5×3 −2×3 −1×3 = −16 at cost, so it opened at 79; turns 31 / 71.
+      assert.deepEqual(
+        [fromLedger.costOfGoodsIssued, fromLedger.openingValue, fromLedger.closingValue, fromLedger.valueTurns],
+        [31, 79, 63, 31 / 71],
+      );
 
       const through = await rollUpMovementDays(past.db);
       assert.equal(through, new Date(Date.now() - 2 * 86400_000).toISOString().slice(0, 10));
@@ -132,8 +147,8 @@ describe('KPIs (GET /v1/kpis)', () => {
       assert.deepEqual(await turnover(), fromLedger);
 
       // The rolled-up days are what the figure reads: a rollup row changed by hand shows.
-      await past.sql`UPDATE movement_days SET issued = issued + 100 WHERE day = (SELECT max(day) FROM movement_days)`;
-      assert.equal((await turnover()).unitsIssued, 114);
+      await past.sql`UPDATE movement_days SET issued = issued + 100, issued_cost = issued_cost + 1000 WHERE day = (SELECT max(day) FROM movement_days)`;
+      assert.deepEqual([(await turnover()).unitsIssued, (await turnover()).costOfGoodsIssued], [114, 1031]);
     } finally {
       await past.close();
     }
