@@ -68,8 +68,7 @@ function fromSchema(schema: JsonSchema, vocabulary: Vocabulary): fc.Arbitrary<un
     case 'integer':
       return integerValues(schema);
     case 'number':
-      // zod describes a preprocessed whole number (a feed quantity) as a plain number.
-      return fc.oneof({ weight: 4, arbitrary: integerValues(schema) }, { weight: 1, arbitrary: fc.constantFrom(...NON_INTEGERS) });
+      return fc.oneof({ weight: 4, arbitrary: numberValues(schema) }, { weight: 1, arbitrary: fc.constantFrom(...NON_INTEGERS) });
     case 'boolean':
       return fc.boolean();
     case 'null':
@@ -96,6 +95,17 @@ function stringValues(schema: JsonSchema): fc.Arbitrary<string> {
     return fc.stringMatching(new RegExp(schema.pattern), { size: 'xsmall' }).filter((s) => s.length >= minLength && s.length <= maxLength);
   }
   return fc.string({ minLength, maxLength: Math.min(maxLength, Math.max(minLength, 20)) });
+}
+
+/**
+ * A number's values: whole numbers where its range holds any (zod describes a preprocessed whole
+ * number, a feed quantity, as a plain number), else fractions within it (a service level) and its ends.
+ */
+function numberValues(schema: JsonSchema): fc.Arbitrary<number> {
+  const min = schema.minimum ?? Number.MIN_SAFE_INTEGER;
+  const max = schema.maximum ?? Number.MAX_SAFE_INTEGER;
+  if (Math.ceil(min) <= Math.floor(max)) return integerValues({ ...schema, minimum: Math.ceil(min), maximum: Math.floor(max) });
+  return fc.oneof(fc.double({ min, max, noNaN: true }), fc.constantFrom(min, max));
 }
 
 function integerValues(schema: JsonSchema): fc.Arbitrary<number> {
