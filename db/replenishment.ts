@@ -206,7 +206,11 @@ export async function runReplenishment(db: Db, at: Date, defaultWindowDays: numb
         reorder_point: Math.round(l.reorderPoint * 10_000) / 10_000,
         reason: l.reason,
       }));
-      await tx`INSERT INTO purchase_suggestion_lines ${tx(lines)}`;
+      // One JSON document parsed once by Postgres, not ten parameters a line (see recordBatch in db/ledger.ts).
+      await tx`
+        INSERT INTO purchase_suggestion_lines (suggestion_id, line_no, variant_id, location_id, suggested_quantity, quantity, unit_cost, velocity, reorder_point, reason)
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(lines)}::jsonb) AS l(
+          suggestion_id bigint, line_no int, variant_id int, location_id int, suggested_quantity int, quantity int, unit_cost numeric, velocity numeric, reorder_point numeric, reason text)`;
     }
     return true;
   });
