@@ -90,7 +90,7 @@ export async function listPolicies(db: Db, query: ReorderPolicyQuery): Promise<S
 }
 
 /** One policy with everything its assessment needs, as the single pass over the ledger reads it. */
-interface PolicyRow extends PolicyColumns {
+interface PolicyRow extends Omit<PolicyColumns, 'sku' | 'location'> {
   variant_id: number;
   location_id: number;
   window_days: number;
@@ -102,8 +102,6 @@ interface PolicyRow extends PolicyColumns {
   lead_time_days: number;
   pack_size: number;
   moq: number;
-  currency: string | null;
-  unit_cost: number | null;
 }
 
 /**
@@ -114,7 +112,7 @@ interface PolicyRow extends PolicyColumns {
  */
 async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Promise<PolicyRow[]> {
   return sql<PolicyRow[]>`
-    SELECT p.variant_id, v.sku, p.location_id, l.code AS location, p.supplier_id, p.kind,
+    SELECT p.variant_id, p.location_id, p.supplier_id, p.kind,
            p.reorder_point, p.order_quantity, p.safety_days, p.target_days, p.service_level::float8 AS service_level, w.days AS window_days,
            coalesce(d.issued, 0)::int AS issued,
            -- Read only for a policy with a service level (CASE does not evaluate the rest): each of
@@ -130,22 +128,44 @@ async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Pro
              ) day
            ) END AS issued_squares,
            coalesce(b.available, 0) AS available, coalesce(b.incoming, 0) AS incoming,
-           coalesce(s.lead_time_days, 0) AS lead_time_days, coalesce(s.pack_size, 1) AS pack_size, coalesce(s.moq, 0) AS moq,
-           coalesce(sv.currency, s.currency) AS currency, sv.cost::float8 AS unit_cost
+           coalesce(s.lead_time_days, 0) AS lead_time_days, coalesce(s.pack_size, 1) AS pack_size, coalesce(s.moq, 0) AS moq
     FROM reorder_policies p
     JOIN variants v ON v.id = p.variant_id AND v.archived_at IS NULL
-    JOIN locations l ON l.id = p.location_id
     JOIN suppliers s ON s.id = p.supplier_id AND s.archived_at IS NULL
     CROSS JOIN LATERAL (SELECT coalesce(p.window_days, ${defaultWindowDays}::int) AS days) w
     LEFT JOIN stock_balances b ON b.variant_id = p.variant_id AND b.location_id = p.location_id
-    LEFT JOIN supplier_variants sv ON sv.supplier_id = p.supplier_id AND sv.variant_id = p.variant_id
     LEFT JOIN LATERAL (
       SELECT -sum(m.delta_on_hand) AS issued
       FROM stock_movements m
       WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
         AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
-    ) d ON true
-    ORDER BY p.supplier_id, v.sku, l.code`;
+    ) d ON true`;
+}
+
+/** A low line's supplier cost and currency. */
+interface Priced {
+  variant_id: number;
+  location_id: number;
+  currency: string | null;
+  unit_cost: number | null;
+}
+
+/**
+ * The low lines priced at their supplier's cost, by supplier, SKU and location: read for the few
+ * lines a run orders, not for every policy it assesses.
+ */
+async function priceLines<L extends { row: PolicyRow }>(sql: Sql, low: readonly L[]): Promise<(L & { priced: Priced })[]> {
+  const found = await sql<Priced[]>`
+    SELECT c.variant_id, c.location_id, coalesce(sv.currency, s.currency) AS currency, sv.cost::float8 AS unit_cost
+    FROM unnest(${low.map((l) => l.row.variant_id)}::int[], ${low.map((l) => l.row.location_id)}::int[], ${low.map((l) => l.row.supplier_id)}::text[])
+      AS c(variant_id, location_id, supplier_id)
+    JOIN variants v ON v.id = c.variant_id
+    JOIN locations l ON l.id = c.location_id
+    JOIN suppliers s ON s.id = c.supplier_id
+    LEFT JOIN supplier_variants sv ON sv.supplier_id = c.supplier_id AND sv.variant_id = c.variant_id
+    ORDER BY c.supplier_id, v.sku, l.code`;
+  const byPlace = new Map(low.map((l) => [`${l.row.variant_id}/${l.row.location_id}`, l]));
+  return found.map((priced) => ({ ...(byPlace.get(`${priced.variant_id}/${priced.location_id}`) as L), priced }));
 }
 
 function policyOf(row: PolicyRow): ReorderPolicy {
@@ -175,7 +195,7 @@ export async function runReplenishment(db: Db, at: Date, defaultWindowDays: numb
   const created = await clientOf(db).begin(async (tx) => {
     const [claimed] = await tx`INSERT INTO replenishment_runs (run_key, at) VALUES (${runKey}, ${at.toISOString()}::timestamptz) ON CONFLICT DO NOTHING RETURNING run_key`;
     if (!claimed) return false;
-    const low = (await readPositions(tx, at, defaultWindowDays)).flatMap((row) => {
+    const assessed = (await readPositions(tx, at, defaultWindowDays)).flatMap((row) => {
       const line = assess(
         policyOf(row),
         {
@@ -187,12 +207,13 @@ export async function runReplenishment(db: Db, at: Date, defaultWindowDays: numb
         },
         { leadTimeDays: row.lead_time_days, packSize: row.pack_size, moq: row.moq },
       );
-      return line ? [{ ...line, row, supplierId: row.supplier_id, unitCost: row.unit_cost ?? 0 }] : [];
+      return line ? [{ ...line, row }] : [];
     });
+    const low = (await priceLines(tx, assessed)).map((l) => ({ ...l, supplierId: l.row.supplier_id, unitCost: l.priced.unit_cost ?? 0 }));
     for (const group of groupBySupplier(low)) {
       const [suggestion] = await tx<{ id: number }[]>`
         INSERT INTO purchase_suggestions (run_key, supplier_id, currency, value)
-        VALUES (${runKey}, ${group.supplierId}, ${group.lines[0].row.currency}, ${group.value})
+        VALUES (${runKey}, ${group.supplierId}, ${group.lines[0].priced.currency}, ${group.value})
         RETURNING id`;
       const lines = group.lines.map((l, i) => ({
         suggestion_id: suggestion.id,
@@ -201,7 +222,7 @@ export async function runReplenishment(db: Db, at: Date, defaultWindowDays: numb
         location_id: l.row.location_id,
         suggested_quantity: l.quantity,
         quantity: l.quantity,
-        unit_cost: l.row.unit_cost,
+        unit_cost: l.priced.unit_cost,
         velocity: Math.round(l.velocity * 10_000) / 10_000,
         reorder_point: Math.round(l.reorderPoint * 10_000) / 10_000,
         reason: l.reason,
