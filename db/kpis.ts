@@ -256,7 +256,7 @@ async function readTurnover(db: Db, s: KpiScope): Promise<KpiRows['turnover']> {
   return row;
 }
 
-/** Rolls up the settled days of the ledger not rolled up yet (see migration 0018); returns the last day rolled up. */
+/** Rolls up the settled days of the ledger not rolled up yet (see migration 0022); returns the last day rolled up. */
 export async function rollUpMovementDays(db: Db): Promise<string | null> {
   const [row] = await db.execute<{ through: string | null }>(sql`SELECT roll_up_movement_days()::text AS through`);
   return row.through;

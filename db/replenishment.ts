@@ -111,6 +111,12 @@ interface PolicyRow extends Omit<PolicyColumns, 'sku' | 'location'> {
  * read as lead time 0, pack 1, no MOQ.
  */
 async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Promise<PolicyRow[]> {
+  const until = sql`${at.toISOString()}::timestamptz`;
+  // The policy's demand: what left its SKU-location through issues and shipments within its window up to `at`.
+  const demand = sql`
+    FROM stock_movements m
+    WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
+      AND m.created_at > ${until} - make_interval(days => w.days) AND m.created_at <= ${until}`;
   return sql<PolicyRow[]>`
     SELECT p.variant_id, p.location_id, p.supplier_id, p.kind,
            p.reorder_point, p.order_quantity, p.safety_days, p.target_days, p.service_level::float8 AS service_level, w.days AS window_days,
@@ -120,11 +126,8 @@ async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Pro
            CASE WHEN p.service_level IS NULL THEN NULL ELSE (
              SELECT coalesce(sum(day.units * day.units), 0)::float8
              FROM (
-               SELECT -sum(m.delta_on_hand) AS units
-               FROM stock_movements m
-               WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
-                 AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
-               GROUP BY floor(extract(epoch FROM ${at.toISOString()}::timestamptz - m.created_at) / 86400)
+               SELECT -sum(m.delta_on_hand) AS units ${demand}
+               GROUP BY floor(extract(epoch FROM ${until} - m.created_at) / 86400)
              ) day
            ) END AS issued_squares,
            coalesce(b.available, 0) AS available, coalesce(b.incoming, 0) AS incoming,
@@ -135,10 +138,7 @@ async function readPositions(sql: Sql, at: Date, defaultWindowDays: number): Pro
     CROSS JOIN LATERAL (SELECT coalesce(p.window_days, ${defaultWindowDays}::int) AS days) w
     LEFT JOIN stock_balances b ON b.variant_id = p.variant_id AND b.location_id = p.location_id
     LEFT JOIN LATERAL (
-      SELECT -sum(m.delta_on_hand) AS issued
-      FROM stock_movements m
-      WHERE m.variant_id = p.variant_id AND m.location_id = p.location_id AND m.kind IN ('issue', 'ship')
-        AND m.created_at > ${at.toISOString()}::timestamptz - make_interval(days => w.days) AND m.created_at <= ${at.toISOString()}::timestamptz
+      SELECT -sum(m.delta_on_hand) AS issued ${demand}
     ) d ON true`;
 }
 

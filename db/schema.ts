@@ -199,7 +199,7 @@ export const stockoutPeriods = pgTable(
 );
 
 /**
- * Each settled UTC day's movements per location, summed once (migration 0018,
+ * Each settled UTC day's movements per location, summed once (migrations 0018 and 0022,
  * `roll_up_movement_days()`): the ledger never changes, so a past day's totals never do. The
  * turnover KPI reads these days and sums only the unsettled rest of its window from the ledger.
  */

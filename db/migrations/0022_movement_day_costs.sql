@@ -7,8 +7,12 @@ CREATE VIEW price_intervals AS
          lead(valid_from) OVER (PARTITION BY variant_id ORDER BY valid_from, id) AS valid_until
   FROM variant_prices;
 --> statement-breakpoint
--- As in 0018, and each day's movements also valued at the cost in force when each happened.
-CREATE OR REPLACE FUNCTION roll_up_movement_days() RETURNS date LANGUAGE plpgsql AS $$
+-- Rolls up every settled UTC day not rolled up yet, with its movements valued at the cost in
+-- force when each happened, and returns the last day rolled up. A day is settled two days on: a
+-- movement carries its transaction's start time, so one dated that day commits later only if its
+-- transaction ran for a day. One caller at a time; calling it again changes nothing until another
+-- day settles.
+CREATE FUNCTION roll_up_movement_days() RETURNS date LANGUAGE plpgsql AS $$
 DECLARE
   settled date := (now() AT TIME ZONE 'UTC')::date - 2;
   done date;
@@ -36,10 +40,5 @@ BEGIN
   ON CONFLICT (name) DO UPDATE SET through = excluded.through;
   RETURN settled;
 END $$;
---> statement-breakpoint
--- Days rolled up before the costs were: rolled up again, with them.
-DELETE FROM movement_days;
---> statement-breakpoint
-DELETE FROM rollups WHERE name = 'movement_days';
 --> statement-breakpoint
 SELECT roll_up_movement_days();
