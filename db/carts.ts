@@ -5,7 +5,7 @@ import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
 import { StockRefusal } from './errors';
 import { expiresAtIso, extendReservations } from './ledger';
-import { reserveLines, Shortfall } from './placements';
+import { reserveLines, Shortfall } from './holds';
 import { applyStockOperation } from './stock';
 
 export interface CartHold {

@@ -5,6 +5,8 @@ import type { Db } from './connection';
 export type Pool = postgres.Sql;
 /** Anything that runs queries: the pool or an open transaction. */
 export type Sql = postgres.ISql;
+/** An open transaction, which can also open savepoints. */
+export type TransactionSql = postgres.TransactionSql;
 
 /**
  * The postgres.js client under Drizzle (drizzle-orm/postgres-js sets `$client`; the Db type leaves

@@ -1,16 +1,17 @@
-import { changesSomething, deltasOf, movementReason, rangeBreach, withDeltas } from '../domain/balance';
+import { availableOf, changesSomething, deltasOf, movementReason, rangeBreach, withDeltas } from '../domain/balance';
 import type { OperationOf, OperationResult } from '../schemas/stock';
 import type { Sql } from './client';
 import { StockRefusal } from './errors';
 import { balanceOf, findPlace, lockBalances, recordBatch, type BatchRecord, type LockedBalance } from './ledger';
-import { negativeNotAllowed, outOfRange } from './ledger-refusals';
+import { negativeNotAllowed, outOfRange, refusalAt, reserveFits } from './ledger-refusals';
 import { firstUses, keyed, replay, type FirstUse, type Keyed } from './ledger-requests';
 
 /**
  * The kinds a batch applies: each changes one balance by a rule of what the balance holds, and
- * writes nothing but the ledger (an adjustment or a count has records of its own: one at a time).
+ * writes nothing but the ledger and, for a reservation, the reservation (an adjustment or a count
+ * has records of its own: one at a time).
  */
-export type BatchOperation = OperationOf<'receive' | 'set_on_hand' | 'set_incoming' | 'expect_incoming' | 'receive_incoming' | 'cancel_incoming'>;
+export type BatchOperation = OperationOf<'receive' | 'set_on_hand' | 'set_incoming' | 'expect_incoming' | 'receive_incoming' | 'cancel_incoming' | 'reserve'>;
 
 /** What became of one operation of a batch, in the batch's order. */
 export type BatchOutcome = { op: BatchOperation; result: OperationResult } | { op: BatchOperation; refusal: StockRefusal };
@@ -31,8 +32,12 @@ const placeKey = (p: { sku: string; location: string }) => `${p.location}/${p.sk
 export async function applyStockOperations(tx: Sql, ops: readonly BatchOperation[]): Promise<BatchOutcome[]> {
   if (ops.length === 0) return [];
   const places = [...new Map(ops.map((op) => [placeKey(op), { sku: op.sku, location: op.location }])).values()];
-  const [claimed, locked] = await Promise.all([firstUses(tx, ops.map((op) => op.idempotencyKey)), lockBalances(tx, places)]);
-  const batch = new Batch(claimed, locked);
+  const [claimed, locked, nowMs] = await Promise.all([
+    firstUses(tx, ops.map((op) => op.idempotencyKey)),
+    lockBalances(tx, places),
+    ops.some((op) => op.kind === 'reserve') ? transactionStartMs(tx) : 0,
+  ]);
+  const batch = new Batch(claimed, locked, nowMs);
   const outcomes: BatchOutcome[] = [];
   for (const op of ops) {
     try {
@@ -44,6 +49,12 @@ export async function applyStockOperations(tx: Sql, ops: readonly BatchOperation
   }
   if (batch.records.length > 0) await recordBatch(tx, batch.records, batch.finals());
   return outcomes;
+}
+
+/** The transaction's now() in whole milliseconds: a reservation's expiry is now() plus its TTL, as the reserve statement sets it. */
+async function transactionStartMs(tx: Sql): Promise<number> {
+  const [row] = await tx<{ ms: string }[]>`SELECT floor(extract(epoch FROM now()) * 1000)::bigint::text AS ms`;
+  return Number(row.ms);
 }
 
 /** Says which of the SKU and the location is unknown, as one operation would. */
@@ -61,6 +72,8 @@ class Batch {
   constructor(
     private readonly claimed: Map<string, FirstUse>,
     private readonly locked: readonly LockedBalance[],
+    /** The transaction's now(), for reservations' expiry. */
+    private readonly nowMs: number,
   ) {
     this.balances = new Map(locked.map((b) => [placeKey(b), b]));
   }
@@ -76,6 +89,10 @@ class Batch {
     const first = this.claimed.get(op.idempotencyKey);
     if (first) return replay(request, first);
     const current = this.balances.get(placeKey(op)) as LockedBalance;
+    if (op.kind === 'reserve') {
+      const state = { ...current, available: availableOf(current) };
+      if (!reserveFits(state, op.quantity)) throw refusalAt(state, op, op.quantity);
+    }
     const deltas = deltasOf(op, current);
     const breach = rangeBreach(current, deltas);
     if (breach) throw outOfRange(op, breach, current);
@@ -83,6 +100,9 @@ class Batch {
     if (after.onHand < 0 && !after.allowNegative) throw negativeNotAllowed(op);
     const moved = changesSomething(deltas);
     const result: OperationResult = { idempotencyKey: op.idempotencyKey, kind: op.kind, replayed: false, movements: moved ? 1 : 0, balances: [balanceOf(after)] };
+    if (op.kind === 'reserve') {
+      result.reservation = { key: op.idempotencyKey, status: 'active', quantity: op.quantity, expiresAt: new Date(this.nowMs + op.ttlSeconds * 1000).toISOString() };
+    }
     this.records.push({ keyed: request, result, movement: moved ? { place: current, deltas, reasonCode: movementReason(op) } : undefined });
     this.claimed.set(op.idempotencyKey, { requestHash, kind: op.kind, result });
     this.balances.set(placeKey(op), after);

@@ -25,3 +25,32 @@ export function outOfRangeSomewhere(op: StockOperation): StockRefusal {
   const range = `${BALANCE_MIN.toLocaleString('en-US')} to ${BALANCE_MAX.toLocaleString('en-US')}`;
   return new StockRefusal('quantity_out_of_range', `${op.kind}: a stock balance would leave the range it can hold (${range} base units)`, figureField(op));
 }
+
+/** What the refusals depend on, as a place stands. */
+export interface PlaceState {
+  available: number;
+  countStatus: string | null;
+  archived: boolean;
+  locationArchived: boolean;
+}
+
+/** The refusal for taking `quantity` from a place in the state given (read under its lock, or kept exact by its holder). */
+export function refusalAt(state: PlaceState, place: { sku: string; location: string }, quantity: number): StockRefusal {
+  if (state.archived) return new StockRefusal('sku_archived', `${place.sku} is archived: its history stays, nothing new may be taken from it; restore it first`, 'sku');
+  if (state.locationArchived) {
+    return new StockRefusal('location_archived', `location ${place.location} is archived: its history stays, nothing new may be reserved there; restore it first`, 'location');
+  }
+  if (state.countStatus === 'blocked') {
+    return new StockRefusal(
+      'selling_blocked',
+      `${place.sku} at ${place.location} is blocked after a cycle count variance; resolve the count first`,
+      'sku',
+    );
+  }
+  return new StockRefusal('insufficient_stock', `only ${state.available} of ${place.sku} available at ${place.location}, ${quantity} requested`, 'quantity');
+}
+
+/** The reserve statement's own condition: an open SKU and location, and the units available unless the item may go negative. */
+export function reserveFits(state: PlaceState & { allowNegative: boolean }, quantity: number): boolean {
+  return !state.archived && !state.locationArchived && (state.allowNegative || state.available >= quantity);
+}

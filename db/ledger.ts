@@ -35,7 +35,8 @@ export interface Change {
 }
 
 /** A balance row locked for a batch: where it is and what it holds. */
-export type LockedBalance = Place & Buckets;
+/** A balance row locked for a batch, with whether its SKU or its location is archived (a reservation's refusals). */
+export type LockedBalance = Place & Buckets & { archived: boolean; locationArchived: boolean };
 
 /** One operation of a batch as recorded: its key and result, and the movement it made, if any. */
 export interface BatchRecord {
@@ -267,7 +268,8 @@ export async function lockBalances(tx: Sql, places: readonly { sku: string; loca
       ON CONFLICT (variant_id, location_id) DO NOTHING`,
     tx<LockedBalance[]>`
       SELECT p.sku, p.code AS location, v.id AS "variantId", l.id AS "locationId", b.allow_negative AS "allowNegative",
-             b.on_hand AS "onHand", b.reserved, b.committed, b.incoming, b.count_status AS "countStatus"
+             b.on_hand AS "onHand", b.reserved, b.committed, b.incoming, b.count_status AS "countStatus",
+             v.archived_at IS NOT NULL AS archived, l.archived_at IS NOT NULL AS "locationArchived"
       FROM unnest(${skus}::text[], ${codes}::text[]) AS p(sku, code)
       JOIN variants v ON v.sku = p.sku JOIN locations l ON l.code = p.code
       JOIN stock_balances b ON b.variant_id = v.id AND b.location_id = l.id
@@ -279,8 +281,8 @@ export async function lockBalances(tx: Sql, places: readonly { sku: string; loca
 
 /**
  * Records a batch in one statement, each table written once: the operations with their keys and
- * results, their movements, one audit row per operation (built as auditRow builds it), and the
- * balances' final figures. The balance rows must be locked (lockBalances). The operations travel
+ * results, their movements, the reservations of its reserve operations, one audit row per
+ * operation (built as auditRow builds it), and the balances' final figures. The balance rows must be locked (lockBalances). The operations travel
  * as one JSON document, parsed once by Postgres: as text arrays, each result was serialised,
  * escaped as an array element and parsed again, which cost more than the rest of the statement;
  * a multi-row VALUES list costs a bind parameter per cell.
@@ -290,7 +292,12 @@ export async function recordBatch(tx: Sql, records: readonly BatchRecord[], fina
     WITH batch AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset(${batchDocument(records)}::jsonb) AS r(
         n int, key text, kind text, request_hash text, actor text, source_ref text, request jsonb, result jsonb,
-        variant_id int, location_id int, delta_on_hand int, delta_reserved int, delta_committed int, delta_incoming int, reason_code text)
+        variant_id int, location_id int, delta_on_hand int, delta_reserved int, delta_committed int, delta_incoming int, reason_code text,
+        order_ref text, ttl_seconds int)
+    ), reservation AS (
+      INSERT INTO reservations (idempotency_key, variant_id, location_id, quantity, order_ref, expires_at)
+      SELECT key, variant_id, location_id, delta_reserved, order_ref, now() + make_interval(secs => ttl_seconds)
+      FROM batch WHERE kind = 'reserve' ORDER BY n
     ), operation AS (
       INSERT INTO stock_operations (idempotency_key, kind, request_hash, actor, result)
       SELECT key, kind, request_hash, actor, result FROM batch ORDER BY n
@@ -335,6 +342,7 @@ function batchDocument(records: readonly BatchRecord[]): string {
         request,
         result,
         ...(movement && movementColumns(movement)),
+        ...(op.kind === 'reserve' && { order_ref: op.orderRef, ttl_seconds: op.ttlSeconds }),
       };
     }),
   );

@@ -18,7 +18,7 @@ import {
   type Change,
   type Place,
 } from './ledger';
-import { negativeNotAllowed, outOfRange, outOfRangeSomewhere } from './ledger-refusals';
+import { negativeNotAllowed, outOfRange, outOfRangeSomewhere, refusalAt, type PlaceState } from './ledger-refusals';
 import { firstUse, keyed, replay, type Keyed } from './ledger-requests';
 
 export { claimedRequestHash, operationRequestHash } from './ledger-requests';
@@ -261,27 +261,12 @@ export function locate(db: Db, sku: string, location: string, locationField = 'l
 
 /** Why a place cannot give the quantity: archived (SKU or location), blocked by a count, or not enough available. */
 export async function takeRefusal(sql: Sql, place: Place, quantity: number): Promise<StockRefusal> {
-  const [current] = await sql<{ available: number | null; countStatus: string | null; archived: boolean; locationArchived: boolean }[]>`
-    SELECT b.available, b.count_status AS "countStatus", v.archived_at IS NOT NULL AS archived,
+  const [current] = await sql<PlaceState[]>`
+    SELECT coalesce(b.available, 0) AS available, b.count_status AS "countStatus", v.archived_at IS NOT NULL AS archived,
            (SELECT archived_at IS NOT NULL FROM locations WHERE id = ${place.locationId}) AS "locationArchived"
     FROM variants v LEFT JOIN stock_balances b ON b.variant_id = v.id AND b.location_id = ${place.locationId}
     WHERE v.id = ${place.variantId}`;
-  if (current?.archived) return new StockRefusal('sku_archived', `${place.sku} is archived: its history stays, nothing new may be taken from it; restore it first`, 'sku');
-  if (current?.locationArchived) {
-    return new StockRefusal('location_archived', `location ${place.location} is archived: its history stays, nothing new may be reserved there; restore it first`, 'location');
-  }
-  if (current?.countStatus === 'blocked') {
-    return new StockRefusal(
-      'selling_blocked',
-      `${place.sku} at ${place.location} is blocked after a cycle count variance; resolve the count first`,
-      'sku',
-    );
-  }
-  return new StockRefusal(
-    'insufficient_stock',
-    `only ${current?.available ?? 0} of ${place.sku} available at ${place.location}, ${quantity} requested`,
-    'quantity',
-  );
+  return refusalAt(current ?? { available: 0, countStatus: null, archived: false, locationArchived: false }, place, quantity);
 }
 
 function scale(perUnit: Deltas, quantity: number): Deltas {

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { findOrders, markOrderEventDelivered, recordOrderEvent, undeliveredOrderEvents } from '../db/orders';
-import { placeOrder } from '../db/placements';
 import { tellCart } from './carts';
+import { placeAtCheckout } from './checkout-lanes';
 import { Limiter } from './limiter';
 import { reservationTtlSeconds } from '../domain/order-windows';
 import { idempotencyKeys, workflowIds } from '../domain/keys';
@@ -39,7 +39,7 @@ export async function receiveOrderEvent(s: Services, event: OrderEvent): Promise
  */
 async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type: 'order.placed' }>): Promise<EventReceipt> {
   const workflowId = workflowIds.order(event.channel, event.orderId);
-  const receipt = await placeOrder(s.db, {
+  const receipt = await placeAtCheckout(s.db, {
     event,
     workflowId,
     reservationKey: (partNo) => idempotencyKeys.orderLine(workflowId, 'reserve', partNo),

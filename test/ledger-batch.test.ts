@@ -41,7 +41,7 @@ describe('ledger batch (db)', () => {
         { code: 'WH2', name: 'Warehouse 2' },
       ],
       items: [
-        { name: 'Batched', skus: ['B-1', 'B-2', 'B-3', 'B-4', 'B-BIG'] },
+        { name: 'Batched', skus: ['B-1', 'B-2', 'B-3', 'B-4', 'B-BIG', 'B-RES'] },
         { name: 'Backorderable', allowNegative: true, skus: ['B-NEG'] },
       ],
     });
@@ -170,4 +170,38 @@ describe('ledger batch (db)', () => {
     const claimed = await database.sql`SELECT idempotency_key FROM stock_operations WHERE idempotency_key LIKE 'mixed/%' ORDER BY id`;
     assert.deepEqual(claimed.map((r) => r.idempotency_key), ['mixed/1', 'mixed/2', 'mixed/7']);
   });
+
+  it('reserves as the reserve statement does: result, reservation, movement and audit row; refuses in its words what does not fit', async () => {
+    const reserve = (prefix: 'one' | 'batch', n: number, location: string, quantity: number): BatchOperation => ({
+      kind: 'reserve',
+      idempotencyKey: `${prefix}-res/${n}`,
+      actor: 'checkout',
+      sku: 'B-RES',
+      location,
+      quantity,
+      orderRef: `order/${prefix}/${n}`,
+      sourceRef: `order/${prefix}/${n}`,
+      ttlSeconds: 600,
+    });
+    for (const location of ['WH1', 'WH2']) await applyStockOperation(database.db, { kind: 'receive', idempotencyKey: `res-seed/${location}`, actor: 'importer', sku: 'B-RES', location, quantity: 5 });
+    const single = [await applyStockOperation(database.db, reserve('one', 1, 'WH1', 3))];
+    const refusedAlone = await applyStockOperation(database.db, reserve('one', 2, 'WH1', 3)).catch((refusal: Error) => refusal.message);
+    const outcomes = await batch([reserve('batch', 1, 'WH2', 3), reserve('batch', 2, 'WH2', 3)]);
+
+    const twin = (value: unknown) => JSON.parse(JSON.stringify(value).replaceAll('WH2', 'WH1').replaceAll('batch', 'one').replace(/"expiresAt":"[^"]+"/g, '"expiresAt":"…"'));
+    assert.deepEqual(twin(outcomes.map((o) => ('result' in o ? o.result : o.refusal.message))), twin([...single, refusedAlone]));
+    assert.match(String(refusedAlone), /^only 2 of B-RES available at WH1, 3 requested$/);
+    assert.deepEqual(twin(await ledgerRows('batch-res')), twin(await ledgerRows('one-res')));
+    const reservations = await database.sql`
+      SELECT idempotency_key AS key, quantity, order_ref, status, (expires_at - created_at)::text AS ttl,
+             to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "expiresAt"
+      FROM reservations WHERE idempotency_key LIKE '%-res/%' ORDER BY id`;
+    const [alone, batchedRow] = reservations.map(({ expiresAt: _, ...row }) => row);
+    assert.equal(reservations.length, 2, 'one reservation each, none for the refused');
+    assert.deepEqual(twin(batchedRow), alone);
+    assert.equal(alone.ttl, '00:10:00');
+    const batched = outcomes[0];
+    assert.equal('result' in batched && batched.result.reservation?.expiresAt, reservations[1].expiresAt, 'the result carries the expiry the reservation row holds');
+  });
 });
+
