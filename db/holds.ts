@@ -1,4 +1,5 @@
 import { allocate, mergeLines, type Allocated } from '../domain/allocation';
+import { coveringOrder, type OpenSupply } from '../domain/backorders';
 import { BALANCE_MAX } from '../domain/balance';
 import type { AllocationRules, PlacedPart, PlacementAnswer } from '../schemas/orders';
 import type { OperationOf, OperationResult } from '../schemas/stock';
@@ -6,6 +7,7 @@ import type { Sql } from './client';
 import { NUMERIC_OUT_OF_RANGE, pgErrorOf, type StockRefusal } from './errors';
 import { lockBalances, reserveStatement, type Place } from './ledger';
 import { keyed } from './ledger-requests';
+import { openSupply } from './purchase-orders';
 import type { PlaceState } from './ledger-refusals';
 import { takeRefusal } from './stock';
 
@@ -119,7 +121,7 @@ export async function reserveLines(tx: Sql, spec: HoldSpec, record?: (parts: Pla
   for (const [i, { part, place }] of locked.entries()) {
     if (!results[i]) throw new Shortfall(shortAnswer(await takeRefusal(tx, place, part.quantity)));
   }
-  const held = heldParts(plan.parts, locked, results, spec.allocation.backorderLeadSeconds);
+  const held = await heldParts(tx, plan.parts, locked, results, spec.allocation.backorderLeadSeconds);
   if (held.backorders) await record?.(held.parts);
   return { status: 'reserved', parts: held.parts, expiresAt: held.expiresAt };
 }
@@ -144,27 +146,19 @@ export async function reserveParts(tx: Sql, spec: HoldSpec, locked: readonly Pla
  * The parts as held, in part order, from their reservations' results (in lock order): each with
  * the units beyond what was available marked backordered, and the reservations' expiry.
  */
-export function heldParts(parts: readonly PlannedPart[], locked: readonly PlannedPart[], results: readonly (OperationResult | undefined)[], leadSeconds: number) {
-  let expiresAt = '';
-  let backorders = false;
-  for (const [i, { part }] of locked.entries()) {
-    const result = results[i] as OperationResult;
-    expiresAt = result.reservation?.expiresAt ?? expiresAt;
-    const backordered = backorderOf(part, result.balances[0], leadSeconds);
-    if (backordered) part.backordered = backordered;
-    backorders ||= backordered !== undefined;
+export async function heldParts(tx: Sql, parts: readonly PlannedPart[], locked: readonly PlannedPart[], results: readonly (OperationResult | undefined)[], leadSeconds: number) {
+  const after = locked.map((p, i) => ({ ...p, balance: (results[i] as OperationResult).balances[0] }));
+  const short = after.filter(({ part, balance }) => Math.min(part.quantity, -balance.available) > 0);
+  const supply = short.length === 0 ? new Map<string, OpenSupply[]>() : await openSupply(tx, short.map((s) => s.place));
+  for (const { part, place, balance } of short) {
+    const quantity = Math.min(part.quantity, -balance.available);
+    const order = coveringOrder(-balance.available, supply.get(`${place.locationId}/${place.variantId}`) ?? []);
+    part.backordered = order
+      ? { quantity, incoming: balance.incoming, expectedBy: order.expectedAt, basis: 'purchase_order', purchaseOrder: order.poNumber }
+      : { quantity, incoming: balance.incoming, expectedBy: new Date(Date.now() + leadSeconds * 1000).toISOString(), basis: 'lead_time' };
   }
-  return { parts: parts.map((p) => p.part), expiresAt, backorders };
-}
-
-/**
- * The units of a part beyond what was available, as the balance stands right after its reservation
- * (under the row lock, so exact): only a backorderable item's reservation takes available below zero.
- */
-function backorderOf(part: PlacedPart, after: { available: number; incoming: number }, leadSeconds: number): PlacedPart['backordered'] {
-  const quantity = Math.min(part.quantity, -after.available);
-  if (quantity <= 0) return undefined;
-  return { quantity, incoming: after.incoming, expectedBy: new Date(Date.now() + leadSeconds * 1000).toISOString(), basis: 'lead_time' };
+  const expiresAt = results.reduce((last, r) => r?.reservation?.expiresAt ?? last, '');
+  return { parts: parts.map((p) => p.part), expiresAt, backorders: short.length > 0 };
 }
 
 /** The ledger's reserve operation for a part of a hold. */

@@ -91,7 +91,7 @@ async function placeTogether(tx: Sql, requests: readonly PlacementRequest[]): Pr
     const { parts, locked } = p.plan as { parts: PlannedPart[]; locked: PlannedPart[] };
     const results = outcomes.slice(next, (next += locked.length)).map((o) => ('result' in o && !o.result.replayed ? o.result : undefined));
     if (results.includes(undefined)) throw new Error(`checkout batch: the ledger refused a reservation of order ${p.request.workflowId} that its plan expected to fit`);
-    const held = heldParts(parts, locked, results, p.request.allocation.backorderLeadSeconds);
+    const held = await heldParts(tx, parts, locked, results, p.request.allocation.backorderLeadSeconds);
     p.plan = { answer: { status: 'reserved', parts: held.parts, expiresAt: held.expiresAt } };
   }
   const answers = planned.filter((p) => p !== undefined).map((p) => ({ id: p.placementId, answer: (p.plan as { answer: PlacementAnswer }).answer }));

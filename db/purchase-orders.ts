@@ -1,3 +1,4 @@
+import type { OpenSupply } from '../domain/backorders';
 import { idempotencyKeys } from '../domain/keys';
 import { expectedAt, isFullyReceived, receiveOnLine, remainingOf } from '../domain/purchase-orders';
 import { Refusal } from '../domain/refusal';
@@ -315,4 +316,20 @@ export async function checkLate(db: Db, poNumber: string): Promise<{ status: Pur
   const order = await getPurchaseOrder(db, poNumber);
   if (!order) throw new Refusal('not_found', `no purchase order ${poNumber}`, 'po');
   return order.status === 'open' ? { status: order.status, exception: lateOrderException(order) } : { status: order.status };
+}
+
+/**
+ * The open purchase order lines with units still to come for each place, keyed by
+ * `locationId/variantId`: what a backorder's date is taken from.
+ */
+export async function openSupply(sql: Sql, places: readonly { variantId: number; locationId: number }[]): Promise<Map<string, OpenSupply[]>> {
+  const rows = await sql<(OpenSupply & { place: string })[]>`
+    SELECT l.location_id || '/' || l.variant_id AS place, o.po_number AS "poNumber", ${isoAt(sql, 'o.expected_at')} AS "expectedAt",
+           l.quantity - l.received AS outstanding
+    FROM purchase_order_lines l JOIN purchase_orders o ON o.po_number = l.po_number
+    WHERE o.status = 'open' AND l.quantity > l.received
+      AND (l.variant_id, l.location_id) IN (SELECT * FROM unnest(${places.map((p) => p.variantId)}::int[], ${places.map((p) => p.locationId)}::int[]))`;
+  const byPlace = new Map<string, OpenSupply[]>();
+  for (const { place, ...line } of rows) byPlace.set(place, [...(byPlace.get(place) ?? []), line]);
+  return byPlace;
 }

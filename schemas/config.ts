@@ -88,7 +88,7 @@ export const EnvConfig = z.object({
   STOCKFLOW_ALLOCATION_STRATEGY: z.enum(['priority', 'most_available'], { error: 'must be priority or most_available' }).default('priority'),
   /** Location codes, most preferred first, comma-separated; unlisted locations come after, by code. */
   STOCKFLOW_LOCATION_PRIORITY: codeList,
-  /** When backordered units are expected, from now: incoming stock carries no date to take it from. */
+  /** When backordered units are expected, from now, when no open purchase order covers them. */
   STOCKFLOW_BACKORDER_LEAD_TIME: DurationSeconds.default(14 * 86400),
   /** Trailing days of ledger demand a dynamic reorder policy that names no window measures velocity over. */
   STOCKFLOW_REPLENISHMENT_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(28),

@@ -100,11 +100,18 @@ export const PlacedPart = z.object({
   reservationKey: z.string(),
   /**
    * The units of the part beyond what was available, for an item whose policy allows it
-   * (allowNegative: backorderable): reserved all the same, and expected by a date. Incoming stock
-   * carries no date in Stockflow, so the date is the configured lead time from now (`basis`).
+   * (allowNegative: backorderable): reserved all the same, and expected by a date: the expected
+   * date of the open purchase order whose arrival covers them after the backorders ahead
+   * (`basis: purchase_order`), or, when no open order does, the configured lead time from now.
    */
   backordered: z
-    .object({ quantity: z.number().int(), incoming: z.number().int(), expectedBy: z.string(), basis: z.literal('lead_time') })
+    .object({
+      quantity: z.number().int(),
+      incoming: z.number().int(),
+      expectedBy: z.string(),
+      basis: z.enum(['purchase_order', 'lead_time']),
+      purchaseOrder: z.string().optional(),
+    })
     .optional(),
 });
 export type PlacedPart = z.infer<typeof PlacedPart>;

@@ -5,6 +5,8 @@ import type { Database } from '../db/connection';
 import { getStockLevels } from '../db/levels';
 import { placeOrders } from '../db/placement-batch';
 import { placeOrder, type PlacementReceipt, type PlacementRequest } from '../db/placements';
+import { createPurchaseOrder } from '../db/purchase-orders';
+import { registerSupplier } from '../db/suppliers';
 import { applyStockOperation } from '../db/stock';
 import { idempotencyKeys, workflowIds } from '../domain/keys';
 import type { AllocationRules, OrderEvent } from '../schemas/orders';
@@ -38,10 +40,11 @@ describe('checkout batches: many orders in one transaction', () => {
       locations: [
         { code: 'EAST', name: 'East' },
         { code: 'WEST', name: 'West' },
+        { code: 'MAKER-DS', name: 'Maker drop-ship' },
       ],
       items: [
         { name: 'Batch items', skus: ['A-1', 'A-2', 'B-1', 'B-2', 'LOCK-1', 'LOCK-2', 'LOCK-3', 'ISO-1', 'EXP-1'] },
-        { name: 'Made to order', allowNegative: true, skus: ['A-3', 'B-3'] },
+        { name: 'Made to order', allowNegative: true, skus: ['A-3', 'B-3', 'BO-1'] },
       ],
     });
     const receipts: [string, string, number][] = [
@@ -58,6 +61,7 @@ describe('checkout batches: many orders in one transaction', () => {
       ['LOCK-3', 'EAST', 40],
       ['ISO-1', 'EAST', 5],
       ['EXP-1', 'EAST', 1],
+      ['BO-1', 'EAST', 1],
     ];
     for (const [sku, location, quantity] of receipts) {
       await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: `seed/${sku}/${location}`, sku, location, quantity }));
@@ -167,4 +171,33 @@ describe('checkout batches: many orders in one transaction', () => {
     assert.equal(answerOf(placed[2])?.status, 'reserved');
     assert.deepEqual((await getStockLevels(database.db, 'ISO-1'))?.total.reserved, 2);
   });
+
+  it('dates backordered units by the open purchase order whose arrival covers them after the backorders ahead, else by the lead time', async () => {
+    await registerSupplier(database.db, { id: 'maker', name: 'Maker', location: 'MAKER-DS' });
+    const order = (poNumber: string, expectedAt: string, quantity: number) =>
+      createPurchaseOrder(database.db, { by: 'buyer', poNumber, supplierId: 'maker', expectedAt, lines: [{ sku: 'BO-1', location: 'EAST', quantity }] }, new Date());
+    await order('PO-BO-LATE', '2027-01-20T00:00:00.000Z', 5);
+    await order('PO-BO-SOON', '2027-01-05T00:00:00.000Z', 2);
+    const placed = await placeOrders(
+      database.db,
+      [1, 2, 3, 4].map((n) => request('shop-bo', `bo-${n}`, [{ sku: 'BO-1', quantity: n === 1 ? 2 : 3 }], 'EAST')),
+    );
+    const backorders = placed.map((p) => {
+      const answer = answerOf(p);
+      return answer?.status === 'reserved' ? answer.parts[0].backordered : undefined;
+    });
+    // 1 on hand: the first order is short 1 (the soon order covers it), the second 3 more (4 owed: the late one), the third 7 (late covers up to 7), the fourth 10 (nothing covers it).
+    assert.deepEqual(
+      backorders.map((b) => [b?.quantity, b?.basis, b?.purchaseOrder, b?.basis === 'purchase_order' ? b.expectedBy : 'lead time']),
+      [
+        [1, 'purchase_order', 'PO-BO-SOON', '2027-01-05T00:00:00.000Z'],
+        [3, 'purchase_order', 'PO-BO-LATE', '2027-01-20T00:00:00.000Z'],
+        [3, 'purchase_order', 'PO-BO-LATE', '2027-01-20T00:00:00.000Z'],
+        [3, 'lead_time', undefined, 'lead time'],
+      ],
+    );
+    const alone = await placeOrder(database.db, request('shop-bo', 'bo-5', [{ sku: 'BO-1', quantity: 1 }], 'EAST'));
+    assert.equal('answer' in alone && alone.answer?.status === 'reserved' && alone.answer.parts[0].backordered?.basis, 'lead_time', 'one at a time, the same rule');
+  });
 });
+
