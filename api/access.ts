@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { recordAudit } from '../db/audit';
+import { recordAudits, type AuditEntry } from '../db/audit';
+import { BatchLanes } from '../services/batch-lanes';
 import type { Database } from '../db/connection';
 import { anyActivePrincipal, isApiTokenFormat, principalForToken } from '../db/principals';
 import { FailureThrottle, hasRole, requiredRole, strongestRole, type Access } from '../domain/access';
@@ -62,6 +63,12 @@ type Checked = { principal: Principal } | { status: 401 | 403; problem: string; 
  */
 export class AccessControl {
   private readonly throttle: FailureThrottle;
+  /**
+   * Audit rows written together: under a rush every accepted request waits for its row before its
+   * answer goes out, and one insert and one commit for the rows of all the requests in flight keeps
+   * that wait short and the pool's connections free.
+   */
+  private readonly audits: BatchLanes<AuditEntry, undefined>;
   private readonly jwks?: JWTVerifyGetKey;
   private principalsExist = false;
 
@@ -70,6 +77,10 @@ export class AccessControl {
     private readonly settings: AccessSettings,
   ) {
     this.throttle = new FailureThrottle(settings.authFailureLimit);
+    this.audits = new BatchLanes(1, 500, async (entries) => {
+      await recordAudits(database.db, entries);
+      return entries.map(() => undefined);
+    });
     if (settings.oidc) this.jwks = createRemoteJWKSet(new URL(settings.oidc.jwksUrl));
   }
 
@@ -189,7 +200,7 @@ export class AccessControl {
   async recordWrite(request: FastifyRequest, statusCode: number): Promise<void> {
     const principal = request.principal;
     if (!principal || request.method === 'GET' || request.method === 'HEAD' || statusCode >= 300) return;
-    await recordAudit(this.database.db, {
+    await this.audits.submit('', {
       actor: principal.id,
       action: 'api.write',
       subjectType: 'http_request',
@@ -199,7 +210,7 @@ export class AccessControl {
   }
 
   private async audit(request: FastifyRequest, actor: string, action: string, reason: string): Promise<void> {
-    await recordAudit(this.database.db, {
+    await this.audits.submit('', {
       actor,
       action,
       subjectType: 'http_request',

@@ -5,9 +5,9 @@ import { auditLog } from './schema';
 
 export type AuditEntry = typeof auditLog.$inferInsert;
 
-/** Records something that happened outside a stock transaction, such as a refused request. */
-export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
-  await db.insert(auditLog).values(entry);
+/** Records what happened outside a stock transaction (requests accepted or refused), many entries in one statement and one commit. */
+export async function recordAudits(db: Db, entries: readonly AuditEntry[]): Promise<void> {
+  await db.insert(auditLog).values([...entries]);
 }
 
 /** Entries after `afterId` matching the filter, oldest first: one page of a keyset walk over audit_log. */

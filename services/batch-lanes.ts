@@ -23,6 +23,8 @@ export class BatchLanes<I, O> {
     private readonly maxBatch: number,
     /** One output per item, in the items' order; a throw fails every item of the batch. */
     private readonly runBatch: (items: I[]) => Promise<O[]>,
+    /** Told when a lane starts working through its queue and when it has emptied it. */
+    private readonly lanesAtWork?: { started(): void; ended(): void },
   ) {
     this.lanes = Array.from({ length: lanes }, () => ({ queue: [], running: false }));
   }
@@ -32,6 +34,7 @@ export class BatchLanes<I, O> {
     const output = new Promise<O>((resolve, reject) => lane.queue.push({ item, resolve, reject }));
     if (!lane.running) {
       lane.running = true;
+      this.lanesAtWork?.started();
       void this.drain(lane);
     }
     return output;
@@ -48,6 +51,7 @@ export class BatchLanes<I, O> {
       }
     }
     lane.running = false;
+    this.lanesAtWork?.ended();
   }
 }
 

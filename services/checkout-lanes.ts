@@ -13,6 +13,29 @@ const ORDERS_PER_BATCH = 64;
 
 const lanesByDatabase = new WeakMap<Db, BatchLanes<PlacementRequest, BatchedPlacement>>();
 
+/** Lanes of this process working through placements, and who waits for there to be none. */
+let lanesAtWork = 0;
+const settledWaiters: (() => void)[] = [];
+const laneActivity = {
+  started: () => void (lanesAtWork += 1),
+  ended: () => {
+    lanesAtWork -= 1;
+    if (lanesAtWork === 0) for (const settled of settledWaiters.splice(0)) settled();
+  },
+};
+
+/** Resolves once no checkout is being placed in this process, or after `maxWaitMs` at the latest. */
+export function checkoutsSettled(maxWaitMs: number): Promise<void> {
+  if (lanesAtWork === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, maxWaitMs);
+    settledWaiters.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /**
  * Places an order at checkout. Placements are gathered per process and database into batches of
  * one transaction each, in lanes by the order's first SKU: a flash sale's buyers of one SKU share a
@@ -21,7 +44,7 @@ const lanesByDatabase = new WeakMap<Db, BatchLanes<PlacementRequest, BatchedPlac
 export async function placeAtCheckout(db: Db, request: PlacementRequest): Promise<PlacementReceipt> {
   let lanes = lanesByDatabase.get(db);
   if (!lanes) {
-    lanes = new BatchLanes(LANES, ORDERS_PER_BATCH, (requests) => placeBatch(db, requests));
+    lanes = new BatchLanes(LANES, ORDERS_PER_BATCH, (requests) => placeBatch(db, requests), laneActivity);
     lanesByDatabase.set(db, lanes);
   }
   const placed = await lanes.submit([...request.event.lines.map((l) => l.sku)].sort()[0] ?? '', request);
