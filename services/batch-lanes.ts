@@ -23,8 +23,8 @@ export class BatchLanes<I, O> {
     private readonly maxBatch: number,
     /** One output per item, in the items' order; a throw fails every item of the batch. */
     private readonly runBatch: (items: I[]) => Promise<O[]>,
-    /** Told when a lane starts working through its queue and when it has emptied it. */
-    private readonly lanesAtWork?: { started(): void; ended(): void },
+    /** Told how many items joined a queue (positive) or left one for a batch (negative). */
+    private readonly queued?: (delta: number) => void,
   ) {
     this.lanes = Array.from({ length: lanes }, () => ({ queue: [], running: false }));
   }
@@ -32,9 +32,9 @@ export class BatchLanes<I, O> {
   submit(key: string, item: I): Promise<O> {
     const lane = this.lanes[laneOf(key, this.lanes.length)];
     const output = new Promise<O>((resolve, reject) => lane.queue.push({ item, resolve, reject }));
+    this.queued?.(1);
     if (!lane.running) {
       lane.running = true;
-      this.lanesAtWork?.started();
       void this.drain(lane);
     }
     return output;
@@ -43,6 +43,7 @@ export class BatchLanes<I, O> {
   private async drain(lane: Lane<I, O>): Promise<void> {
     while (lane.queue.length > 0) {
       const batch = lane.queue.splice(0, this.maxBatch);
+      this.queued?.(-batch.length);
       try {
         const outputs = await this.runBatch(batch.map((w) => w.item));
         batch.forEach((w, i) => w.resolve(outputs[i]));
@@ -51,7 +52,6 @@ export class BatchLanes<I, O> {
       }
     }
     lane.running = false;
-    this.lanesAtWork?.ended();
   }
 }
 

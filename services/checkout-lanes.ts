@@ -13,20 +13,17 @@ const ORDERS_PER_BATCH = 64;
 
 const lanesByDatabase = new WeakMap<Db, BatchLanes<PlacementRequest, BatchedPlacement>>();
 
-/** Lanes of this process working through placements, and who waits for there to be none. */
-let lanesAtWork = 0;
+/** Placements of this process waiting behind a batch, and who waits for there to be none. */
+let backlog = 0;
 const settledWaiters: (() => void)[] = [];
-const laneActivity = {
-  started: () => void (lanesAtWork += 1),
-  ended: () => {
-    lanesAtWork -= 1;
-    if (lanesAtWork === 0) for (const settled of settledWaiters.splice(0)) settled();
-  },
+const countBacklog = (delta: number) => {
+  backlog += delta;
+  if (backlog === 0) for (const settled of settledWaiters.splice(0)) settled();
 };
 
-/** Resolves once no checkout is being placed in this process, or after `maxWaitMs` at the latest. */
+/** Resolves once no placement of this process waits behind a batch (a rush has been taken up), or after `maxWaitMs` at the latest. */
 export function checkoutsSettled(maxWaitMs: number): Promise<void> {
-  if (lanesAtWork === 0) return Promise.resolve();
+  if (backlog === 0) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, maxWaitMs);
     settledWaiters.push(() => {
@@ -44,7 +41,7 @@ export function checkoutsSettled(maxWaitMs: number): Promise<void> {
 export async function placeAtCheckout(db: Db, request: PlacementRequest): Promise<PlacementReceipt> {
   let lanes = lanesByDatabase.get(db);
   if (!lanes) {
-    lanes = new BatchLanes(LANES, ORDERS_PER_BATCH, (requests) => placeBatch(db, requests), laneActivity);
+    lanes = new BatchLanes(LANES, ORDERS_PER_BATCH, (requests) => placeBatch(db, requests), countBacklog);
     lanesByDatabase.set(db, lanes);
   }
   const placed = await lanes.submit([...request.event.lines.map((l) => l.sku)].sort()[0] ?? '', request);

@@ -52,8 +52,8 @@ async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type
   if (!receipt.isNew && receipt.delivered) return { new: false, workflowId, delivered: true, ...placement };
   // The buyer's answer does not wait for Temporal (the flash-sale bench measured that wait at
   // seconds under load): the event is stored undelivered, and a start lost here is the relay's.
-  afterAnswer.run(() => afterCheckouts(() => deliverAndMark(s, event))).catch(() => undefined);
-  if (event.cartId && receipt.answer?.status === 'reserved') afterAnswer.run(() => afterCheckouts(() => tellCart(s, event.cartId as string, { ended: 'converted' }))).catch(() => undefined);
+  startAfterAnswer(() => deliverAndMark(s, event));
+  if (event.cartId && receipt.answer?.status === 'reserved') startAfterAnswer(() => tellCart(s, event.cartId as string, { ended: 'converted' }));
   return { new: receipt.isNew, workflowId, delivered: false, why: DELIVERY_AFTER_ANSWER, ...placement };
 }
 
@@ -65,20 +65,24 @@ async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type
 const afterAnswer = new Limiter(16);
 
 /**
- * How long a start after an answer gives way to checkouts still being answered: each start costs
+ * How long a start after an answer gives way to a rush of checkouts still queued: each start costs
  * this process about as much CPU as an answer, and under a flash sale on two cores the starts made
- * alongside the answers doubled the buyers' wait (the checkout bench). Past this, it starts anyway.
+ * alongside the answers doubled the buyers' wait (the flash-sale bench). The wait is outside the
+ * limiter, so under steady load the starts keep their pace, only later. Past it, a start goes anyway.
  */
 const STARTS_YIELD_MS = 2000;
+const yielding = new Set<Promise<unknown>>();
 
-async function afterCheckouts(start: () => Promise<unknown>): Promise<void> {
-  await checkoutsSettled(STARTS_YIELD_MS);
-  await start();
+function startAfterAnswer(start: () => Promise<unknown>): void {
+  const started = checkoutsSettled(STARTS_YIELD_MS).then(() => afterAnswer.run(start));
+  const tracked = started.catch(() => undefined).finally(() => yielding.delete(tracked));
+  yielding.add(tracked);
 }
 
 /** Resolves when every workflow start handed over after an answer has been made (or failed, for the relay). */
-export function startsAfterAnswers(): Promise<void> {
-  return afterAnswer.idle();
+export async function startsAfterAnswers(): Promise<void> {
+  while (yielding.size > 0) await Promise.all(yielding);
+  await afterAnswer.idle();
 }
 
 const DELIVERY_AFTER_ANSWER = "the order's workflow is started right after the answer; the relay retries a start that was lost";

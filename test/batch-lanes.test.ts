@@ -63,4 +63,20 @@ describe('batch lanes', () => {
     }
     assert.deepEqual(await Promise.all(sameKey), [10, 20]);
   });
+
+  it('tells how many items wait behind a running batch, down to none when the last is taken up', async () => {
+    const runner = heldRunner();
+    let backlog = 0;
+    const seen: number[] = [];
+    const lanes = new BatchLanes(1, 2, runner.run, (delta) => seen.push((backlog += delta)));
+    const items = [1, 2, 3, 4].map((n) => lanes.submit('k', n));
+    assert.deepEqual(seen, [1, 0, 1, 2, 3], 'the first is taken up at once; three wait');
+    while (runner.release.length > 0) {
+      runner.release.shift()?.();
+      await new Promise(setImmediate);
+    }
+    await Promise.all(items);
+    assert.deepEqual(seen.slice(5), [1, 0], 'two taken up, then the last');
+  });
 });
+
