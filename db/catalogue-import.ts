@@ -1,6 +1,5 @@
 import { idempotencyKeys } from '../domain/keys';
-import type { KnownCatalogue } from '../domain/catalogue-import';
-import type { RecordList } from '../domain/import-records';
+import type { ApplyChunk, KnownCatalogue, RecordKey } from '../domain/catalogue-import';
 import { Refusal } from '../domain/refusal';
 import type { ImportApplied, ImportAppliedCounts, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
 import { sha256 } from './canonical';
@@ -96,7 +95,7 @@ export async function findImport(db: Db, importId: string) {
 }
 
 /** What the catalogue already holds that the records refer to: their SKUs, every location, the suppliers they name. */
-export async function knownCatalogue(db: Db, records: Iterable<ImportRecord>): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
+export async function knownCatalogue(db: Db, records: Iterable<RecordKey>): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
   const pg = clientOf(db);
   const skuSet = new Set<string>();
   const supplierSet = new Set<string>();
@@ -133,21 +132,18 @@ export async function markImport(db: Db, importPk: number, status: 'validating' 
 }
 
 /**
- * Stores the checked records in chunks of `chunkSize`, then marks the import as applying with its
- * report, in one transaction: an import that is applying always has every chunk staged. One chunk
- * is serialised at a time, so staging adds little to the check's memory. A retried check stages
+ * Stores the checked records chunk by chunk as `chunks` gives them (each as soon as it is made, so
+ * staging holds one chunk at a time), then marks the import as applying with its report, in one
+ * transaction: an import that is applying always has every chunk staged. A retried check stages
  * the same chunks again and changes nothing.
  */
-export async function stageImport(db: Db, importPk: number, records: RecordList, chunkSize: number, report: ImportReport): Promise<number> {
-  const chunks = Math.ceil(records.length / chunkSize);
+export async function stageImport(db: Db, importPk: number, chunks: Iterable<ApplyChunk>, report: ImportReport): Promise<void> {
   await clientOf(db).begin(async (tx) => {
-    for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
-      const chunk = records.jsonSlice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize);
-      await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${chunk}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
+    for (const { chunkNo, records } of chunks) {
+      await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${records}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
     }
     await tx`UPDATE catalogue_imports SET status = 'applying', report = ${JSON.stringify(report)}::jsonb WHERE id = ${importPk}`;
   });
-  return chunks;
 }
 
 /** One staged chunk's records, or undefined when the import has none staged. */

@@ -3,27 +3,35 @@ import {
   ImportRecordBody,
   type ImportProblem,
   type ImportRecord,
+  type ImportRecordOf,
   type StoredImportFormat,
 } from '../schemas/catalogue';
 import { isSkuAndLocation } from '../schemas/common';
 import { MOVEMENT_LIMIT } from './balance';
 import { CsvFormatError, CsvReader, type CsvRecord } from './csv';
-import { RecordList } from './import-records';
 
 /**
  * Reading a catalogue import (pure): a file in one of the accepted formats becomes normalised
  * records, each with the row it came from, plus every problem found, the rows deliberately
  * skipped and the columns not read. Checking the records against each other and the catalogue
  * that exists is `checkImport`; nothing here touches the database.
+ *
+ * A large file is read as a stream of records, twice: once for what the check needs of each
+ * record (`keyOf`), once for the records to apply, chunk by chunk (`applyChunks`). Its records
+ * are never all held at once.
  */
 
-export interface ParsedImport {
+/** What reading a file finds besides its records; complete once its records have all been read. */
+export interface ImportFindings {
   /** Data rows (CSV lines after the header, or records of a JSON document). */
   rows: number;
-  records: RecordList;
   problems: ImportProblem[];
   skippedRows: { row: number; reason: string }[];
   ignoredColumns: string[];
+}
+
+export interface ParsedImport extends ImportFindings {
+  records: ImportRecord[];
 }
 
 /** A file that cannot be read at all (not CSV, not JSON, no header): refused before it is stored. */
@@ -31,17 +39,40 @@ export class ImportFormatError extends Error {
   readonly name = 'ImportFormatError';
 }
 
-export function parseImport(format: StoredImportFormat, body: string, currency: string): ParsedImport {
+export const noFindings = (): ImportFindings => ({ rows: 0, problems: [], skippedRows: [], ignoredColumns: [] });
+
+/**
+ * The file's records in row order (records of one row in the order they were made), read as they
+ * are asked for; `findings` is filled in as they are read. The same file always gives the same
+ * records. A file that is no import of its format throws ImportFormatError when reading starts.
+ */
+export function readImport(format: StoredImportFormat, body: string, currency: string, findings: ImportFindings = noFindings()): Generator<ImportRecord, void> {
+  const out = new Collector(findings);
   switch (format) {
     case 'stockflow-json':
-      return parseStockflowJson(body);
+      return readStockflowJson(body, out);
     case 'stockflow-csv':
-      return parseStockflowCsv(table(body));
+      return readStockflowCsv(body, out);
     case 'shopify-products':
-      return parseShopifyProducts(table(body), currency);
+      return readShopifyProducts(body, currency, out);
     case 'shopify-inventory':
-      return parseShopifyInventory(table(body));
+      return readShopifyInventory(body, out);
   }
+}
+
+/** The file's data rows, read through without holding its records (a file that is no import of its format throws ImportFormatError). */
+export function rowsOf(format: StoredImportFormat, body: string, currency: string): number {
+  const findings = noFindings();
+  const records = readImport(format, body, currency, findings);
+  while (!records.next().done);
+  return findings.rows;
+}
+
+/** The whole file read at once: for a file small enough to hold (and for tests). */
+export function parseImport(format: StoredImportFormat, body: string, currency: string): ParsedImport {
+  const findings = noFindings();
+  const records = [...readImport(format, body, currency, findings)];
+  return { ...findings, records };
 }
 
 /** A CSV file read a row at a time: its header, and its rows as they are read (a large file is never held as a table). */
@@ -85,44 +116,37 @@ function isBalance(b: { sku?: unknown; location?: unknown; onHand?: unknown }): 
   );
 }
 
-/** Collects records and problems; a record that fails its schema becomes one problem per bad field. */
+/** Makes records from candidates into the findings' problems and skipped rows; a record that fails its schema becomes one problem per bad field. */
 class Collector {
-  records = new RecordList();
-  readonly problems: ImportProblem[] = [];
-  readonly skippedRows: { row: number; reason: string }[] = [];
+  constructor(private readonly findings: ImportFindings) {}
 
+  /** The record, or undefined when the candidate is not one (its problems are found). */
   add(row: number, candidate: unknown, columnOf: (path: string) => string): ImportRecord | undefined {
     const balance = candidate as { kind?: unknown; sku?: unknown; location?: unknown; onHand?: unknown };
-    if (balance.kind === 'balance' && isBalance(balance)) {
-      const record: ImportRecord = { kind: 'balance', sku: balance.sku, location: balance.location, onHand: balance.onHand, row };
-      this.records.push(record);
-      return record;
-    }
+    if (balance.kind === 'balance' && isBalance(balance)) return { kind: 'balance', sku: balance.sku, location: balance.location, onHand: balance.onHand, row };
     const parsed = ImportRecordBody.safeParse(candidate);
     if (!parsed.success) {
       this.fail(row, parsed.error, columnOf);
       return undefined;
     }
-    const record = { ...parsed.data, row } as ImportRecord;
-    this.records.push(record);
-    return record;
+    return { ...parsed.data, row } as ImportRecord;
   }
 
   problem(row: number, column: string, reason: string): void {
-    this.problems.push({ row, column, reason });
+    this.findings.problems.push({ row, column, reason });
+  }
+
+  skipped(row: number, reason: string): void {
+    this.findings.skippedRows.push({ row, reason });
   }
 
   private fail(row: number, error: z.ZodError, columnOf: (path: string) => string): void {
     for (const issue of error.issues) this.problem(row, columnOf(issue.path.map(String).join('.') || 'kind'), issue.message);
   }
 
-  /** Records in row order, for a format that gathers rows before it adds them (a product's variants). */
-  sortByRow(): void {
-    this.records = this.records.select(() => true);
-  }
-
-  result(rows: number, ignoredColumns: string[]): ParsedImport {
-    return { rows, records: this.records, problems: this.problems, skippedRows: this.skippedRows, ignoredColumns };
+  finish(rows: number, ignoredColumns: string[]): void {
+    this.findings.rows = rows;
+    this.findings.ignoredColumns = ignoredColumns;
   }
 }
 
@@ -230,9 +254,9 @@ const STOCKFLOW_COLUMNS: Record<string, string> = {
   onHand: 'on_hand',
 };
 
-function parseStockflowCsv(csv: CsvSource): ParsedImport {
+function* readStockflowCsv(body: string, out: Collector): Generator<ImportRecord, void> {
+  const csv = table(body);
   const columns = new Columns(csv.header);
-  const out = new Collector();
   const at = (name: string) => columns.find(name);
   const kindColumn = at('record');
   if (kindColumn === undefined) throw new ImportFormatError('a stockflow CSV needs a "record" column (location, variant, supplier, supplier_variant or balance)');
@@ -257,9 +281,10 @@ function parseStockflowCsv(csv: CsvSource): ParsedImport {
     rows++;
     const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
     const kind = cell(fields[kindColumn])?.toLowerCase();
-    out.add(line, stockflowCandidate(kind, get, () => optionsOf(fields)), columnOf);
+    const record = out.add(line, stockflowCandidate(kind, get, () => optionsOf(fields)), columnOf);
+    if (record) yield record;
   }
-  return out.result(rows, columns.ignored());
+  out.finish(rows, columns.ignored());
 }
 
 /**
@@ -312,7 +337,8 @@ const JSON_SECTIONS: Record<string, string[]> = {
   balances: ['sku', 'location', 'onHand'],
 };
 
-function parseStockflowJson(body: string): ParsedImport {
+/** A JSON document is held whole once parsed, and its records with it. */
+function* readStockflowJson(body: string, out: Collector): Generator<ImportRecord, void> {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
@@ -320,7 +346,7 @@ function parseStockflowJson(body: string): ParsedImport {
     throw new ImportFormatError(`not JSON: ${(error as Error).message}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ImportFormatError('a stockflow JSON import is an object with locations, items, suppliers and balances');
-  const out = new Collector();
+  const records: ImportRecord[] = [];
   const ignored = new Set<string>();
   const objectsOf = (value: unknown, path: string, section: string): Record<string, unknown>[] => {
     if (value === undefined) return [];
@@ -340,11 +366,13 @@ function parseStockflowJson(body: string): ParsedImport {
   const root = doc as Record<string, unknown>;
   objectsOf([root], '', '');
   let row = 0;
-  const add = (candidate: Record<string, unknown>, path: string, rename: Record<string, string> = {}) =>
-    out.add(++row, candidate, (field) => {
+  const add = (candidate: Record<string, unknown>, path: string, rename: Record<string, string> = {}) => {
+    const record = out.add(++row, candidate, (field) => {
       const [head, ...rest] = field.split('.');
       return [path, rename[head] ?? head, ...rest].join('.');
     });
+    if (record) records.push(record);
+  };
   objectsOf(root.locations, 'locations', 'locations').forEach((l, n) => add({ ...l, kind: 'location', locationKind: l.kind }, `locations.${n}`, { locationKind: 'kind' }));
   objectsOf(root.items, 'items', 'items').forEach((item, n) => {
     const { variants, name, ...fields } = item;
@@ -362,7 +390,8 @@ function parseStockflowJson(body: string): ParsedImport {
     );
   });
   objectsOf(root.balances, 'balances', 'balances').forEach((b, n) => add({ ...b, kind: 'balance' }, `balances.${n}`));
-  return out.result(row, [...ignored]);
+  out.finish(row, [...ignored]);
+  yield* records;
 }
 
 // Shopify's product export, under its legacy and its 2025 column names.
@@ -376,9 +405,10 @@ interface ProductState {
   variants: Record<string, unknown>[];
 }
 
-function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
+/** A product's variants are gathered from all its rows before they become records: the file's variants are held, then given in row order. */
+function* readShopifyProducts(body: string, currency: string, out: Collector): Generator<ImportRecord, void> {
+  const csv = table(body);
   const columns = new Columns(csv.header);
-  const out = new Collector();
   const col = {
     handle: columns.find('Handle', 'URL handle'),
     title: columns.find('Title'),
@@ -421,7 +451,7 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
     const values = col.optionValue.map(get);
     const price = get(col.price);
     if (sku === undefined && values.every((v) => v === undefined) && price === undefined) {
-      out.skippedRows.push({ row: line, reason: 'an image row: no SKU, option values or price' });
+      out.skipped(line, 'an image row: no SKU, option values or price');
       continue;
     }
     if (product.title === undefined) {
@@ -467,6 +497,7 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
     };
     return names[field] ?? field;
   };
+  const records: ImportRecord[] = [];
   for (const product of products.values()) {
     // Shopify sets the policy per variant; Stockflow keeps it per item, so one variant that may be oversold makes the item backorderable.
     for (const { row, ...variant } of product.variants) {
@@ -474,20 +505,21 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
         out.problem(row as number, name('sku', 'Variant SKU'), 'must not be empty: Stockflow keeps stock per SKU');
         continue;
       }
-      out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
+      const record = out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
+      if (record) records.push(record);
     }
   }
-  out.sortByRow();
-  return out.result(rows, columns.ignored());
+  out.finish(rows, columns.ignored());
+  yield* records.sort((a, b) => a.row - b.row);
 }
 
 // Shopify's inventory export: one row per SKU and location.
 
 const NOT_STOCKED = 'not stocked';
 
-function parseShopifyInventory(csv: CsvSource): ParsedImport {
+function* readShopifyInventory(body: string, out: Collector): Generator<ImportRecord, void> {
+  const csv = table(body);
   const columns = new Columns(csv.header);
-  const out = new Collector();
   const col = {
     sku: columns.find('SKU', 'Variant SKU'),
     location: columns.find('Location'),
@@ -510,7 +542,7 @@ function parseShopifyInventory(csv: CsvSource): ParsedImport {
     const column = newFigure !== undefined ? 'onHandNew' : 'onHandCurrent';
     const figure = newFigure ?? get(col.onHandCurrent);
     if (figure?.toLowerCase() === NOT_STOCKED) {
-      out.skippedRows.push({ row: line, reason: `${sku ?? 'this SKU'} is not stocked at ${locationName ?? 'this location'}` });
+      out.skipped(line, `${sku ?? 'this SKU'} is not stocked at ${locationName ?? 'this location'}`);
       continue;
     }
     if (locationName === undefined) {
@@ -521,31 +553,31 @@ function parseShopifyInventory(csv: CsvSource): ParsedImport {
       out.problem(line, name('sku', 'SKU'), 'must not be empty: Stockflow keeps stock per SKU');
       continue;
     }
-    const code = codes.codeFor(locationName, line, out);
-    out.add(line, { kind: 'balance', sku, location: code, onHand: figure === undefined ? undefined : numberCell(figure) }, (path) =>
+    const { code, location } = codes.codeFor(locationName, line, out);
+    if (location) yield location;
+    const record = out.add(line, { kind: 'balance', sku, location: code, onHand: figure === undefined ? undefined : numberCell(figure) }, (path) =>
       path === 'onHand' ? name(column, 'On hand (current)') : path === 'sku' ? name('sku', 'SKU') : name('location', 'Location'),
     );
+    if (record) yield record;
   }
-  out.sortByRow();
-  return out.result(rows, columns.ignored());
+  out.finish(rows, columns.ignored());
 }
 
-/** Location codes made from names, in file order; a name seen again gets the same code. */
+/** Location codes made from names, in file order; a name seen again gets the same code. A name seen first also makes its location record (or its problems). */
 class LocationCodes {
   private readonly byName = new Map<string, string>();
   private readonly used = new Set<string>();
 
-  codeFor(name: string, row: number, out: Collector): string {
+  codeFor(name: string, row: number, out: Collector): { code: string; location?: ImportRecord } {
     const key = name.toLowerCase();
     const known = this.byName.get(key);
-    if (known) return known;
+    if (known) return { code: known };
     const base = codeFromName(name);
     let code = base;
     for (let n = 2; this.used.has(code); n++) code = `${base.slice(0, 28)}-${n}`;
     this.byName.set(key, code);
     this.used.add(code);
-    out.add(row, { kind: 'location', code, name, locationKind: 'warehouse' }, () => 'Location');
-    return code;
+    return { code, location: out.add(row, { kind: 'location', code, name, locationKind: 'warehouse' }, () => 'Location') };
   }
 }
 
@@ -573,41 +605,107 @@ export interface KnownCatalogue {
   suppliers: Set<string>;
 }
 
+/** What the check reads of a record: its kind and row, and the fields that name something or refer to something. */
+export type RecordKey =
+  | Pick<ImportRecordOf<'location'>, 'kind' | 'row' | 'code' | 'name'>
+  | Pick<ImportRecordOf<'variant'>, 'kind' | 'row' | 'sku' | 'handle' | 'allowNegative'>
+  | Pick<ImportRecordOf<'supplier'>, 'kind' | 'row' | 'id' | 'location'>
+  | Pick<ImportRecordOf<'supplier_variant'>, 'kind' | 'row' | 'supplierId' | 'sku'>
+  | Pick<ImportRecordOf<'balance'>, 'kind' | 'row' | 'sku' | 'location' | 'onHand'>;
+
+/**
+ * The keys of a file's records, each name (SKU, code, supplier id, handle) held once however many
+ * records give it: a SKU's balances at every location share its string. A shared string is a copy,
+ * so it keeps no piece of the file's text alive.
+ */
+export function keysOf(records: Iterable<ImportRecord>): RecordKey[] {
+  const names = new Map<string, string>();
+  const shared = (name: string) => {
+    let held = names.get(name);
+    if (held === undefined) names.set(name, (held = JSON.parse(JSON.stringify(name)) as string));
+    return held;
+  };
+  const keys: RecordKey[] = [];
+  for (const r of records) {
+    switch (r.kind) {
+      case 'location':
+        keys.push({ kind: r.kind, row: r.row, code: shared(r.code), name: r.name });
+        break;
+      case 'variant':
+        keys.push({ kind: r.kind, row: r.row, sku: shared(r.sku), handle: shared(r.handle), allowNegative: r.allowNegative });
+        break;
+      case 'supplier':
+        keys.push({ kind: r.kind, row: r.row, id: shared(r.id), location: shared(r.location) });
+        break;
+      case 'supplier_variant':
+        keys.push({ kind: r.kind, row: r.row, supplierId: shared(r.supplierId), sku: shared(r.sku) });
+        break;
+      case 'balance':
+        keys.push({ kind: r.kind, row: r.row, sku: shared(r.sku), location: shared(r.location), onHand: r.onHand });
+        break;
+    }
+  }
+  return keys;
+}
+
+type Kind = ImportRecord['kind'];
+
+/** Records to apply of each kind. */
+export type KindCounts = Record<Kind, number>;
+
 export interface CheckedImport {
-  /** The records to apply, in the order they are applied (see APPLY_ORDER). */
-  records: RecordList;
   problems: ImportProblem[];
   excludedRows: number[];
   /** Codes made from location names (Shopify's inventory export) → the existing location of that name. */
   locationCodes: Record<string, string>;
+  /** The records that pass, of each kind: what `applyChunks` places. */
+  toApply: KindCounts;
 }
 
-const APPLY_ORDER: Record<ImportRecord['kind'], number> = { location: 0, supplier: 1, variant: 2, supplier_variant: 3, balance: 4 };
+/** Kinds in the order they are applied: what a record refers to is applied before it. */
+const APPLY_ORDER: readonly Kind[] = ['location', 'supplier', 'variant', 'supplier_variant', 'balance'];
+
+/** Names a file may have for its pairs of names to be numbers told apart exactly (2^26 · 2^26 < 2^53). */
+const PAIRED = 2 ** 26;
+
+export const totalOf = (counts: KindCounts) => APPLY_ORDER.reduce((sum, kind) => sum + counts[kind], 0);
 
 /**
  * Matches location names to existing locations, then checks every record against the file and the
  * catalogue: each SKU, location and supplier once per file; references resolve to a good record
  * of the file or to the catalogue; a SKU that exists stays with its item; a negative opening
  * balance only where the item allows it. A record that refers to a refused one is refused too.
+ * `found` is the file's record keys in row order with the problems reading it found.
  */
-export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMatches: Map<string, string>): CheckedImport {
-  const problems = [...parsed.problems];
-  const bad = new Set(parsed.problems.map((p) => p.row));
-  const refuse = (record: ImportRecord, column: string, reason: string) => {
+export function checkImport(found: { records: readonly RecordKey[]; problems: readonly ImportProblem[] }, known: KnownCatalogue, nameMatches: Map<string, string>): CheckedImport {
+  const problems = [...found.problems];
+  const bad = new Set(found.problems.map((p) => p.row));
+  const refuse = (record: RecordKey, column: string, reason: string) => {
     problems.push({ row: record.row, column, reason });
     bad.add(record.row);
   };
   const locationCodes: Record<string, string> = {};
-  for (const r of parsed.records) {
+  for (const r of found.records) {
     const existing = r.kind === 'location' ? nameMatches.get(r.name.toLowerCase()) : undefined;
     if (r.kind === 'location' && existing !== undefined && existing !== r.code) locationCodes[r.code] = existing;
   }
-  const records = renameLocations(parsed.records, locationCodes);
+  const records = Object.keys(locationCodes).length === 0 ? found.records : [...recordsToApply(found.records, new Set(), locationCodes)];
 
-  const firstRow = new Map<string, number>();
-  const once = (record: ImportRecord, key: string, column: string, what: string) => {
-    const earlier = firstRow.get(key);
-    if (earlier === undefined) firstRow.set(key, record.row);
+  // Names (codes, SKUs, supplier ids) as numbers, and a pair of them as one: a large file's
+  // balances are told apart without a string made for each.
+  const ids = new Map<string, number>();
+  const idOf = (name: string) => {
+    let id = ids.get(name);
+    if (id === undefined) ids.set(name, (id = ids.size));
+    if (id >= PAIRED) throw new Error(`a file naming more than ${PAIRED} SKUs, locations and suppliers cannot be checked`);
+    return id;
+  };
+  const pair = (a: string, b: string) => idOf(a) * PAIRED + idOf(b);
+  const firstRow: Record<Kind, Map<number, number>> = { location: new Map(), supplier: new Map(), variant: new Map(), supplier_variant: new Map(), balance: new Map() };
+  const once = (record: RecordKey, key: number, column: string, what: string) => {
+    const seen = firstRow[record.kind];
+    const earlier = seen.get(key);
+    if (earlier === undefined) seen.set(key, record.row);
     else refuse(record, column, `${what} is already on row ${earlier}`);
   };
   /** SKU → whether its item allows negative stock. */
@@ -616,10 +714,10 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
   const fileSuppliers = new Set<string>();
   for (const r of records) {
     if (r.kind === 'location') {
-      once(r, `location:${r.code}`, 'code', `location ${r.code}`);
+      once(r, idOf(r.code), 'code', `location ${r.code}`);
       if (!bad.has(r.row)) fileLocations.add(r.code);
     } else if (r.kind === 'variant') {
-      once(r, `sku:${r.sku}`, 'sku', `SKU ${r.sku}`);
+      once(r, idOf(r.sku), 'sku', `SKU ${r.sku}`);
       const existing = known.skus.get(r.sku);
       if (existing && existing.handle !== r.handle) refuse(r, 'handle', `SKU ${r.sku} belongs to ${existing.handle ? `item "${existing.handle}"` : 'an item without a handle'}; a SKU stays with its item`);
       if (!bad.has(r.row)) fileSkus.set(r.sku, r.allowNegative);
@@ -628,7 +726,7 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
   const locationKnown = (code: string) => fileLocations.has(code) || known.locations.has(code);
   for (const r of records) {
     if (r.kind === 'supplier') {
-      once(r, `supplier:${r.id}`, 'id', `supplier ${r.id}`);
+      once(r, idOf(r.id), 'id', `supplier ${r.id}`);
       if (!locationKnown(r.location)) refuse(r, 'location', `unknown location "${r.location}"`);
       if (!bad.has(r.row)) fileSuppliers.add(r.id);
     }
@@ -636,37 +734,76 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
   const skuKnown = (sku: string) => fileSkus.has(sku) || known.skus.has(sku);
   for (const r of records) {
     if (r.kind === 'supplier_variant') {
-      once(r, `supplier_variant:${r.supplierId}/${r.sku}`, 'sku', `${r.sku} of supplier ${r.supplierId}`);
+      once(r, pair(r.supplierId, r.sku), 'sku', `${r.sku} of supplier ${r.supplierId}`);
       if (!fileSuppliers.has(r.supplierId) && !known.suppliers.has(r.supplierId)) refuse(r, 'supplier', `unknown supplier "${r.supplierId}"`);
       if (!skuKnown(r.sku)) refuse(r, 'sku', `unknown SKU "${r.sku}": not in this file (or refused) and not in the catalogue`);
     } else if (r.kind === 'balance') {
-      once(r, `balance:${r.sku}@${r.location}`, 'sku', `the balance of ${r.sku} at ${r.location}`);
+      once(r, pair(r.sku, r.location), 'sku', `the balance of ${r.sku} at ${r.location}`);
       if (!skuKnown(r.sku)) refuse(r, 'sku', `unknown SKU "${r.sku}": not in this file (or refused) and not in the catalogue`);
       if (!locationKnown(r.location)) refuse(r, 'location', `unknown location "${r.location}"`);
       const allowNegative = fileSkus.get(r.sku) ?? known.skus.get(r.sku)?.allowNegative ?? false;
       if (r.onHand < 0 && !allowNegative) refuse(r, 'onHand', `${r.onHand} is below 0 and the item of ${r.sku} does not allow negative stock`);
     }
   }
-  const applied = records.select((row) => !bad.has(row), (kind) => APPLY_ORDER[kind]);
   problems.sort((a, b) => a.row - b.row);
-  return { records: applied, problems, excludedRows: [...bad].sort((a, b) => a - b), locationCodes };
+  return { problems, excludedRows: [...bad].sort((a, b) => a - b), locationCodes, toApply: countKinds(recordsToApply(records, bad, {})) };
 }
 
 /**
- * The records to apply, again, from the file and what its check decided (stored with the import):
- * every chunk activity gets the same list in the same order without checking the file again.
+ * The records to apply, in file order, from the file and what its check decided (stored with the
+ * import): the excluded rows left out, and locations matched by name to an existing one under
+ * another code renamed (the file's record goes, its balances move to the existing code).
  */
-export function recordsToApply(parsed: ParsedImport, excludedRows: readonly number[], locationCodes: Record<string, string>): RecordList {
-  const excluded = new Set(excludedRows);
-  return renameLocations(parsed.records, locationCodes).select((row) => !excluded.has(row), (kind) => APPLY_ORDER[kind]);
+export function* recordsToApply<R extends RecordKey>(records: Iterable<R>, excludedRows: ReadonlySet<number>, locationCodes: Record<string, string>): Generator<R> {
+  for (const r of records) {
+    if (excludedRows.has(r.row)) continue;
+    if (r.kind === 'location' && locationCodes[r.code] !== undefined) continue;
+    yield r.kind === 'balance' && locationCodes[r.location] !== undefined ? { ...r, location: locationCodes[r.location] } : r;
+  }
 }
 
-/** Locations matched by name to an existing one under another code: the file's record goes, its balances move to the existing code. */
-function renameLocations(records: RecordList, codes: Record<string, string>): RecordList {
-  if (Object.keys(codes).length === 0) return records;
-  return records.rewrite(['location', 'balance'], (r) => {
-    if (r.kind === 'location' && codes[r.code] !== undefined) return undefined;
-    if (r.kind === 'balance' && codes[r.location] !== undefined) return { ...r, location: codes[r.location] };
-    return r;
-  });
+export function countKinds(records: Iterable<RecordKey>): KindCounts {
+  const counts: KindCounts = { location: 0, supplier: 0, variant: 0, supplier_variant: 0, balance: 0 };
+  for (const r of records) counts[r.kind]++;
+  return counts;
+}
+
+/** A chunk of records to apply, as one JSON array: what is staged for one chunk activity. */
+export interface ApplyChunk {
+  chunkNo: number;
+  records: string;
+}
+
+/**
+ * The records to apply (in file order, as many of each kind as `counts` says) in chunks of
+ * `chunkSize` in the order they are applied: by kind (APPLY_ORDER), then row. A record's place
+ * follows from its kind's count and the counts of the kinds before it, so each chunk is given as
+ * soon as its last record is read, and only chunks still being filled are held.
+ */
+export function* applyChunks(records: Iterable<ImportRecord>, counts: KindCounts, chunkSize: number): Generator<ApplyChunk> {
+  const total = totalOf(counts);
+  const next = {} as KindCounts;
+  const end = {} as KindCounts;
+  let start = 0;
+  for (const kind of APPLY_ORDER) {
+    next[kind] = start;
+    start += counts[kind];
+    end[kind] = start;
+  }
+  const mismatch = () => new Error('the file gave other records to apply than its check counted');
+  const filling = new Map<number, { texts: string[]; filled: number }>();
+  for (const record of records) {
+    const at = next[record.kind]++;
+    if (at >= end[record.kind]) throw mismatch();
+    const chunkNo = Math.floor(at / chunkSize);
+    let chunk = filling.get(chunkNo);
+    if (!chunk) filling.set(chunkNo, (chunk = { texts: [], filled: 0 }));
+    chunk.texts[at - chunkNo * chunkSize] = JSON.stringify(record);
+    chunk.filled++;
+    if (chunk.filled === Math.min(chunkSize, total - chunkNo * chunkSize)) {
+      filling.delete(chunkNo);
+      yield { chunkNo, records: `[${chunk.texts.join(',')}]` };
+    }
+  }
+  if (APPLY_ORDER.some((kind) => next[kind] !== end[kind])) throw mismatch();
 }
