@@ -1,7 +1,20 @@
 import { Context } from '@temporalio/activity';
-import { applyImportChunk, finishImport, importIdentity, knownCatalogue, loadImport, markImport, stageImport, stagedChunk, type ImportRow } from '../db/catalogue-import';
+import { applyImportChunk, finishImport, importBody, importIdentity, knownCatalogue, loadImport, markImport, stageImport, stagedChunk, type ImportRow } from '../db/catalogue-import';
 import type { Db } from '../db/connection';
-import { applyChunks, checkImport, countKinds, keysOf, noFindings, readImport, recordsToApply, totalOf, type ImportFindings, type KindCounts } from '../domain/catalogue-import';
+import {
+  ApplyChunks,
+  checkImport,
+  countKinds,
+  ImportReader,
+  keyMaker,
+  noFindings,
+  recordsToApply,
+  totalOf,
+  type ApplyChunk,
+  type ImportFindings,
+  type KindCounts,
+  type RecordKey,
+} from '../domain/catalogue-import';
 import type { ImportAppliedCounts, ImportRecord, ImportReport } from '../schemas/catalogue';
 
 export interface ImportCheck {
@@ -15,12 +28,24 @@ export interface ImportCheck {
 type Decision = Pick<ImportReport, 'excludedRows' | 'locationCodes'>;
 
 export function createCatalogueImportActivities(db: Db) {
-  const records = (imported: ImportRow, findings?: ImportFindings) => readImport(imported.format, imported.body, imported.options.currency, findings);
-  const toApply = (imported: ImportRow, decided: Decision) => recordsToApply(records(imported), new Set(decided.excludedRows), decided.locationCodes);
+  /** The stored file's records, a piece of its text at a time: the file is read as a stream, never held whole. */
+  async function* records(imported: ImportRow, findings?: ImportFindings): AsyncGenerator<ImportRecord[]> {
+    const reader = new ImportReader(imported.format, imported.options.currency, findings);
+    for await (const piece of importBody(db, imported.importPk)) yield reader.write(piece);
+    yield reader.end();
+  }
 
-  /** The file read again, the records the check let through staged in chunks of `chunkSize` in the order they are applied. */
-  const stage = (imported: ImportRow, decided: Decision, counts: KindCounts, chunkSize: number, report: ImportReport) =>
-    stageImport(db, imported.importPk, applyChunks(toApply(imported, decided), counts, chunkSize), report);
+  async function* toApply(imported: ImportRow, decided: Decision): AsyncGenerator<ImportRecord[]> {
+    const excluded = new Set(decided.excludedRows);
+    for await (const batch of records(imported)) yield [...recordsToApply(batch, excluded, decided.locationCodes)];
+  }
+
+  /** The file read again, the records the check let through placed in chunks of `chunkSize` in the order they are applied. */
+  async function* chunks(imported: ImportRow, decided: Decision, counts: KindCounts, chunkSize: number): AsyncGenerator<ApplyChunk> {
+    const placed = new ApplyChunks(counts, chunkSize);
+    for await (const batch of toApply(imported, decided)) yield* placed.place(batch);
+    placed.finish();
+  }
 
   /**
    * Reads the file for what the check needs of each record (their keys, not the records), then
@@ -28,7 +53,9 @@ export function createCatalogueImportActivities(db: Db) {
    */
   async function check(imported: ImportRow): Promise<{ report: ImportReport; toApply: KindCounts }> {
     const findings = noFindings();
-    const keys = keysOf(records(imported, findings));
+    const keyOf = keyMaker();
+    const keys: RecordKey[] = [];
+    for await (const batch of records(imported, findings)) for (const record of batch) keys.push(keyOf(record));
     Context.current().heartbeat('read');
     const { known, locationNames } = await knownCatalogue(db, keys);
     const checked = checkImport({ records: keys, problems: findings.problems }, known, imported.format === 'shopify-inventory' ? locationNames : new Map());
@@ -56,9 +83,12 @@ export function createCatalogueImportActivities(db: Db) {
     const staged = await stagedChunk(db, input.importPk, input.chunkNo);
     if (staged) return staged;
     const imported = await loadImport(db, input.importPk);
-    if (!imported.report) throw new Error(`catalogue import ${input.importPk} has not been checked`);
+    const { report } = imported;
+    if (!report) throw new Error(`catalogue import ${input.importPk} has not been checked`);
     const chunkSize = input.chunkNo === 0 ? input.to - input.from : input.from / input.chunkNo;
-    await stage(imported, imported.report, countKinds(toApply(imported, imported.report)), chunkSize, imported.report);
+    const counts = countKinds([]);
+    for await (const batch of toApply(imported, report)) countKinds(batch, counts);
+    await stageImport(db, input.importPk, chunks(imported, report, counts, chunkSize), report);
     return (await stagedChunk(db, input.importPk, input.chunkNo)) ?? [];
   }
 
@@ -74,7 +104,7 @@ export function createCatalogueImportActivities(db: Db) {
       const { report, toApply: counts } = await check(imported);
       Context.current().heartbeat('checked');
       if (report.refused) await markImport(db, input.importPk, 'refused', report);
-      else await stage(imported, report, counts, input.chunkSize, report);
+      else await stageImport(db, input.importPk, chunks(imported, report, counts, input.chunkSize), report);
       return { rows: report.rows, valid: report.valid, problems: report.problems.length, refused: report.refused };
     },
 

@@ -49,20 +49,41 @@ export async function storeImport(
   return { importPk: Number(existing.id), importId, workflowId: existing.workflowId, created: false };
 }
 
+/** A stored import without its file (read in pieces with `importBody`). */
 export interface ImportRow {
   importPk: number;
   importId: string;
   format: StoredImportFormat;
-  body: string;
   options: ImportOptionsStored;
   report: ImportReport | null;
 }
 
 export async function loadImport(db: Db, importPk: number): Promise<ImportRow> {
   const [row] = await clientOf(db)<ImportRow[]>`
-    SELECT id AS "importPk", import_id AS "importId", format, body, options, report FROM catalogue_imports WHERE id = ${importPk}`;
+    SELECT id AS "importPk", import_id AS "importId", format, options, report FROM catalogue_imports WHERE id = ${importPk}`;
   if (!row) throw new Error(`no stored catalogue import ${importPk}`);
   return { ...row, importPk: Number(row.importPk) };
+}
+
+/** Bytes of a stored file handed out at a time. */
+const PIECE_BYTES = 1 << 16;
+
+/**
+ * A stored file's text in pieces, in order, through a cursor: a large file is never held whole in
+ * the worker (as one string it is held twice over while it arrives). Postgres encodes the text
+ * once and hands out byte ranges; a character split between two pieces is decoded whole.
+ */
+export async function* importBody(db: Db, importPk: number): AsyncGenerator<string> {
+  // A byte order mark stays in the text, as it does when the body is read whole.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const pieces = clientOf(db)<{ piece: Uint8Array }[]>`
+    SELECT substring(b.bytes FROM g FOR ${PIECE_BYTES}) AS piece
+    FROM (SELECT convert_to(body, 'UTF8') AS bytes FROM catalogue_imports WHERE id = ${importPk} OFFSET 0) b,
+      LATERAL generate_series(1, octet_length(b.bytes), ${PIECE_BYTES}) g
+    ORDER BY g`.cursor(1);
+  for await (const [{ piece }] of pieces) yield decoder.decode(piece, { stream: true });
+  const rest = decoder.decode();
+  if (rest !== '') yield rest;
 }
 
 export async function importIdentity(db: Db, importPk: number): Promise<{ importId: string }> {
@@ -137,9 +158,9 @@ export async function markImport(db: Db, importPk: number, status: 'validating' 
  * transaction: an import that is applying always has every chunk staged. A retried check stages
  * the same chunks again and changes nothing.
  */
-export async function stageImport(db: Db, importPk: number, chunks: Iterable<ApplyChunk>, report: ImportReport): Promise<void> {
+export async function stageImport(db: Db, importPk: number, chunks: AsyncIterable<ApplyChunk>, report: ImportReport): Promise<void> {
   await clientOf(db).begin(async (tx) => {
-    for (const { chunkNo, records } of chunks) {
+    for await (const { chunkNo, records } of chunks) {
       await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${records}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
     }
     await tx`UPDATE catalogue_imports SET status = 'applying', report = ${JSON.stringify(report)}::jsonb WHERE id = ${importPk}`;

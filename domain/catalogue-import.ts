@@ -41,23 +41,18 @@ export class ImportFormatError extends Error {
 
 export const noFindings = (): ImportFindings => ({ rows: 0, problems: [], skippedRows: [], ignoredColumns: [] });
 
+/** Characters handed to the reader at a time when a whole body is read. */
+const SLICE = 1 << 20;
+
 /**
  * The file's records in row order (records of one row in the order they were made), read as they
  * are asked for; `findings` is filled in as they are read. The same file always gives the same
- * records. A file that is no import of its format throws ImportFormatError when reading starts.
+ * records. A file that is no import of its format throws ImportFormatError.
  */
-export function readImport(format: StoredImportFormat, body: string, currency: string, findings: ImportFindings = noFindings()): Generator<ImportRecord, void> {
-  const out = new Collector(findings);
-  switch (format) {
-    case 'stockflow-json':
-      return readStockflowJson(body, out);
-    case 'stockflow-csv':
-      return readStockflowCsv(body, out);
-    case 'shopify-products':
-      return readShopifyProducts(body, currency, out);
-    case 'shopify-inventory':
-      return readShopifyInventory(body, out);
-  }
+export function* readImport(format: StoredImportFormat, body: string, currency: string, findings: ImportFindings = noFindings()): Generator<ImportRecord, void> {
+  const reader = new ImportReader(format, currency, findings);
+  for (let at = 0; at < body.length; at += SLICE) yield* reader.write(body.slice(at, at + SLICE));
+  yield* reader.end();
 }
 
 /** The file's data rows, read through without holding its records (a file that is no import of its format throws ImportFormatError). */
@@ -75,31 +70,75 @@ export function parseImport(format: StoredImportFormat, body: string, currency: 
   return { ...findings, records };
 }
 
-/** A CSV file read a row at a time: its header, and its rows as they are read (a large file is never held as a table). */
-interface CsvSource {
-  header: string[];
-  rows: Iterable<CsvRecord>;
+/** How a CSV format reads its rows, once its header is read: each row's records as it is read, at the end those that need every row. */
+interface RowReader {
+  row(line: number, fields: string[], emit: (record: ImportRecord) => void): void;
+  /** Gives the records that waited for the last row; returns the columns not read. */
+  end(emit: (record: ImportRecord) => void): string[];
 }
 
-/** Characters handed to the reader at a time. */
-const SLICE = 1 << 20;
+const CSV_FORMATS: Record<Exclude<StoredImportFormat, 'stockflow-json'>, (header: string[], out: Collector, currency: string) => RowReader> = {
+  'stockflow-csv': stockflowCsvRows,
+  'shopify-products': shopifyProductRows,
+  'shopify-inventory': shopifyInventoryRows,
+};
 
-function* csvRecords(body: string): Generator<CsvRecord> {
-  const reader = new CsvReader();
-  try {
-    for (let at = 0; at < body.length; at += SLICE) yield* reader.write(body.slice(at, at + SLICE));
-    yield* reader.end();
-  } catch (error) {
-    if (error instanceof CsvFormatError) throw new ImportFormatError(`not CSV: ${error.message}`);
-    throw error;
+/**
+ * Reads a file given as pieces of its text (in order, split anywhere): `write` gives the records
+ * the pieces so far complete, `end` the rest, and `findings` is complete after `end`. Only a CSV
+ * row split across pieces waits; a JSON document is read at its end.
+ */
+export class ImportReader {
+  private readonly out: Collector;
+  private readonly csv = new CsvReader();
+  private rows?: RowReader;
+  private rowCount = 0;
+  private readonly json: string[] = [];
+
+  constructor(
+    private readonly format: StoredImportFormat,
+    private readonly currency: string,
+    findings: ImportFindings = noFindings(),
+  ) {
+    this.out = new Collector(findings);
   }
-}
 
-function table(body: string): CsvSource {
-  const rows = csvRecords(body);
-  const first = rows.next();
-  if (first.done) throw new ImportFormatError('the CSV has no header row');
-  return { header: first.value.fields, rows: { [Symbol.iterator]: () => rows } };
+  write(piece: string): ImportRecord[] {
+    if (this.format === 'stockflow-json') {
+      this.json.push(piece);
+      return [];
+    }
+    return this.fromCsv(() => this.csv.write(piece));
+  }
+
+  end(): ImportRecord[] {
+    if (this.format === 'stockflow-json') return readStockflowJson(this.json.join(''), this.out);
+    const records = this.fromCsv(() => this.csv.end());
+    if (!this.rows) throw new ImportFormatError('the CSV has no header row');
+    this.out.finish(this.rowCount, this.rows.end((record) => records.push(record)));
+    return records;
+  }
+
+  private fromCsv(read: () => CsvRecord[]): ImportRecord[] {
+    let rows: CsvRecord[];
+    try {
+      rows = read();
+    } catch (error) {
+      if (error instanceof CsvFormatError) throw new ImportFormatError(`not CSV: ${error.message}`);
+      throw error;
+    }
+    const records: ImportRecord[] = [];
+    const emit = (record: ImportRecord) => records.push(record);
+    for (const { line, fields } of rows) {
+      if (this.rows) {
+        this.rowCount++;
+        this.rows.row(line, fields, emit);
+      } else {
+        this.rows = CSV_FORMATS[this.format as keyof typeof CSV_FORMATS](fields, this.out, this.currency);
+      }
+    }
+    return records;
+  }
 }
 
 /**
@@ -254,9 +293,8 @@ const STOCKFLOW_COLUMNS: Record<string, string> = {
   onHand: 'on_hand',
 };
 
-function* readStockflowCsv(body: string, out: Collector): Generator<ImportRecord, void> {
-  const csv = table(body);
-  const columns = new Columns(csv.header);
+function stockflowCsvRows(header: string[], out: Collector): RowReader {
+  const columns = new Columns(header);
   const at = (name: string) => columns.find(name);
   const kindColumn = at('record');
   if (kindColumn === undefined) throw new ImportFormatError('a stockflow CSV needs a "record" column (location, variant, supplier, supplier_variant or balance)');
@@ -267,7 +305,7 @@ function* readStockflowCsv(body: string, out: Collector): Generator<ImportRecord
     const options: Record<string, string> = {};
     for (const c of optionColumns) {
       const value = cell(fields[c]);
-      if (value !== undefined) options[csv.header[c].trim().slice('option:'.length)] = value;
+      if (value !== undefined) options[header[c].trim().slice('option:'.length)] = value;
     }
     return options;
   };
@@ -276,15 +314,15 @@ function* readStockflowCsv(body: string, out: Collector): Generator<ImportRecord
     if (field === 'options') return `option:${path.split('.')[1] ?? ''}`;
     return STOCKFLOW_COLUMNS[field] ?? (field === 'kind' ? 'record' : field);
   };
-  let rows = 0;
-  for (const { line, fields } of csv.rows) {
-    rows++;
-    const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
-    const kind = cell(fields[kindColumn])?.toLowerCase();
-    const record = out.add(line, stockflowCandidate(kind, get, () => optionsOf(fields)), columnOf);
-    if (record) yield record;
-  }
-  out.finish(rows, columns.ignored());
+  return {
+    row(line, fields, emit) {
+      const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
+      const kind = cell(fields[kindColumn])?.toLowerCase();
+      const record = out.add(line, stockflowCandidate(kind, get, () => optionsOf(fields)), columnOf);
+      if (record) emit(record);
+    },
+    end: () => columns.ignored(),
+  };
 }
 
 /**
@@ -338,7 +376,7 @@ const JSON_SECTIONS: Record<string, string[]> = {
 };
 
 /** A JSON document is held whole once parsed, and its records with it. */
-function* readStockflowJson(body: string, out: Collector): Generator<ImportRecord, void> {
+function readStockflowJson(body: string, out: Collector): ImportRecord[] {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
@@ -391,7 +429,7 @@ function* readStockflowJson(body: string, out: Collector): Generator<ImportRecor
   });
   objectsOf(root.balances, 'balances', 'balances').forEach((b, n) => add({ ...b, kind: 'balance' }, `balances.${n}`));
   out.finish(row, [...ignored]);
-  yield* records;
+  return records;
 }
 
 // Shopify's product export, under its legacy and its 2025 column names.
@@ -406,9 +444,8 @@ interface ProductState {
 }
 
 /** A product's variants are gathered from all its rows before they become records: the file's variants are held, then given in row order. */
-function* readShopifyProducts(body: string, currency: string, out: Collector): Generator<ImportRecord, void> {
-  const csv = table(body);
-  const columns = new Columns(csv.header);
+function shopifyProductRows(header: string[], out: Collector, currency: string): RowReader {
+  const columns = new Columns(header);
   const col = {
     handle: columns.find('Handle', 'URL handle'),
     title: columns.find('Title'),
@@ -426,14 +463,12 @@ function* readShopifyProducts(body: string, currency: string, out: Collector): G
   if (col.sku === undefined) throw new ImportFormatError('not a Shopify product export: no "Variant SKU" (or "SKU") column');
   const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c] as number | undefined, fallback);
   const products = new Map<string, ProductState>();
-  let rows = 0;
-  for (const { line, fields } of csv.rows) {
-    rows++;
+  const row = (line: number, fields: string[]) => {
     const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
     const handle = get(col.handle);
     if (handle === undefined) {
       out.problem(line, name('handle', 'Handle'), 'must not be empty');
-      continue;
+      return;
     }
     let product = products.get(handle);
     const title = get(col.title);
@@ -452,16 +487,16 @@ function* readShopifyProducts(body: string, currency: string, out: Collector): G
     const price = get(col.price);
     if (sku === undefined && values.every((v) => v === undefined) && price === undefined) {
       out.skipped(line, 'an image row: no SKU, option values or price');
-      continue;
+      return;
     }
     if (product.title === undefined) {
       out.problem(line, name('title', 'Title'), `the first row of product "${handle}" must carry its title`);
-      continue;
+      return;
     }
     const policy = booleanCell(fields[col.policy ?? -1]);
     if (typeof policy === 'string') {
       out.problem(line, name('policy', 'Variant Inventory Policy'), 'must be deny or continue');
-      continue;
+      return;
     }
     if (policy === true) product.continueSelling = true;
     const options: Record<string, string> = {};
@@ -481,7 +516,7 @@ function* readShopifyProducts(body: string, currency: string, out: Collector): G
       cost: numberCell(fields[col.cost ?? -1]),
       currency,
     });
-  }
+  };
   const columnOf = (path: string) => {
     const field = path.split('.')[0];
     const names: Record<string, string> = {
@@ -497,29 +532,31 @@ function* readShopifyProducts(body: string, currency: string, out: Collector): G
     };
     return names[field] ?? field;
   };
-  const records: ImportRecord[] = [];
-  for (const product of products.values()) {
-    // Shopify sets the policy per variant; Stockflow keeps it per item, so one variant that may be oversold makes the item backorderable.
-    for (const { row, ...variant } of product.variants) {
-      if (variant.sku === undefined) {
-        out.problem(row as number, name('sku', 'Variant SKU'), 'must not be empty: Stockflow keeps stock per SKU');
-        continue;
+  const end = (emit: (record: ImportRecord) => void) => {
+    const records: ImportRecord[] = [];
+    for (const product of products.values()) {
+      // Shopify sets the policy per variant; Stockflow keeps it per item, so one variant that may be oversold makes the item backorderable.
+      for (const { row, ...variant } of product.variants) {
+        if (variant.sku === undefined) {
+          out.problem(row as number, name('sku', 'Variant SKU'), 'must not be empty: Stockflow keeps stock per SKU');
+          continue;
+        }
+        const record = out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
+        if (record) records.push(record);
       }
-      const record = out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
-      if (record) records.push(record);
     }
-  }
-  out.finish(rows, columns.ignored());
-  yield* records.sort((a, b) => a.row - b.row);
+    records.sort((a, b) => a.row - b.row).forEach(emit);
+    return columns.ignored();
+  };
+  return { row, end };
 }
 
 // Shopify's inventory export: one row per SKU and location.
 
 const NOT_STOCKED = 'not stocked';
 
-function* readShopifyInventory(body: string, out: Collector): Generator<ImportRecord, void> {
-  const csv = table(body);
-  const columns = new Columns(csv.header);
+function shopifyInventoryRows(header: string[], out: Collector): RowReader {
+  const columns = new Columns(header);
   const col = {
     sku: columns.find('SKU', 'Variant SKU'),
     location: columns.find('Location'),
@@ -532,9 +569,7 @@ function* readShopifyInventory(body: string, out: Collector): Generator<ImportRe
   columns.find('Handle');
   const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c], fallback);
   const codes = new LocationCodes();
-  let rows = 0;
-  for (const { line, fields } of csv.rows) {
-    rows++;
+  const row = (line: number, fields: string[], emit: (record: ImportRecord) => void) => {
     const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
     const sku = get(col.sku);
     const locationName = get(col.location);
@@ -543,24 +578,24 @@ function* readShopifyInventory(body: string, out: Collector): Generator<ImportRe
     const figure = newFigure ?? get(col.onHandCurrent);
     if (figure?.toLowerCase() === NOT_STOCKED) {
       out.skipped(line, `${sku ?? 'this SKU'} is not stocked at ${locationName ?? 'this location'}`);
-      continue;
+      return;
     }
     if (locationName === undefined) {
       out.problem(line, name('location', 'Location'), 'must not be empty');
-      continue;
+      return;
     }
     if (sku === undefined) {
       out.problem(line, name('sku', 'SKU'), 'must not be empty: Stockflow keeps stock per SKU');
-      continue;
+      return;
     }
     const { code, location } = codes.codeFor(locationName, line, out);
-    if (location) yield location;
+    if (location) emit(location);
     const record = out.add(line, { kind: 'balance', sku, location: code, onHand: figure === undefined ? undefined : numberCell(figure) }, (path) =>
       path === 'onHand' ? name(column, 'On hand (current)') : path === 'sku' ? name('sku', 'SKU') : name('location', 'Location'),
     );
-    if (record) yield record;
-  }
-  out.finish(rows, columns.ignored());
+    if (record) emit(record);
+  };
+  return { row, end: () => columns.ignored() };
 }
 
 /** Location codes made from names, in file order; a name seen again gets the same code. A name seen first also makes its location record (or its problems). */
@@ -614,38 +649,31 @@ export type RecordKey =
   | Pick<ImportRecordOf<'balance'>, 'kind' | 'row' | 'sku' | 'location' | 'onHand'>;
 
 /**
- * The keys of a file's records, each name (SKU, code, supplier id, handle) held once however many
- * records give it: a SKU's balances at every location share its string. A shared string is a copy,
- * so it keeps no piece of the file's text alive.
+ * What makes a file's record keys: each name (SKU, code, supplier id, handle) is held once however
+ * many records give it (a SKU's balances at every location share its string), as a copy that keeps
+ * no piece of the file's text alive.
  */
-export function keysOf(records: Iterable<ImportRecord>): RecordKey[] {
+export function keyMaker(): (record: ImportRecord) => RecordKey {
   const names = new Map<string, string>();
   const shared = (name: string) => {
     let held = names.get(name);
     if (held === undefined) names.set(name, (held = JSON.parse(JSON.stringify(name)) as string));
     return held;
   };
-  const keys: RecordKey[] = [];
-  for (const r of records) {
+  return (r) => {
     switch (r.kind) {
       case 'location':
-        keys.push({ kind: r.kind, row: r.row, code: shared(r.code), name: r.name });
-        break;
+        return { kind: r.kind, row: r.row, code: shared(r.code), name: r.name };
       case 'variant':
-        keys.push({ kind: r.kind, row: r.row, sku: shared(r.sku), handle: shared(r.handle), allowNegative: r.allowNegative });
-        break;
+        return { kind: r.kind, row: r.row, sku: shared(r.sku), handle: shared(r.handle), allowNegative: r.allowNegative };
       case 'supplier':
-        keys.push({ kind: r.kind, row: r.row, id: shared(r.id), location: shared(r.location) });
-        break;
+        return { kind: r.kind, row: r.row, id: shared(r.id), location: shared(r.location) };
       case 'supplier_variant':
-        keys.push({ kind: r.kind, row: r.row, supplierId: shared(r.supplierId), sku: shared(r.sku) });
-        break;
+        return { kind: r.kind, row: r.row, supplierId: shared(r.supplierId), sku: shared(r.sku) };
       case 'balance':
-        keys.push({ kind: r.kind, row: r.row, sku: shared(r.sku), location: shared(r.location), onHand: r.onHand });
-        break;
+        return { kind: r.kind, row: r.row, sku: shared(r.sku), location: shared(r.location), onHand: r.onHand };
     }
-  }
-  return keys;
+  };
 }
 
 type Kind = ImportRecord['kind'];
@@ -762,8 +790,8 @@ export function* recordsToApply<R extends RecordKey>(records: Iterable<R>, exclu
   }
 }
 
-export function countKinds(records: Iterable<RecordKey>): KindCounts {
-  const counts: KindCounts = { location: 0, supplier: 0, variant: 0, supplier_variant: 0, balance: 0 };
+/** The records of each kind, added to `counts` when given. */
+export function countKinds(records: Iterable<RecordKey>, counts: KindCounts = { location: 0, supplier: 0, variant: 0, supplier_variant: 0, balance: 0 }): KindCounts {
   for (const r of records) counts[r.kind]++;
   return counts;
 }
@@ -775,35 +803,58 @@ export interface ApplyChunk {
 }
 
 /**
- * The records to apply (in file order, as many of each kind as `counts` says) in chunks of
- * `chunkSize` in the order they are applied: by kind (APPLY_ORDER), then row. A record's place
- * follows from its kind's count and the counts of the kinds before it, so each chunk is given as
- * soon as its last record is read, and only chunks still being filled are held.
+ * Places the records to apply (given in file order, as many of each kind as `counts` says) in
+ * chunks of `chunkSize` in the order they are applied: by kind (APPLY_ORDER), then row. A record's
+ * place follows from its kind's count and the counts of the kinds before it, so each chunk is given
+ * as soon as its last record is placed, and only chunks still being filled are held.
  */
-export function* applyChunks(records: Iterable<ImportRecord>, counts: KindCounts, chunkSize: number): Generator<ApplyChunk> {
-  const total = totalOf(counts);
-  const next = {} as KindCounts;
-  const end = {} as KindCounts;
-  let start = 0;
-  for (const kind of APPLY_ORDER) {
-    next[kind] = start;
-    start += counts[kind];
-    end[kind] = start;
+export class ApplyChunks {
+  private readonly next = {} as KindCounts;
+  private readonly end = {} as KindCounts;
+  private readonly total: number;
+  private readonly filling = new Map<number, { texts: string[]; filled: number }>();
+
+  constructor(
+    counts: KindCounts,
+    private readonly chunkSize: number,
+  ) {
+    let start = 0;
+    for (const kind of APPLY_ORDER) {
+      this.next[kind] = start;
+      start += counts[kind];
+      this.end[kind] = start;
+    }
+    this.total = start;
   }
-  const mismatch = () => new Error('the file gave other records to apply than its check counted');
-  const filling = new Map<number, { texts: string[]; filled: number }>();
-  for (const record of records) {
-    const at = next[record.kind]++;
-    if (at >= end[record.kind]) throw mismatch();
-    const chunkNo = Math.floor(at / chunkSize);
-    let chunk = filling.get(chunkNo);
-    if (!chunk) filling.set(chunkNo, (chunk = { texts: [], filled: 0 }));
-    chunk.texts[at - chunkNo * chunkSize] = JSON.stringify(record);
-    chunk.filled++;
-    if (chunk.filled === Math.min(chunkSize, total - chunkNo * chunkSize)) {
-      filling.delete(chunkNo);
-      yield { chunkNo, records: `[${chunk.texts.join(',')}]` };
+
+  /** The chunks these records complete. */
+  *place(records: Iterable<ImportRecord>): Generator<ApplyChunk> {
+    for (const record of records) {
+      const at = this.next[record.kind]++;
+      if (at >= this.end[record.kind]) throw mismatch();
+      const chunkNo = Math.floor(at / this.chunkSize);
+      let chunk = this.filling.get(chunkNo);
+      if (!chunk) this.filling.set(chunkNo, (chunk = { texts: [], filled: 0 }));
+      chunk.texts[at - chunkNo * this.chunkSize] = JSON.stringify(record);
+      chunk.filled++;
+      if (chunk.filled === Math.min(this.chunkSize, this.total - chunkNo * this.chunkSize)) {
+        this.filling.delete(chunkNo);
+        yield { chunkNo, records: `[${chunk.texts.join(',')}]` };
+      }
     }
   }
-  if (APPLY_ORDER.some((kind) => next[kind] !== end[kind])) throw mismatch();
+
+  /** Throws unless every record counted was placed. */
+  finish(): void {
+    if (APPLY_ORDER.some((kind) => this.next[kind] !== this.end[kind])) throw mismatch();
+  }
+}
+
+const mismatch = () => new Error('the file gave other records to apply than its check counted');
+
+/** All the chunks of records held at once (see ApplyChunks). */
+export function* applyChunks(records: Iterable<ImportRecord>, counts: KindCounts, chunkSize: number): Generator<ApplyChunk> {
+  const chunks = new ApplyChunks(counts, chunkSize);
+  yield* chunks.place(records);
+  chunks.finish();
 }
