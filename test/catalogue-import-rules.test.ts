@@ -1,6 +1,33 @@
 import assert from 'node:assert/strict';
-import { applyChunks, checkImport, codeFromName, ImportFormatError, parseImport, recordsToApply, type KnownCatalogue } from '../domain/catalogue-import';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { applyChunks, checkImport, codeFromName, ImportFormatError, ImportReader, noFindings, parseImport, recordsToApply, type KnownCatalogue } from '../domain/catalogue-import';
 import type { ImportRecord } from '../schemas/catalogue';
+
+const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', 'catalogue', name), 'utf8');
+
+/** Every kind of record, out of the order they are applied in, one balance refused (row 5). */
+const STOCKFLOW_CSV = [
+  'record,code,name,location_kind,handle,title,sku,supplier,location,on_hand,cost',
+  'balance,,,,,,B-1,,WH1,1,',
+  'supplier_variant,,,,,,B-1,sup,,,2',
+  'variant,,,,b,B,B-1,,,,',
+  'balance,,,,,,B-2,,WH1,-1,',
+  'location,WH1,Entrepôt Lyon,warehouse,,,,,,,',
+  'variant,,,,b,B,B-2,,,,',
+  'supplier,,Supplies,,,,,sup,WH1,,',
+  'balance,,,,,,B-2,,WH2,4,',
+  'location,WH2,Second,store,,,,,,,',
+  'balance,,,,,,B-1,,WH2,5,',
+  'variant,,,,c,倉庫の帽子,C-1,,,,',
+].join('\n');
+
+const STOCKFLOW_JSON = JSON.stringify({
+  locations: [{ code: 'WH1', name: 'Entrepôt' }],
+  items: [{ handle: 'a', name: 'A', variants: [{ sku: 'A-1', price: 5 }, { sku: 'A 2' }] }],
+  suppliers: [{ id: 'sup', name: 'S', location: 'WH1', variants: [{ sku: 'A-1', cost: 2 }] }],
+  balances: [{ sku: 'A-1', location: 'WH1', onHand: 3 }],
+});
 
 const nothingKnown = (): KnownCatalogue => ({ skus: new Map(), locations: new Map(), suppliers: new Set() });
 
@@ -60,21 +87,28 @@ describe('catalogue import rules (pure)', () => {
     );
   });
 
+  it('reads a file cut into pieces anywhere as it reads it whole, in every format', () => {
+    const files = [
+      ['stockflow-csv', STOCKFLOW_CSV],
+      ['stockflow-json', STOCKFLOW_JSON],
+      ['shopify-products', fixture('shopify-products.csv')],
+      ['shopify-inventory', fixture('shopify-inventory.csv')],
+    ] as const;
+    for (const [format, body] of files) {
+      const whole = parseImport(format, body, 'EUR');
+      for (const size of [1, 5, 64]) {
+        const findings = noFindings();
+        const reader = new ImportReader(format, 'EUR', findings);
+        const records = [];
+        for (let at = 0; at < body.length; at += size) records.push(...reader.write(body.slice(at, at + size)));
+        records.push(...reader.end());
+        assert.deepEqual({ ...findings, records }, whole, `${format} in pieces of ${size}`);
+      }
+    }
+  });
+
   it('chunks the records that pass in the order they are applied, by kind then row, whatever order the file has them in', () => {
-    const csv = [
-      'record,code,name,location_kind,handle,title,sku,supplier,location,on_hand,cost',
-      'balance,,,,,,B-1,,WH1,1,',
-      'supplier_variant,,,,,,B-1,sup,,,2',
-      'variant,,,,b,B,B-1,,,,',
-      'balance,,,,,,B-2,,WH1,-1,',
-      'location,WH1,Main,warehouse,,,,,,,',
-      'variant,,,,b,B,B-2,,,,',
-      'supplier,,Supplies,,,,,sup,WH1,,',
-      'balance,,,,,,B-2,,WH2,4,',
-      'location,WH2,Second,store,,,,,,,',
-      'balance,,,,,,B-1,,WH2,5,',
-      'variant,,,,c,C,C-1,,,,',
-    ].join('\n');
+    const csv = STOCKFLOW_CSV;
     const parsed = parseImport('stockflow-csv', csv, 'EUR');
     const checked = checkImport(parsed, nothingKnown(), new Map());
     assert.deepEqual(checked.excludedRows, [5]);
