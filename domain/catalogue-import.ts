@@ -16,9 +16,9 @@ import { CsvFormatError, CsvReader, type CsvRecord } from './csv';
  * skipped and the columns not read. Checking the records against each other and the catalogue
  * that exists is `checkImport`; nothing here touches the database.
  *
- * A large file is read as a stream of records, twice: once for what the check needs of each
- * record (`keyOf`), once for the records to apply, chunk by chunk (`applyChunks`). Its records
- * are never all held at once.
+ * A large file is read as a stream of records (`ImportReader`), twice: once for what the check
+ * needs of each record (`keyMaker`), once for the records to apply, placed in their chunks as they
+ * arrive (`ApplyChunks`). Its records are never all held at once.
  */
 
 /** What reading a file finds besides its records; complete once its records have all been read. */
