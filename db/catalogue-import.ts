@@ -65,8 +65,9 @@ export async function loadImport(db: Db, importPk: number): Promise<ImportRow> {
   return { ...row, importPk: Number(row.importPk) };
 }
 
-/** Bytes of a stored file handed out at a time. */
+/** Bytes of a stored file handed out at a time (its records die young), and pieces fetched per round trip. */
 const PIECE_BYTES = 1 << 16;
+const PIECES_PER_FETCH = 16;
 
 /**
  * A stored file's text in pieces, in order, through a cursor: a large file is never held whole in
@@ -80,8 +81,8 @@ export async function* importBody(db: Db, importPk: number): AsyncGenerator<stri
     SELECT substring(b.bytes FROM g FOR ${PIECE_BYTES}) AS piece
     FROM (SELECT convert_to(body, 'UTF8') AS bytes FROM catalogue_imports WHERE id = ${importPk} OFFSET 0) b,
       LATERAL generate_series(1, octet_length(b.bytes), ${PIECE_BYTES}) g
-    ORDER BY g`.cursor(1);
-  for await (const [{ piece }] of pieces) yield decoder.decode(piece, { stream: true });
+    ORDER BY g`.cursor(PIECES_PER_FETCH);
+  for await (const fetched of pieces) for (const { piece } of fetched) yield decoder.decode(piece, { stream: true });
   const rest = decoder.decode();
   if (rest !== '') yield rest;
 }
