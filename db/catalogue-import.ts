@@ -1,6 +1,5 @@
 import { idempotencyKeys } from '../domain/keys';
-import type { KnownCatalogue } from '../domain/catalogue-import';
-import type { RecordList } from '../domain/import-records';
+import type { ApplyChunk, KnownCatalogue, RecordKey } from '../domain/catalogue-import';
 import { Refusal } from '../domain/refusal';
 import type { ImportApplied, ImportAppliedCounts, ImportProblem, ImportRecord, ImportRecordOf, ImportReport, StoredImportFormat } from '../schemas/catalogue';
 import { sha256 } from './canonical';
@@ -50,20 +49,42 @@ export async function storeImport(
   return { importPk: Number(existing.id), importId, workflowId: existing.workflowId, created: false };
 }
 
+/** A stored import without its file (read in pieces with `importBody`). */
 export interface ImportRow {
   importPk: number;
   importId: string;
   format: StoredImportFormat;
-  body: string;
   options: ImportOptionsStored;
   report: ImportReport | null;
 }
 
 export async function loadImport(db: Db, importPk: number): Promise<ImportRow> {
   const [row] = await clientOf(db)<ImportRow[]>`
-    SELECT id AS "importPk", import_id AS "importId", format, body, options, report FROM catalogue_imports WHERE id = ${importPk}`;
+    SELECT id AS "importPk", import_id AS "importId", format, options, report FROM catalogue_imports WHERE id = ${importPk}`;
   if (!row) throw new Error(`no stored catalogue import ${importPk}`);
   return { ...row, importPk: Number(row.importPk) };
+}
+
+/** Bytes of a stored file handed out at a time (its records die young), and pieces fetched per round trip. */
+const PIECE_BYTES = 1 << 16;
+const PIECES_PER_FETCH = 16;
+
+/**
+ * A stored file's text in pieces, in order, through a cursor: a large file is never held whole in
+ * the worker (as one string it is held twice over while it arrives). Postgres encodes the text
+ * once and hands out byte ranges; a character split between two pieces is decoded whole.
+ */
+export async function* importBody(db: Db, importPk: number): AsyncGenerator<string> {
+  // A byte order mark stays in the text, as it does when the body is read whole.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  const pieces = clientOf(db)<{ piece: Uint8Array }[]>`
+    SELECT substring(b.bytes FROM g FOR ${PIECE_BYTES}) AS piece
+    FROM (SELECT convert_to(body, 'UTF8') AS bytes FROM catalogue_imports WHERE id = ${importPk} OFFSET 0) b,
+      LATERAL generate_series(1, octet_length(b.bytes), ${PIECE_BYTES}) g
+    ORDER BY g`.cursor(PIECES_PER_FETCH);
+  for await (const fetched of pieces) for (const { piece } of fetched) yield decoder.decode(piece, { stream: true });
+  const rest = decoder.decode();
+  if (rest !== '') yield rest;
 }
 
 export async function importIdentity(db: Db, importPk: number): Promise<{ importId: string }> {
@@ -96,7 +117,7 @@ export async function findImport(db: Db, importId: string) {
 }
 
 /** What the catalogue already holds that the records refer to: their SKUs, every location, the suppliers they name. */
-export async function knownCatalogue(db: Db, records: Iterable<ImportRecord>): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
+export async function knownCatalogue(db: Db, records: Iterable<RecordKey>): Promise<{ known: KnownCatalogue; locationNames: Map<string, string> }> {
   const pg = clientOf(db);
   const skuSet = new Set<string>();
   const supplierSet = new Set<string>();
@@ -133,21 +154,18 @@ export async function markImport(db: Db, importPk: number, status: 'validating' 
 }
 
 /**
- * Stores the checked records in chunks of `chunkSize`, then marks the import as applying with its
- * report, in one transaction: an import that is applying always has every chunk staged. One chunk
- * is serialised at a time, so staging adds little to the check's memory. A retried check stages
+ * Stores the checked records chunk by chunk as `chunks` gives them (each as soon as it is made, so
+ * staging holds one chunk at a time), then marks the import as applying with its report, in one
+ * transaction: an import that is applying always has every chunk staged. A retried check stages
  * the same chunks again and changes nothing.
  */
-export async function stageImport(db: Db, importPk: number, records: RecordList, chunkSize: number, report: ImportReport): Promise<number> {
-  const chunks = Math.ceil(records.length / chunkSize);
+export async function stageImport(db: Db, importPk: number, chunks: AsyncIterable<ApplyChunk>, report: ImportReport): Promise<void> {
   await clientOf(db).begin(async (tx) => {
-    for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
-      const chunk = records.jsonSlice(chunkNo * chunkSize, (chunkNo + 1) * chunkSize);
-      await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${chunk}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
+    for await (const { chunkNo, records } of chunks) {
+      await tx`INSERT INTO catalogue_import_staged (import_pk, chunk_no, records) VALUES (${importPk}, ${chunkNo}, ${records}::jsonb) ON CONFLICT (import_pk, chunk_no) DO NOTHING`;
     }
     await tx`UPDATE catalogue_imports SET status = 'applying', report = ${JSON.stringify(report)}::jsonb WHERE id = ${importPk}`;
   });
-  return chunks;
 }
 
 /** One staged chunk's records, or undefined when the import has none staged. */

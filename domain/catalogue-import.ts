@@ -3,27 +3,35 @@ import {
   ImportRecordBody,
   type ImportProblem,
   type ImportRecord,
+  type ImportRecordOf,
   type StoredImportFormat,
 } from '../schemas/catalogue';
 import { isSkuAndLocation } from '../schemas/common';
 import { MOVEMENT_LIMIT } from './balance';
 import { CsvFormatError, CsvReader, type CsvRecord } from './csv';
-import { RecordList } from './import-records';
 
 /**
  * Reading a catalogue import (pure): a file in one of the accepted formats becomes normalised
  * records, each with the row it came from, plus every problem found, the rows deliberately
  * skipped and the columns not read. Checking the records against each other and the catalogue
  * that exists is `checkImport`; nothing here touches the database.
+ *
+ * A large file is read as a stream of records (`ImportReader`), twice: once for what the check
+ * needs of each record (`keyMaker`), once for the records to apply, placed in their chunks as they
+ * arrive (`ApplyChunks`). Its records are never all held at once.
  */
 
-export interface ParsedImport {
+/** What reading a file finds besides its records; complete once its records have all been read. */
+export interface ImportFindings {
   /** Data rows (CSV lines after the header, or records of a JSON document). */
   rows: number;
-  records: RecordList;
   problems: ImportProblem[];
   skippedRows: { row: number; reason: string }[];
   ignoredColumns: string[];
+}
+
+export interface ParsedImport extends ImportFindings {
+  records: ImportRecord[];
 }
 
 /** A file that cannot be read at all (not CSV, not JSON, no header): refused before it is stored. */
@@ -31,44 +39,106 @@ export class ImportFormatError extends Error {
   readonly name = 'ImportFormatError';
 }
 
-export function parseImport(format: StoredImportFormat, body: string, currency: string): ParsedImport {
-  switch (format) {
-    case 'stockflow-json':
-      return parseStockflowJson(body);
-    case 'stockflow-csv':
-      return parseStockflowCsv(table(body));
-    case 'shopify-products':
-      return parseShopifyProducts(table(body), currency);
-    case 'shopify-inventory':
-      return parseShopifyInventory(table(body));
-  }
-}
+export const noFindings = (): ImportFindings => ({ rows: 0, problems: [], skippedRows: [], ignoredColumns: [] });
 
-/** A CSV file read a row at a time: its header, and its rows as they are read (a large file is never held as a table). */
-interface CsvSource {
-  header: string[];
-  rows: Iterable<CsvRecord>;
-}
-
-/** Characters handed to the reader at a time. */
+/** Characters handed to the reader at a time when a whole body is read. */
 const SLICE = 1 << 20;
 
-function* csvRecords(body: string): Generator<CsvRecord> {
-  const reader = new CsvReader();
-  try {
-    for (let at = 0; at < body.length; at += SLICE) yield* reader.write(body.slice(at, at + SLICE));
-    yield* reader.end();
-  } catch (error) {
-    if (error instanceof CsvFormatError) throw new ImportFormatError(`not CSV: ${error.message}`);
-    throw error;
-  }
+/**
+ * The file's records in row order (records of one row in the order they were made), read as they
+ * are asked for; `findings` is filled in as they are read. The same file always gives the same
+ * records. A file that is no import of its format throws ImportFormatError.
+ */
+export function* readImport(format: StoredImportFormat, body: string, currency: string, findings: ImportFindings = noFindings()): Generator<ImportRecord, void> {
+  const reader = new ImportReader(format, currency, findings);
+  for (let at = 0; at < body.length; at += SLICE) yield* reader.write(body.slice(at, at + SLICE));
+  yield* reader.end();
 }
 
-function table(body: string): CsvSource {
-  const rows = csvRecords(body);
-  const first = rows.next();
-  if (first.done) throw new ImportFormatError('the CSV has no header row');
-  return { header: first.value.fields, rows: { [Symbol.iterator]: () => rows } };
+/** The file's data rows, read through without holding its records (a file that is no import of its format throws ImportFormatError). */
+export function rowsOf(format: StoredImportFormat, body: string, currency: string): number {
+  const findings = noFindings();
+  const records = readImport(format, body, currency, findings);
+  while (!records.next().done);
+  return findings.rows;
+}
+
+/** The whole file read at once: for a file small enough to hold (and for tests). */
+export function parseImport(format: StoredImportFormat, body: string, currency: string): ParsedImport {
+  const findings = noFindings();
+  const records = [...readImport(format, body, currency, findings)];
+  return { ...findings, records };
+}
+
+/** How a CSV format reads its rows, once its header is read: each row's records as it is read, at the end those that need every row. */
+interface RowReader {
+  row(line: number, fields: string[], emit: (record: ImportRecord) => void): void;
+  /** Gives the records that waited for the last row; returns the columns not read. */
+  end(emit: (record: ImportRecord) => void): string[];
+}
+
+const CSV_FORMATS: Record<Exclude<StoredImportFormat, 'stockflow-json'>, (header: string[], out: Collector, currency: string) => RowReader> = {
+  'stockflow-csv': stockflowCsvRows,
+  'shopify-products': shopifyProductRows,
+  'shopify-inventory': shopifyInventoryRows,
+};
+
+/**
+ * Reads a file given as pieces of its text (in order, split anywhere): `write` gives the records
+ * the pieces so far complete, `end` the rest, and `findings` is complete after `end`. Only a CSV
+ * row split across pieces waits; a JSON document is read at its end.
+ */
+export class ImportReader {
+  private readonly out: Collector;
+  private readonly csv = new CsvReader();
+  private rows?: RowReader;
+  private rowCount = 0;
+  private readonly json: string[] = [];
+
+  constructor(
+    private readonly format: StoredImportFormat,
+    private readonly currency: string,
+    findings: ImportFindings = noFindings(),
+  ) {
+    this.out = new Collector(findings);
+  }
+
+  write(piece: string): ImportRecord[] {
+    if (this.format === 'stockflow-json') {
+      this.json.push(piece);
+      return [];
+    }
+    return this.fromCsv(() => this.csv.write(piece));
+  }
+
+  end(): ImportRecord[] {
+    if (this.format === 'stockflow-json') return readStockflowJson(this.json.join(''), this.out);
+    const records = this.fromCsv(() => this.csv.end());
+    if (!this.rows) throw new ImportFormatError('the CSV has no header row');
+    this.out.finish(this.rowCount, this.rows.end((record) => records.push(record)));
+    return records;
+  }
+
+  private fromCsv(read: () => CsvRecord[]): ImportRecord[] {
+    let rows: CsvRecord[];
+    try {
+      rows = read();
+    } catch (error) {
+      if (error instanceof CsvFormatError) throw new ImportFormatError(`not CSV: ${error.message}`);
+      throw error;
+    }
+    const records: ImportRecord[] = [];
+    const emit = (record: ImportRecord) => records.push(record);
+    for (const { line, fields } of rows) {
+      if (this.rows) {
+        this.rowCount++;
+        this.rows.row(line, fields, emit);
+      } else {
+        this.rows = CSV_FORMATS[this.format as keyof typeof CSV_FORMATS](fields, this.out, this.currency);
+      }
+    }
+    return records;
+  }
 }
 
 /**
@@ -85,44 +155,37 @@ function isBalance(b: { sku?: unknown; location?: unknown; onHand?: unknown }): 
   );
 }
 
-/** Collects records and problems; a record that fails its schema becomes one problem per bad field. */
+/** Makes records from candidates into the findings' problems and skipped rows; a record that fails its schema becomes one problem per bad field. */
 class Collector {
-  records = new RecordList();
-  readonly problems: ImportProblem[] = [];
-  readonly skippedRows: { row: number; reason: string }[] = [];
+  constructor(private readonly findings: ImportFindings) {}
 
+  /** The record, or undefined when the candidate is not one (its problems are found). */
   add(row: number, candidate: unknown, columnOf: (path: string) => string): ImportRecord | undefined {
     const balance = candidate as { kind?: unknown; sku?: unknown; location?: unknown; onHand?: unknown };
-    if (balance.kind === 'balance' && isBalance(balance)) {
-      const record: ImportRecord = { kind: 'balance', sku: balance.sku, location: balance.location, onHand: balance.onHand, row };
-      this.records.push(record);
-      return record;
-    }
+    if (balance.kind === 'balance' && isBalance(balance)) return { kind: 'balance', sku: balance.sku, location: balance.location, onHand: balance.onHand, row };
     const parsed = ImportRecordBody.safeParse(candidate);
     if (!parsed.success) {
       this.fail(row, parsed.error, columnOf);
       return undefined;
     }
-    const record = { ...parsed.data, row } as ImportRecord;
-    this.records.push(record);
-    return record;
+    return { ...parsed.data, row } as ImportRecord;
   }
 
   problem(row: number, column: string, reason: string): void {
-    this.problems.push({ row, column, reason });
+    this.findings.problems.push({ row, column, reason });
+  }
+
+  skipped(row: number, reason: string): void {
+    this.findings.skippedRows.push({ row, reason });
   }
 
   private fail(row: number, error: z.ZodError, columnOf: (path: string) => string): void {
     for (const issue of error.issues) this.problem(row, columnOf(issue.path.map(String).join('.') || 'kind'), issue.message);
   }
 
-  /** Records in row order, for a format that gathers rows before it adds them (a product's variants). */
-  sortByRow(): void {
-    this.records = this.records.select(() => true);
-  }
-
-  result(rows: number, ignoredColumns: string[]): ParsedImport {
-    return { rows, records: this.records, problems: this.problems, skippedRows: this.skippedRows, ignoredColumns };
+  finish(rows: number, ignoredColumns: string[]): void {
+    this.findings.rows = rows;
+    this.findings.ignoredColumns = ignoredColumns;
   }
 }
 
@@ -230,9 +293,8 @@ const STOCKFLOW_COLUMNS: Record<string, string> = {
   onHand: 'on_hand',
 };
 
-function parseStockflowCsv(csv: CsvSource): ParsedImport {
-  const columns = new Columns(csv.header);
-  const out = new Collector();
+function stockflowCsvRows(header: string[], out: Collector): RowReader {
+  const columns = new Columns(header);
   const at = (name: string) => columns.find(name);
   const kindColumn = at('record');
   if (kindColumn === undefined) throw new ImportFormatError('a stockflow CSV needs a "record" column (location, variant, supplier, supplier_variant or balance)');
@@ -243,7 +305,7 @@ function parseStockflowCsv(csv: CsvSource): ParsedImport {
     const options: Record<string, string> = {};
     for (const c of optionColumns) {
       const value = cell(fields[c]);
-      if (value !== undefined) options[csv.header[c].trim().slice('option:'.length)] = value;
+      if (value !== undefined) options[header[c].trim().slice('option:'.length)] = value;
     }
     return options;
   };
@@ -252,14 +314,15 @@ function parseStockflowCsv(csv: CsvSource): ParsedImport {
     if (field === 'options') return `option:${path.split('.')[1] ?? ''}`;
     return STOCKFLOW_COLUMNS[field] ?? (field === 'kind' ? 'record' : field);
   };
-  let rows = 0;
-  for (const { line, fields } of csv.rows) {
-    rows++;
-    const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
-    const kind = cell(fields[kindColumn])?.toLowerCase();
-    out.add(line, stockflowCandidate(kind, get, () => optionsOf(fields)), columnOf);
-  }
-  return out.result(rows, columns.ignored());
+  return {
+    row(line, fields, emit) {
+      const get = (field: string) => (i[field] === undefined ? undefined : fields[i[field] as number]);
+      const kind = cell(fields[kindColumn])?.toLowerCase();
+      const record = out.add(line, stockflowCandidate(kind, get, () => optionsOf(fields)), columnOf);
+      if (record) emit(record);
+    },
+    end: () => columns.ignored(),
+  };
 }
 
 /**
@@ -312,7 +375,8 @@ const JSON_SECTIONS: Record<string, string[]> = {
   balances: ['sku', 'location', 'onHand'],
 };
 
-function parseStockflowJson(body: string): ParsedImport {
+/** A JSON document is held whole once parsed, and its records with it. */
+function readStockflowJson(body: string, out: Collector): ImportRecord[] {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
@@ -320,7 +384,7 @@ function parseStockflowJson(body: string): ParsedImport {
     throw new ImportFormatError(`not JSON: ${(error as Error).message}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ImportFormatError('a stockflow JSON import is an object with locations, items, suppliers and balances');
-  const out = new Collector();
+  const records: ImportRecord[] = [];
   const ignored = new Set<string>();
   const objectsOf = (value: unknown, path: string, section: string): Record<string, unknown>[] => {
     if (value === undefined) return [];
@@ -340,11 +404,13 @@ function parseStockflowJson(body: string): ParsedImport {
   const root = doc as Record<string, unknown>;
   objectsOf([root], '', '');
   let row = 0;
-  const add = (candidate: Record<string, unknown>, path: string, rename: Record<string, string> = {}) =>
-    out.add(++row, candidate, (field) => {
+  const add = (candidate: Record<string, unknown>, path: string, rename: Record<string, string> = {}) => {
+    const record = out.add(++row, candidate, (field) => {
       const [head, ...rest] = field.split('.');
       return [path, rename[head] ?? head, ...rest].join('.');
     });
+    if (record) records.push(record);
+  };
   objectsOf(root.locations, 'locations', 'locations').forEach((l, n) => add({ ...l, kind: 'location', locationKind: l.kind }, `locations.${n}`, { locationKind: 'kind' }));
   objectsOf(root.items, 'items', 'items').forEach((item, n) => {
     const { variants, name, ...fields } = item;
@@ -362,7 +428,8 @@ function parseStockflowJson(body: string): ParsedImport {
     );
   });
   objectsOf(root.balances, 'balances', 'balances').forEach((b, n) => add({ ...b, kind: 'balance' }, `balances.${n}`));
-  return out.result(row, [...ignored]);
+  out.finish(row, [...ignored]);
+  return records;
 }
 
 // Shopify's product export, under its legacy and its 2025 column names.
@@ -376,9 +443,9 @@ interface ProductState {
   variants: Record<string, unknown>[];
 }
 
-function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
-  const columns = new Columns(csv.header);
-  const out = new Collector();
+/** A product's variants are gathered from all its rows before they become records: the file's variants are held, then given in row order. */
+function shopifyProductRows(header: string[], out: Collector, currency: string): RowReader {
+  const columns = new Columns(header);
   const col = {
     handle: columns.find('Handle', 'URL handle'),
     title: columns.find('Title'),
@@ -396,14 +463,12 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
   if (col.sku === undefined) throw new ImportFormatError('not a Shopify product export: no "Variant SKU" (or "SKU") column');
   const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c] as number | undefined, fallback);
   const products = new Map<string, ProductState>();
-  let rows = 0;
-  for (const { line, fields } of csv.rows) {
-    rows++;
+  const row = (line: number, fields: string[]) => {
     const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
     const handle = get(col.handle);
     if (handle === undefined) {
       out.problem(line, name('handle', 'Handle'), 'must not be empty');
-      continue;
+      return;
     }
     let product = products.get(handle);
     const title = get(col.title);
@@ -421,17 +486,17 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
     const values = col.optionValue.map(get);
     const price = get(col.price);
     if (sku === undefined && values.every((v) => v === undefined) && price === undefined) {
-      out.skippedRows.push({ row: line, reason: 'an image row: no SKU, option values or price' });
-      continue;
+      out.skipped(line, 'an image row: no SKU, option values or price');
+      return;
     }
     if (product.title === undefined) {
       out.problem(line, name('title', 'Title'), `the first row of product "${handle}" must carry its title`);
-      continue;
+      return;
     }
     const policy = booleanCell(fields[col.policy ?? -1]);
     if (typeof policy === 'string') {
       out.problem(line, name('policy', 'Variant Inventory Policy'), 'must be deny or continue');
-      continue;
+      return;
     }
     if (policy === true) product.continueSelling = true;
     const options: Record<string, string> = {};
@@ -451,7 +516,7 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
       cost: numberCell(fields[col.cost ?? -1]),
       currency,
     });
-  }
+  };
   const columnOf = (path: string) => {
     const field = path.split('.')[0];
     const names: Record<string, string> = {
@@ -467,27 +532,31 @@ function parseShopifyProducts(csv: CsvSource, currency: string): ParsedImport {
     };
     return names[field] ?? field;
   };
-  for (const product of products.values()) {
-    // Shopify sets the policy per variant; Stockflow keeps it per item, so one variant that may be oversold makes the item backorderable.
-    for (const { row, ...variant } of product.variants) {
-      if (variant.sku === undefined) {
-        out.problem(row as number, name('sku', 'Variant SKU'), 'must not be empty: Stockflow keeps stock per SKU');
-        continue;
+  const end = (emit: (record: ImportRecord) => void) => {
+    const records: ImportRecord[] = [];
+    for (const product of products.values()) {
+      // Shopify sets the policy per variant; Stockflow keeps it per item, so one variant that may be oversold makes the item backorderable.
+      for (const { row, ...variant } of product.variants) {
+        if (variant.sku === undefined) {
+          out.problem(row as number, name('sku', 'Variant SKU'), 'must not be empty: Stockflow keeps stock per SKU');
+          continue;
+        }
+        const record = out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
+        if (record) records.push(record);
       }
-      out.add(row as number, { ...variant, itemName: product.title, vendor: product.vendor, tags: product.tags, allowNegative: product.continueSelling }, columnOf);
     }
-  }
-  out.sortByRow();
-  return out.result(rows, columns.ignored());
+    records.sort((a, b) => a.row - b.row).forEach(emit);
+    return columns.ignored();
+  };
+  return { row, end };
 }
 
 // Shopify's inventory export: one row per SKU and location.
 
 const NOT_STOCKED = 'not stocked';
 
-function parseShopifyInventory(csv: CsvSource): ParsedImport {
-  const columns = new Columns(csv.header);
-  const out = new Collector();
+function shopifyInventoryRows(header: string[], out: Collector): RowReader {
+  const columns = new Columns(header);
   const col = {
     sku: columns.find('SKU', 'Variant SKU'),
     location: columns.find('Location'),
@@ -500,9 +569,7 @@ function parseShopifyInventory(csv: CsvSource): ParsedImport {
   columns.find('Handle');
   const name = (c: keyof typeof col, fallback: string) => columns.nameOf(col[c], fallback);
   const codes = new LocationCodes();
-  let rows = 0;
-  for (const { line, fields } of csv.rows) {
-    rows++;
+  const row = (line: number, fields: string[], emit: (record: ImportRecord) => void) => {
     const get = (i: number | undefined) => (i === undefined ? undefined : cell(fields[i]));
     const sku = get(col.sku);
     const locationName = get(col.location);
@@ -510,42 +577,42 @@ function parseShopifyInventory(csv: CsvSource): ParsedImport {
     const column = newFigure !== undefined ? 'onHandNew' : 'onHandCurrent';
     const figure = newFigure ?? get(col.onHandCurrent);
     if (figure?.toLowerCase() === NOT_STOCKED) {
-      out.skippedRows.push({ row: line, reason: `${sku ?? 'this SKU'} is not stocked at ${locationName ?? 'this location'}` });
-      continue;
+      out.skipped(line, `${sku ?? 'this SKU'} is not stocked at ${locationName ?? 'this location'}`);
+      return;
     }
     if (locationName === undefined) {
       out.problem(line, name('location', 'Location'), 'must not be empty');
-      continue;
+      return;
     }
     if (sku === undefined) {
       out.problem(line, name('sku', 'SKU'), 'must not be empty: Stockflow keeps stock per SKU');
-      continue;
+      return;
     }
-    const code = codes.codeFor(locationName, line, out);
-    out.add(line, { kind: 'balance', sku, location: code, onHand: figure === undefined ? undefined : numberCell(figure) }, (path) =>
+    const { code, location } = codes.codeFor(locationName, line, out);
+    if (location) emit(location);
+    const record = out.add(line, { kind: 'balance', sku, location: code, onHand: figure === undefined ? undefined : numberCell(figure) }, (path) =>
       path === 'onHand' ? name(column, 'On hand (current)') : path === 'sku' ? name('sku', 'SKU') : name('location', 'Location'),
     );
-  }
-  out.sortByRow();
-  return out.result(rows, columns.ignored());
+    if (record) emit(record);
+  };
+  return { row, end: () => columns.ignored() };
 }
 
-/** Location codes made from names, in file order; a name seen again gets the same code. */
+/** Location codes made from names, in file order; a name seen again gets the same code. A name seen first also makes its location record (or its problems). */
 class LocationCodes {
   private readonly byName = new Map<string, string>();
   private readonly used = new Set<string>();
 
-  codeFor(name: string, row: number, out: Collector): string {
+  codeFor(name: string, row: number, out: Collector): { code: string; location?: ImportRecord } {
     const key = name.toLowerCase();
     const known = this.byName.get(key);
-    if (known) return known;
+    if (known) return { code: known };
     const base = codeFromName(name);
     let code = base;
     for (let n = 2; this.used.has(code); n++) code = `${base.slice(0, 28)}-${n}`;
     this.byName.set(key, code);
     this.used.add(code);
-    out.add(row, { kind: 'location', code, name, locationKind: 'warehouse' }, () => 'Location');
-    return code;
+    return { code, location: out.add(row, { kind: 'location', code, name, locationKind: 'warehouse' }, () => 'Location') };
   }
 }
 
@@ -573,41 +640,100 @@ export interface KnownCatalogue {
   suppliers: Set<string>;
 }
 
+/** What the check reads of a record: its kind and row, and the fields that name something or refer to something. */
+export type RecordKey =
+  | Pick<ImportRecordOf<'location'>, 'kind' | 'row' | 'code' | 'name'>
+  | Pick<ImportRecordOf<'variant'>, 'kind' | 'row' | 'sku' | 'handle' | 'allowNegative'>
+  | Pick<ImportRecordOf<'supplier'>, 'kind' | 'row' | 'id' | 'location'>
+  | Pick<ImportRecordOf<'supplier_variant'>, 'kind' | 'row' | 'supplierId' | 'sku'>
+  | Pick<ImportRecordOf<'balance'>, 'kind' | 'row' | 'sku' | 'location' | 'onHand'>;
+
+/**
+ * What makes a file's record keys: each name (SKU, code, supplier id, handle) is held once however
+ * many records give it (a SKU's balances at every location share its string), as a copy that keeps
+ * no piece of the file's text alive.
+ */
+export function keyMaker(): (record: ImportRecord) => RecordKey {
+  const names = new Map<string, string>();
+  const shared = (name: string) => {
+    let held = names.get(name);
+    if (held === undefined) names.set(name, (held = JSON.parse(JSON.stringify(name)) as string));
+    return held;
+  };
+  return (r) => {
+    switch (r.kind) {
+      case 'location':
+        return { kind: r.kind, row: r.row, code: shared(r.code), name: r.name };
+      case 'variant':
+        return { kind: r.kind, row: r.row, sku: shared(r.sku), handle: shared(r.handle), allowNegative: r.allowNegative };
+      case 'supplier':
+        return { kind: r.kind, row: r.row, id: shared(r.id), location: shared(r.location) };
+      case 'supplier_variant':
+        return { kind: r.kind, row: r.row, supplierId: shared(r.supplierId), sku: shared(r.sku) };
+      case 'balance':
+        return { kind: r.kind, row: r.row, sku: shared(r.sku), location: shared(r.location), onHand: r.onHand };
+    }
+  };
+}
+
+type Kind = ImportRecord['kind'];
+
+/** Records to apply of each kind. */
+export type KindCounts = Record<Kind, number>;
+
 export interface CheckedImport {
-  /** The records to apply, in the order they are applied (see APPLY_ORDER). */
-  records: RecordList;
   problems: ImportProblem[];
   excludedRows: number[];
   /** Codes made from location names (Shopify's inventory export) → the existing location of that name. */
   locationCodes: Record<string, string>;
+  /** The records that pass, of each kind: what `applyChunks` places. */
+  toApply: KindCounts;
 }
 
-const APPLY_ORDER: Record<ImportRecord['kind'], number> = { location: 0, supplier: 1, variant: 2, supplier_variant: 3, balance: 4 };
+/** Kinds in the order they are applied: what a record refers to is applied before it. */
+const APPLY_ORDER: readonly Kind[] = ['location', 'supplier', 'variant', 'supplier_variant', 'balance'];
+
+/** Names a file may have for its pairs of names to be numbers told apart exactly (2^26 · 2^26 < 2^53). */
+const PAIRED = 2 ** 26;
+
+export const totalOf = (counts: KindCounts) => APPLY_ORDER.reduce((sum, kind) => sum + counts[kind], 0);
 
 /**
  * Matches location names to existing locations, then checks every record against the file and the
  * catalogue: each SKU, location and supplier once per file; references resolve to a good record
  * of the file or to the catalogue; a SKU that exists stays with its item; a negative opening
  * balance only where the item allows it. A record that refers to a refused one is refused too.
+ * `found` is the file's record keys in row order with the problems reading it found.
  */
-export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMatches: Map<string, string>): CheckedImport {
-  const problems = [...parsed.problems];
-  const bad = new Set(parsed.problems.map((p) => p.row));
-  const refuse = (record: ImportRecord, column: string, reason: string) => {
+export function checkImport(found: { records: readonly RecordKey[]; problems: readonly ImportProblem[] }, known: KnownCatalogue, nameMatches: Map<string, string>): CheckedImport {
+  const problems = [...found.problems];
+  const bad = new Set(found.problems.map((p) => p.row));
+  const refuse = (record: RecordKey, column: string, reason: string) => {
     problems.push({ row: record.row, column, reason });
     bad.add(record.row);
   };
   const locationCodes: Record<string, string> = {};
-  for (const r of parsed.records) {
+  for (const r of found.records) {
     const existing = r.kind === 'location' ? nameMatches.get(r.name.toLowerCase()) : undefined;
     if (r.kind === 'location' && existing !== undefined && existing !== r.code) locationCodes[r.code] = existing;
   }
-  const records = renameLocations(parsed.records, locationCodes);
+  const records = Object.keys(locationCodes).length === 0 ? found.records : [...recordsToApply(found.records, new Set(), locationCodes)];
 
-  const firstRow = new Map<string, number>();
-  const once = (record: ImportRecord, key: string, column: string, what: string) => {
-    const earlier = firstRow.get(key);
-    if (earlier === undefined) firstRow.set(key, record.row);
+  // Names (codes, SKUs, supplier ids) as numbers, and a pair of them as one: a large file's
+  // balances are told apart without a string made for each.
+  const ids = new Map<string, number>();
+  const idOf = (name: string) => {
+    let id = ids.get(name);
+    if (id === undefined) ids.set(name, (id = ids.size));
+    if (id >= PAIRED) throw new Error(`a file naming more than ${PAIRED} SKUs, locations and suppliers cannot be checked`);
+    return id;
+  };
+  const pair = (a: string, b: string) => idOf(a) * PAIRED + idOf(b);
+  const firstRow: Record<Kind, Map<number, number>> = { location: new Map(), supplier: new Map(), variant: new Map(), supplier_variant: new Map(), balance: new Map() };
+  const once = (record: RecordKey, key: number, column: string, what: string) => {
+    const seen = firstRow[record.kind];
+    const earlier = seen.get(key);
+    if (earlier === undefined) seen.set(key, record.row);
     else refuse(record, column, `${what} is already on row ${earlier}`);
   };
   /** SKU → whether its item allows negative stock. */
@@ -616,10 +742,10 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
   const fileSuppliers = new Set<string>();
   for (const r of records) {
     if (r.kind === 'location') {
-      once(r, `location:${r.code}`, 'code', `location ${r.code}`);
+      once(r, idOf(r.code), 'code', `location ${r.code}`);
       if (!bad.has(r.row)) fileLocations.add(r.code);
     } else if (r.kind === 'variant') {
-      once(r, `sku:${r.sku}`, 'sku', `SKU ${r.sku}`);
+      once(r, idOf(r.sku), 'sku', `SKU ${r.sku}`);
       const existing = known.skus.get(r.sku);
       if (existing && existing.handle !== r.handle) refuse(r, 'handle', `SKU ${r.sku} belongs to ${existing.handle ? `item "${existing.handle}"` : 'an item without a handle'}; a SKU stays with its item`);
       if (!bad.has(r.row)) fileSkus.set(r.sku, r.allowNegative);
@@ -628,7 +754,7 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
   const locationKnown = (code: string) => fileLocations.has(code) || known.locations.has(code);
   for (const r of records) {
     if (r.kind === 'supplier') {
-      once(r, `supplier:${r.id}`, 'id', `supplier ${r.id}`);
+      once(r, idOf(r.id), 'id', `supplier ${r.id}`);
       if (!locationKnown(r.location)) refuse(r, 'location', `unknown location "${r.location}"`);
       if (!bad.has(r.row)) fileSuppliers.add(r.id);
     }
@@ -636,37 +762,99 @@ export function checkImport(parsed: ParsedImport, known: KnownCatalogue, nameMat
   const skuKnown = (sku: string) => fileSkus.has(sku) || known.skus.has(sku);
   for (const r of records) {
     if (r.kind === 'supplier_variant') {
-      once(r, `supplier_variant:${r.supplierId}/${r.sku}`, 'sku', `${r.sku} of supplier ${r.supplierId}`);
+      once(r, pair(r.supplierId, r.sku), 'sku', `${r.sku} of supplier ${r.supplierId}`);
       if (!fileSuppliers.has(r.supplierId) && !known.suppliers.has(r.supplierId)) refuse(r, 'supplier', `unknown supplier "${r.supplierId}"`);
       if (!skuKnown(r.sku)) refuse(r, 'sku', `unknown SKU "${r.sku}": not in this file (or refused) and not in the catalogue`);
     } else if (r.kind === 'balance') {
-      once(r, `balance:${r.sku}@${r.location}`, 'sku', `the balance of ${r.sku} at ${r.location}`);
+      once(r, pair(r.sku, r.location), 'sku', `the balance of ${r.sku} at ${r.location}`);
       if (!skuKnown(r.sku)) refuse(r, 'sku', `unknown SKU "${r.sku}": not in this file (or refused) and not in the catalogue`);
       if (!locationKnown(r.location)) refuse(r, 'location', `unknown location "${r.location}"`);
       const allowNegative = fileSkus.get(r.sku) ?? known.skus.get(r.sku)?.allowNegative ?? false;
       if (r.onHand < 0 && !allowNegative) refuse(r, 'onHand', `${r.onHand} is below 0 and the item of ${r.sku} does not allow negative stock`);
     }
   }
-  const applied = records.select((row) => !bad.has(row), (kind) => APPLY_ORDER[kind]);
   problems.sort((a, b) => a.row - b.row);
-  return { records: applied, problems, excludedRows: [...bad].sort((a, b) => a - b), locationCodes };
+  return { problems, excludedRows: [...bad].sort((a, b) => a - b), locationCodes, toApply: countKinds(recordsToApply(records, bad, {})) };
 }
 
 /**
- * The records to apply, again, from the file and what its check decided (stored with the import):
- * every chunk activity gets the same list in the same order without checking the file again.
+ * The records to apply, in file order, from the file and what its check decided (stored with the
+ * import): the excluded rows left out, and locations matched by name to an existing one under
+ * another code renamed (the file's record goes, its balances move to the existing code).
  */
-export function recordsToApply(parsed: ParsedImport, excludedRows: readonly number[], locationCodes: Record<string, string>): RecordList {
-  const excluded = new Set(excludedRows);
-  return renameLocations(parsed.records, locationCodes).select((row) => !excluded.has(row), (kind) => APPLY_ORDER[kind]);
+export function* recordsToApply<R extends RecordKey>(records: Iterable<R>, excludedRows: ReadonlySet<number>, locationCodes: Record<string, string>): Generator<R> {
+  for (const r of records) {
+    if (excludedRows.has(r.row)) continue;
+    if (r.kind === 'location' && locationCodes[r.code] !== undefined) continue;
+    yield r.kind === 'balance' && locationCodes[r.location] !== undefined ? { ...r, location: locationCodes[r.location] } : r;
+  }
 }
 
-/** Locations matched by name to an existing one under another code: the file's record goes, its balances move to the existing code. */
-function renameLocations(records: RecordList, codes: Record<string, string>): RecordList {
-  if (Object.keys(codes).length === 0) return records;
-  return records.rewrite(['location', 'balance'], (r) => {
-    if (r.kind === 'location' && codes[r.code] !== undefined) return undefined;
-    if (r.kind === 'balance' && codes[r.location] !== undefined) return { ...r, location: codes[r.location] };
-    return r;
-  });
+/** The records of each kind, added to `counts` when given. */
+export function countKinds(records: Iterable<RecordKey>, counts: KindCounts = { location: 0, supplier: 0, variant: 0, supplier_variant: 0, balance: 0 }): KindCounts {
+  for (const r of records) counts[r.kind]++;
+  return counts;
+}
+
+/** A chunk of records to apply, as one JSON array: what is staged for one chunk activity. */
+export interface ApplyChunk {
+  chunkNo: number;
+  records: string;
+}
+
+/**
+ * Places the records to apply (given in file order, as many of each kind as `counts` says) in
+ * chunks of `chunkSize` in the order they are applied: by kind (APPLY_ORDER), then row. A record's
+ * place follows from its kind's count and the counts of the kinds before it, so each chunk is given
+ * as soon as its last record is placed, and only chunks still being filled are held.
+ */
+export class ApplyChunks {
+  private readonly next = {} as KindCounts;
+  private readonly end = {} as KindCounts;
+  private readonly total: number;
+  private readonly filling = new Map<number, { texts: string[]; filled: number }>();
+
+  constructor(
+    counts: KindCounts,
+    private readonly chunkSize: number,
+  ) {
+    let start = 0;
+    for (const kind of APPLY_ORDER) {
+      this.next[kind] = start;
+      start += counts[kind];
+      this.end[kind] = start;
+    }
+    this.total = start;
+  }
+
+  /** The chunks these records complete. */
+  *place(records: Iterable<ImportRecord>): Generator<ApplyChunk> {
+    for (const record of records) {
+      const at = this.next[record.kind]++;
+      if (at >= this.end[record.kind]) throw mismatch();
+      const chunkNo = Math.floor(at / this.chunkSize);
+      let chunk = this.filling.get(chunkNo);
+      if (!chunk) this.filling.set(chunkNo, (chunk = { texts: [], filled: 0 }));
+      chunk.texts[at - chunkNo * this.chunkSize] = JSON.stringify(record);
+      chunk.filled++;
+      if (chunk.filled === Math.min(this.chunkSize, this.total - chunkNo * this.chunkSize)) {
+        this.filling.delete(chunkNo);
+        yield { chunkNo, records: `[${chunk.texts.join(',')}]` };
+      }
+    }
+  }
+
+  /** Throws unless every record counted was placed. */
+  finish(): void {
+    if (APPLY_ORDER.some((kind) => this.next[kind] !== this.end[kind])) throw mismatch();
+  }
+}
+
+const mismatch = () => new Error('the file gave other records to apply than its check counted');
+
+/** All the chunks of records held at once (see ApplyChunks). */
+export function* applyChunks(records: Iterable<ImportRecord>, counts: KindCounts, chunkSize: number): Generator<ApplyChunk> {
+  const chunks = new ApplyChunks(counts, chunkSize);
+  yield* chunks.place(records);
+  chunks.finish();
 }

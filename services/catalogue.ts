@@ -17,7 +17,7 @@ import {
 import { findImport, storeImport } from '../db/catalogue-import';
 import { listBalances, stockLevelsAsOf } from '../db/stock-views';
 import { getSupplier, listSuppliers, setSupplierVariants } from '../db/suppliers';
-import { ImportFormatError, parseImport } from '../domain/catalogue-import';
+import { ImportFormatError, rowsOf } from '../domain/catalogue-import';
 import { workflowIds } from '../domain/keys';
 import { Refusal } from '../domain/refusal';
 import type {
@@ -106,7 +106,7 @@ export async function submitImport(s: Services, submission: ImportSubmission): P
   let rows: number;
   let importId = submission.importId;
   try {
-    rows = parseImport(format, submission.body, submission.currency).rows;
+    rows = rowsOf(format, submission.body, submission.currency);
     if (format === 'stockflow-json' && importId === undefined) {
       const declared = (JSON.parse(submission.body) as { importId?: unknown }).importId;
       if (typeof declared === 'string') importId = declared;

@@ -357,6 +357,30 @@ describe('catalogue: items, locations, imports and stock views', () => {
     assert.deepEqual([await onHand('LEG-1', 'WH1'), await onHand('LEG-2', 'WH1'), await stagedRows(stored.importPk)], [7, 3, 0]);
   });
 
+  it('reads a stored file in pieces, a character split between two pieces read whole', async () => {
+    const title = (n: number) => `${'倉庫'.repeat(50)} ${n}`;
+    // Empty columns at the header's end move the first piece's end (64 KB, db/catalogue-import.ts) into a character of three bytes.
+    const file = (shift: number) => {
+      const rows = [`record,handle,title,sku,location,on_hand${','.repeat(shift)}`];
+      for (let n = 0; n < 300; n++) rows.push(`variant,wide-${n},${title(n)},WIDE-${n},,`);
+      return rows.join('\n');
+    };
+    const splitsAt = (body: string) => (Buffer.from(body)[65536] & 0xc0) === 0x80;
+    const body = [0, 1, 2].map(file).find(splitsAt);
+    assert.ok(body, 'a character across the first piece end');
+    const stored = await storeImport(database.db, { importId: 'wide-1', format: 'stockflow-csv', body, options: { skipInvalid: false, currency: 'EUR' }, workflowIdFor: (id) => `test/${id}` });
+    const activities = createCatalogueImportActivities(database.db);
+    const env = new MockActivityEnvironment();
+    const check: ImportCheck = await env.run(activities.checkCatalogueImport, { importPk: stored.importPk, chunkSize: 100 });
+    assert.deepEqual([check.rows, check.valid, check.problems], [300, 300, 0]);
+    const staged = await database.sql<{ records: { itemName: string }[] }[]>`SELECT records FROM catalogue_import_staged WHERE import_pk = ${stored.importPk} ORDER BY chunk_no`;
+    assert.deepEqual(
+      staged.flatMap((chunk) => chunk.records.map((r) => r.itemName)),
+      Array.from({ length: 300 }, (_, n) => title(n)),
+    );
+    await database.sql`DELETE FROM catalogue_import_staged WHERE import_pk = ${stored.importPk}`;
+  });
+
   it('imports from the CLI and lists and shows items, locations and suppliers', async () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
