@@ -91,48 +91,6 @@ describe('checkout: order.placed answered synchronously', () => {
     }, { timeoutMs: 300_000, intervalMs: 250 });
   }
 
-  it('answers 500 concurrent buyers of 100 units: exactly 100 reserved, each answer the stored outcome, repeats the same', async function () {
-    // 500 order workflows then run on a worker sharing two cores with the database and Temporal.
-    this.timeout(600_000);
-    const events = Array.from({ length: 500 }, (_, i) => placed('shop', `rush-${i}`, [{ sku: 'HOT-1', quantity: 1 }], 'EAST'));
-    const answers = await Promise.all(events.map(post));
-    assert.deepEqual([...new Set(answers.map((a) => a.status))], [202]);
-    const reserved = answers.filter((a) => a.body.placement?.status === 'reserved');
-    const rejected = answers.filter((a) => a.body.placement?.status === 'rejected');
-    assert.equal(reserved.length, 100);
-    assert.equal(rejected.length, 400);
-    for (const a of rejected) assert.match((a.body.placement as { reason: string }).reason, /^insufficient_stock: only 0 of HOT-1 available at EAST, 1 requested$/);
-    assert.deepEqual((await getStockLevels(database.db, 'HOT-1'))?.total, { onHand: 100, reserved: 100, committed: 0, incoming: 0, available: 0 });
-
-    // Each caller's answer is what the database holds: its reservation, active, or none at all.
-    const held = await database.sql`SELECT order_ref, idempotency_key, quantity FROM reservations WHERE order_ref LIKE 'order/shop/rush-%' AND status = 'active'`;
-    const heldBy = new Map(held.map((r) => [r.order_ref as string, r.idempotency_key as string]));
-    assert.equal(heldBy.size, 100);
-    for (const a of reserved) {
-      const answer = a.body.placement as Extract<PlacementAnswer, { status: 'reserved' }>;
-      assert.equal(heldBy.get(a.body.workflowId), answer.parts[0].reservationKey);
-      assert.equal(answer.parts[0].reservationKey, idempotencyKeys.orderLine(a.body.workflowId, 'reserve', 1));
-    }
-    for (const a of rejected) assert.equal(heldBy.has(a.body.workflowId), false);
-
-    // A retried request (the same event) gets the very same answer, and nothing happens twice.
-    const retried = await Promise.all(events.slice(0, 150).map(post));
-    retried.forEach((again, i) => {
-      assert.equal(again.status, 200);
-      assert.equal(again.body.new, false);
-      assert.deepEqual(again.body.placement, answers[i].body.placement);
-    });
-    const [count] = await database.sql`SELECT count(*)::int AS n FROM reservations WHERE order_ref LIKE 'order/shop/rush-%'`;
-    assert.equal(count.n, 100);
-
-    // The workflows take the answers over: the canonical record agrees with every caller.
-    for (const [i, a] of answers.entries()) {
-      if (i % 25 !== 0) continue;
-      const row = await stateOf('shop', `rush-${i}`, ['reserved', 'rejected']);
-      assert.equal(row.state, a.body.placement?.status);
-    }
-  });
-
   it('checks and reserves two lines of one SKU as their sum, never each against the same stock', async () => {
     const tooMany = await post(placed('shop', 'pair-1', [{ sku: 'PAIR-1', quantity: 2 }, { sku: 'PAIR-1', quantity: 2 }], 'EAST'));
     assert.deepEqual(tooMany.body.placement, { status: 'rejected', why: 'out_of_stock', reason: 'insufficient_stock: only 3 of PAIR-1 available at EAST, 4 requested' });
@@ -224,5 +182,48 @@ describe('checkout: order.placed answered synchronously', () => {
     const [held] = await database.sql`SELECT count(*)::int AS n, sum(quantity)::int AS units FROM reservations WHERE order_ref = ${workflowId}`;
     assert.deepEqual({ ...held }, { n: 1, units: 2 });
     assert.deepEqual((await getStockLevels(database.db, 'RELAY-1'))?.total, { onHand: 5, reserved: 2, committed: 0, incoming: 0, available: 3 });
+  });
+  it('answers 500 concurrent buyers of 100 units: exactly 100 reserved, each answer the stored outcome, repeats the same', async function () {
+    // 500 order workflows then run on a worker sharing two cores with the database and Temporal.
+    this.timeout(600_000);
+    const events = Array.from({ length: 500 }, (_, i) => placed('shop', `rush-${i}`, [{ sku: 'HOT-1', quantity: 1 }], 'EAST'));
+    const answers = await Promise.all(events.map(post));
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [202]);
+    const reserved = answers.filter((a) => a.body.placement?.status === 'reserved');
+    const rejected = answers.filter((a) => a.body.placement?.status === 'rejected');
+    assert.equal(reserved.length, 100);
+    assert.equal(rejected.length, 400);
+    for (const a of rejected) assert.match((a.body.placement as { reason: string }).reason, /^insufficient_stock: only 0 of HOT-1 available at EAST, 1 requested$/);
+    assert.deepEqual((await getStockLevels(database.db, 'HOT-1'))?.total, { onHand: 100, reserved: 100, committed: 0, incoming: 0, available: 0 });
+
+    // Each caller's answer is what the database holds: its reservation, active, or none at all.
+    const held = await database.sql`SELECT order_ref, idempotency_key, quantity FROM reservations WHERE order_ref LIKE 'order/shop/rush-%' AND status = 'active'`;
+    const heldBy = new Map(held.map((r) => [r.order_ref as string, r.idempotency_key as string]));
+    assert.equal(heldBy.size, 100);
+    for (const a of reserved) {
+      const answer = a.body.placement as Extract<PlacementAnswer, { status: 'reserved' }>;
+      assert.equal(heldBy.get(a.body.workflowId), answer.parts[0].reservationKey);
+      assert.equal(answer.parts[0].reservationKey, idempotencyKeys.orderLine(a.body.workflowId, 'reserve', 1));
+    }
+    for (const a of rejected) assert.equal(heldBy.has(a.body.workflowId), false);
+
+    // A retried request (the same event) gets the very same answer, and nothing happens twice.
+    const retried = await Promise.all(events.slice(0, 150).map(post));
+    retried.forEach((again, i) => {
+      assert.equal(again.status, 200);
+      assert.equal(again.body.new, false);
+      assert.deepEqual(again.body.placement, answers[i].body.placement);
+    });
+    const [count] = await database.sql`SELECT count(*)::int AS n FROM reservations WHERE order_ref LIKE 'order/shop/rush-%'`;
+    assert.equal(count.n, 100);
+
+    // The workflows take the answers over: the canonical record agrees with the caller, for the
+    // first five buyers of each answer. The suite's last test: the other 490 workflows would keep
+    // its worker busy for half a minute.
+    const sample = ['reserved', 'rejected'].flatMap((status) => [...answers.entries()].filter(([, a]) => a.body.placement?.status === status).slice(0, 5));
+    for (const [i, a] of sample) {
+      const row = await stateOf('shop', `rush-${i}`, ['reserved', 'rejected']);
+      assert.equal(row.state, a.body.placement?.status);
+    }
   });
 });
