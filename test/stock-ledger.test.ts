@@ -34,7 +34,7 @@ describe('stock ledger (db)', () => {
         { code: 'WH2', name: 'Warehouse 2' },
       ],
       items: [
-        { name: 'Widget', skus: ['W-1', 'W-2', 'W-HOT', 'W-IDEM', 'W-COUNT', 'W-TRANSFER', 'W-LIFE', 'W-NEG'] },
+        { name: 'Widget', skus: ['W-1', 'W-2', 'W-HOT', 'W-IDEM', 'W-COUNT', 'W-TRANSFER', 'W-LIFE', 'W-NEG', 'W-TIE'] },
         { name: 'Made to order', allowNegative: true, skus: ['MTO-1'] },
       ],
     });
@@ -199,11 +199,48 @@ describe('stock ledger (db)', () => {
         ),
       );
     }
-    const [{ periods }] = await database.sql<{ periods: number }[]>`
-      SELECT count(*)::int AS periods FROM stockout_periods p JOIN variants v ON v.id = p.variant_id JOIN locations l ON l.id = p.location_id
-      WHERE v.sku = 'W-HOT' AND l.code = 'WH2'`;
-    assert.ok(periods > 0, 'the balance went out of stock and back');
+    // On hand stays at 0 or 1, so every issue that went through took it across 0 (whether a period
+    // is kept depends on which transaction started first, which the race decides).
+    const [{ crossings }] = await database.sql<{ crossings: number }[]>`
+      SELECT count(*)::int AS crossings FROM stock_movements WHERE idempotency_key LIKE 'race0/%' AND delta_on_hand < 0`;
+    assert.ok(crossings > 0, 'the balance went out of stock');
     await assertLedgerMatchesBalances(database);
+  });
+
+  it('tells apart, in the ledger, two transactions on one balance that started in the same instant', async () => {
+    // Six transactions on one balance, in the order they held its row lock; the last started at
+    // the same microsecond as the third (two backends can read the clock at once). Written as the
+    // ledger would have them, then rolled back: the view alone is under test.
+    const history: [number, string][] = [
+      [1, '2026-01-01T00:00:00.000001Z'],
+      [-1, '2026-01-01T00:00:00.000010Z'],
+      [1, '2026-01-01T00:00:00.000005Z'],
+      [-1, '2026-01-01T00:00:00.000020Z'],
+      [1, '2026-01-01T00:00:00.000030Z'],
+      [-1, '2026-01-01T00:00:00.000005Z'],
+    ];
+    const told = await database.sql
+      .begin(async (tx) => {
+        const [op] = await tx`INSERT INTO stock_operations (idempotency_key, kind, request_hash, actor) VALUES ('tie/op', 'adjust', 'tie', 'test') RETURNING id`;
+        for (const [n, [delta, at]] of history.entries()) {
+          await tx`
+            INSERT INTO stock_movements (operation_id, idempotency_key, variant_id, location_id, kind, delta_on_hand, reason_code, actor, created_at)
+            SELECT ${op.id}, ${`tie/${n}`}, v.id, l.id, 'adjust', ${delta}, 'correction', 'test', ${at}::timestamptz
+            FROM variants v, locations l WHERE v.sku = 'W-TIE' AND l.code = 'WH2'`;
+        }
+        const periods = await tx`
+          SELECT to_char(started_at AT TIME ZONE 'UTC', 'SS.US') AS started, to_char(ended_at AT TIME ZONE 'UTC', 'SS.US') AS ended
+          FROM stockout_periods_from_ledger p JOIN variants v ON v.id = p.variant_id JOIN locations l ON l.id = p.location_id
+          WHERE v.sku = 'W-TIE' AND l.code = 'WH2' ORDER BY p.started_at`;
+        throw Object.assign(new Error('rolled back'), { periods: periods.map((p) => ({ ...p })) });
+      })
+      .catch((error: { periods?: unknown }) => error.periods);
+    // Out at 10 µs, back at 5 µs (later in lock order, started earlier): no time out, not kept; out
+    // at 20, back at 30; out again at 5, still out.
+    assert.deepEqual(told, [
+      { started: '00.000005', ended: null },
+      { started: '00.000020', ended: '00.000030' },
+    ]);
   });
 
   it('counts stock sold before any arrived as out of stock, but not as a stockout event', async () => {
