@@ -65,6 +65,8 @@ describe('cart reservations', () => {
     assert.equal(repeat.status, 200);
     assert.deepEqual(repeat.body, held.body);
     await cartReaches('cart-expire', 'expired');
+    // The status is claimed first and the parts are put back right after, each under its own key.
+    await waitFor('the expired cart\'s units to be back', async () => ((await levels('TEE-1'))?.reserved === 0 ? true : undefined), { timeoutMs: 30_000 });
     assert.deepEqual(await levels('TEE-1'), { onHand: 10, reserved: 0, committed: 0, incoming: 0, available: 10 });
     const [reservation] = await database.sql`SELECT status FROM reservations WHERE order_ref = 'cart/cart-expire'`;
     assert.equal(reservation.status, 'expired');
