@@ -300,11 +300,14 @@ describe('exceptions: hold, decide, escalate', () => {
           const s = await exceptionState(infra().client, handle.workflowId);
           return s.escalationLevel === 1 ? s : undefined;
         },
-        { timeoutMs: 45_000 },
+        { timeoutMs: 60_000 },
       );
       assert.equal(state.assigneeId, 'bob');
       const [escalation] = (await events(handle.workflowId)).filter((r) => r.action === 'escalate');
-      assert.ok(escalation.after_seconds >= 3 && escalation.after_seconds < 20, `escalated after ${escalation.after_seconds}s, SLA 3s`);
+      // Never before the SLA. After it, the restart may cost a workflow task its timeout (10 s) and
+      // the stopped worker's sticky queue its schedule-to-start timeout (10 s) before the new worker
+      // runs the fired timer: a CI run saw 32 s.
+      assert.ok(escalation.after_seconds >= 3 && escalation.after_seconds < 45, `escalated after ${escalation.after_seconds}s, SLA 3s`);
       await decideException({ db: database.db, client: infra().client }, handle.workflowId, { action: 'reject', by: 'bob', reason: 'test done' });
       await handle.result();
     } finally {
