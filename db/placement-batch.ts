@@ -2,9 +2,9 @@ import { mergeLines } from '../domain/allocation';
 import type { PlacementAnswer } from '../schemas/orders';
 import { clientOf, type Sql, type TransactionSql } from './client';
 import type { Db } from './connection';
-import { heldParts, inLockOrder, locationStates, planHold, readStock, reserveOp, shortAnswer, Shortfall, type PlannedPart, type Stocked } from './holds';
+import { heldParts, inLockOrder, locationStates, planHold, readStock, reserveOp, shortAnswer, type PlannedPart, type Stocked } from './holds';
 import { applyStockOperations } from './ledger-batch';
-import { answerOf, holdOf, place, repeated, type PlacementReceipt, type PlacementRequest } from './placements';
+import { answerOf, holdOf, placeAllOrNothing, repeated, type PlacementReceipt, type PlacementRequest } from './placements';
 import { refusalAt, reserveFits } from './ledger-refusals';
 
 /** A placement of a batch: its receipt, or the failure that rolled back only its own part of the batch. */
@@ -23,7 +23,7 @@ export type BatchedPlacement = { receipt: PlacementReceipt } | { failed: unknown
  * statement in one pipeline. The ledger keeps the last word: a reservation it refuses that the plan
  * expected fails the batch, which then rolls back whole and is placed again order by order. Orders
  * converting a cart, and a second copy of an event or an order within the batch, are placed after
- * the rest, each in a savepoint of its own.
+ * the rest, each in a savepoint of its own (placeAllOrNothing, as placeOrder places one alone).
  */
 export async function placeOrders(db: Db, requests: readonly PlacementRequest[]): Promise<BatchedPlacement[]> {
   return clientOf(db).begin(async (tx) => {
@@ -45,14 +45,9 @@ export async function placeOrders(db: Db, requests: readonly PlacementRequest[])
 
 async function placeInSavepoint(tx: TransactionSql, request: PlacementRequest): Promise<BatchedPlacement> {
   try {
-    return { receipt: await tx.savepoint((sp) => place(sp, request)) };
-  } catch (error) {
-    if (!(error instanceof Shortfall)) return { failed: error };
-    try {
-      return { receipt: await tx.savepoint((sp) => place(sp, request, error.answer)) };
-    } catch (failure) {
-      return { failed: failure };
-    }
+    return { receipt: await placeAllOrNothing((work) => tx.savepoint(work), request) };
+  } catch (failed) {
+    return { failed };
   }
 }
 

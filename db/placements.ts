@@ -37,11 +37,19 @@ export type PlacementReceipt = { isNew: boolean; delivered: boolean; answer?: Pl
  */
 export async function placeOrder(db: Db, request: PlacementRequest): Promise<PlacementReceipt> {
   const pool = clientOf(db);
+  return placeAllOrNothing((work) => pool.begin(work), request);
+}
+
+/**
+ * Places an order in a unit of work that `open` gives (a transaction, or a savepoint of one): a
+ * shortfall unwinds that unit, and a second one stores the event with the refusal.
+ */
+export async function placeAllOrNothing(open: (work: (sql: Sql) => Promise<PlacementReceipt>) => Promise<PlacementReceipt>, request: PlacementRequest): Promise<PlacementReceipt> {
   try {
-    return await pool.begin((tx) => place(tx, request));
+    return await open((sql) => place(sql, request));
   } catch (error) {
     if (!(error instanceof Shortfall)) throw error;
-    return pool.begin((tx) => place(tx, request, error.answer));
+    return open((sql) => place(sql, request, error.answer));
   }
 }
 
@@ -50,7 +58,7 @@ export async function orderPlacementOf(db: Db, workflowId: string): Promise<Plac
   return answerOf(clientOf(db), workflowId);
 }
 
-export async function place(tx: Sql, request: PlacementRequest, rejected?: PlacementAnswer): Promise<PlacementReceipt> {
+async function place(tx: Sql, request: PlacementRequest, rejected?: PlacementAnswer): Promise<PlacementReceipt> {
   const { event, workflowId } = request;
   const [stored] = await tx`
     INSERT INTO order_events (channel, event_id, order_id, type, payload)

@@ -44,7 +44,7 @@ export async function placeAtCheckout(db: Db, request: PlacementRequest): Promis
     lanes = new BatchLanes(LANES, ORDERS_PER_BATCH, (requests) => placeBatch(db, requests), countBacklog);
     lanesByDatabase.set(db, lanes);
   }
-  const placed = await lanes.submit([...request.event.lines.map((l) => l.sku)].sort()[0] ?? '', request);
+  const placed = await lanes.submit(request.event.lines.map((l) => l.sku).sort()[0] ?? '', request);
   if ('failed' in placed) throw placed.failed;
   return placed.receipt;
 }
