@@ -63,6 +63,7 @@ export interface ApiDeps extends AccessSettings {
 export function services(deps: ApiDeps): Services {
   return {
     db: deps.database.db,
+    checkoutDb: deps.database.checkout,
     client: deps.client,
     taskQueue: deps.taskQueue,
     orderWindows: deps.orderWindows,

@@ -421,7 +421,7 @@ class LoadRun {
     await this.flow('feed', async () => {
       const quantities = this.c.feedSkus.map((_, i) => feedQuantity(i, round));
       const body = `sku,quantity,sequence\n${quantities.map((q, i) => `${supplierSku(i)},${q},${round}`).join('\n')}\n`;
-      const submitted = await submitFeed({ db: this.apiDatabase.db, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: orderWindowsOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), counting: countingRulesOf(DEFAULT_CONFIG) }, {
+      const submitted = await submitFeed({ db: this.apiDatabase.db, checkoutDb: this.apiDatabase.checkout, client: this.client, taskQueue: this.c.taskQueue, feedRules: this.feedRules, orderWindows: orderWindowsOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), counting: countingRulesOf(DEFAULT_CONFIG) }, {
         supplierId: this.c.supplierId,
         format: 'csv',
         body,

@@ -7,13 +7,16 @@ interface Waiting<I, O> {
 interface Lane<I, O> {
   queue: Waiting<I, O>[];
   running: boolean;
+  /** Set while a lane with no batch running gathers what arrives in the same turn of the event loop. */
+  gathering?: NodeJS.Immediate;
 }
 
 /**
- * Work gathered into batches, in lanes chosen by key: while a lane's batch runs, what arrives for
- * that lane queues, and becomes its next batch. Nothing waits on a timer: a lone item runs at once,
- * and a burst is gathered behind the batch already running. Items of one key always share a lane,
- * so they run in the order they came.
+ * Work gathered into batches, in lanes chosen by key. An idle lane gathers what arrives in the same
+ * turn of the event loop (a burst of requests read together) and runs it as one batch at the end of
+ * that turn, or at once when it fills a batch; while a batch runs, what arrives queues and becomes
+ * the next. Nothing waits on a timer: a lone item runs after the turn it came in. Items of one key
+ * always share a lane, so they run in the order they came.
  */
 export class BatchLanes<I, O> {
   private readonly lanes: Lane<I, O>[];
@@ -34,10 +37,17 @@ export class BatchLanes<I, O> {
     const output = new Promise<O>((resolve, reject) => lane.queue.push({ item, resolve, reject }));
     this.queued?.(1);
     if (!lane.running) {
-      lane.running = true;
-      void this.drain(lane);
+      if (lane.queue.length >= this.maxBatch) this.start(lane);
+      else lane.gathering ??= setImmediate(() => this.start(lane));
     }
     return output;
+  }
+
+  private start(lane: Lane<I, O>): void {
+    clearImmediate(lane.gathering);
+    lane.gathering = undefined;
+    lane.running = true;
+    void this.drain(lane);
   }
 
   private async drain(lane: Lane<I, O>): Promise<void> {

@@ -1,14 +1,13 @@
-import type { Db } from '../db/connection';
+import { CHECKOUT_CONNECTIONS, type Db } from '../db/connection';
 import { placeOrders, type BatchedPlacement } from '../db/placement-batch';
 import { placeOrder, type PlacementReceipt, type PlacementRequest } from '../db/placements';
 import { BatchLanes } from './batch-lanes';
 
 /**
- * Lanes per process, and orders per batch: enough lanes that checkouts of different SKUs do not
- * wait for each other, few enough to leave the pool's connections to everything else; a batch
- * small enough that its transaction stays short.
+ * Lanes per process, one per checkout connection: enough that checkouts of different SKUs do not
+ * wait for each other. Orders per batch: few enough that a batch's transaction stays short.
  */
-const LANES = 8;
+const LANES = CHECKOUT_CONNECTIONS;
 const ORDERS_PER_BATCH = 64;
 
 const lanesByDatabase = new WeakMap<Db, BatchLanes<PlacementRequest, BatchedPlacement>>();

@@ -8,6 +8,8 @@ import type { PurchasingRules } from '../schemas/purchase-orders';
 /** What every service function works with: the database, Temporal, and the rules given to new workflows. */
 export interface Services {
   db: Db;
+  /** The database over connections kept for checkout batches (db/connection.ts). */
+  checkoutDb: Db;
   client: Client;
   taskQueue: string;
   orderWindows: OrderWindows;

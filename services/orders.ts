@@ -39,7 +39,7 @@ export async function receiveOrderEvent(s: Services, event: OrderEvent): Promise
  */
 async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type: 'order.placed' }>): Promise<EventReceipt> {
   const workflowId = workflowIds.order(event.channel, event.orderId);
-  const receipt = await placeAtCheckout(s.db, {
+  const receipt = await placeAtCheckout(s.checkoutDb, {
     event,
     workflowId,
     reservationKey: (partNo) => idempotencyKeys.orderLine(workflowId, 'reserve', partNo),

@@ -14,37 +14,55 @@ function heldRunner() {
   return { batches, release, run };
 }
 
+/** The end of the current turn of the event loop, when an idle lane runs what it gathered. */
+const turn = () => new Promise(setImmediate);
+
 describe('batch lanes', () => {
-  it('runs a lone item at once and gathers what arrives meanwhile into the next batch, in arrival order', async () => {
+  it('runs what arrives in one turn as one batch, and gathers what arrives meanwhile into the next, in arrival order', async () => {
     const runner = heldRunner();
     const lanes = new BatchLanes(1, 3, runner.run);
-    const first = lanes.submit('k', 1);
-    assert.deepEqual(runner.batches, [[1]], 'nothing waits for a timer');
-    const later = [2, 3, 4, 5].map((n) => lanes.submit('k', n));
+    const burst = [lanes.submit('k', 1), lanes.submit('k', 2)];
+    assert.deepEqual(runner.batches, [], 'a lane gathers until the end of the turn');
+    await turn();
+    assert.deepEqual(runner.batches, [[1, 2]], 'nothing waits for a timer');
+    const later = [3, 4, 5, 6].map((n) => lanes.submit('k', n));
     runner.release.shift()?.();
-    assert.equal(await first, 10);
-    await Promise.resolve();
-    assert.deepEqual(runner.batches, [[1], [2, 3, 4]], 'the next batch takes what queued, up to its size');
+    assert.deepEqual(await Promise.all(burst), [10, 20]);
+    await turn();
+    assert.deepEqual(runner.batches, [[1, 2], [3, 4, 5]], 'the next batch takes what queued, up to its size');
     runner.release.shift()?.();
-    await Promise.resolve();
-    await new Promise(setImmediate);
-    assert.deepEqual(runner.batches, [[1], [2, 3, 4], [5]]);
+    await turn();
+    assert.deepEqual(runner.batches, [[1, 2], [3, 4, 5], [6]]);
     runner.release.shift()?.();
-    assert.deepEqual(await Promise.all(later), [20, 30, 40, 50]);
+    assert.deepEqual(await Promise.all(later), [30, 40, 50, 60]);
+  });
+
+  it('starts a full batch at once, without waiting for the turn to end', async () => {
+    const runner = heldRunner();
+    const lanes = new BatchLanes(1, 3, runner.run);
+    const items = [1, 2, 3, 4].map((n) => lanes.submit('k', n));
+    assert.deepEqual(runner.batches, [[1, 2, 3]]);
+    while (runner.release.length > 0) {
+      runner.release.shift()?.();
+      await turn();
+    }
+    assert.deepEqual(runner.batches, [[1, 2, 3], [4]]);
+    assert.deepEqual(await Promise.all(items), [10, 20, 30, 40]);
   });
 
   it('fails every item of a failed batch, and only those', async () => {
     const runner = heldRunner();
     const lanes = new BatchLanes(1, 2, runner.run);
     const first = lanes.submit('k', 1);
+    await turn();
     const failing = [lanes.submit('k', 2), lanes.submit('k', -1)];
     const after = lanes.submit('k', 3);
     runner.release.shift()?.();
     await first;
-    await new Promise(setImmediate);
+    await turn();
     runner.release.shift()?.();
     for (const item of failing) await assert.rejects(item, /the batch failed/);
-    await new Promise(setImmediate);
+    await turn();
     runner.release.shift()?.();
     assert.equal(await after, 30);
   });
@@ -53,30 +71,33 @@ describe('batch lanes', () => {
     const runner = heldRunner();
     const lanes = new BatchLanes(16, 10, runner.run);
     const keys = Array.from({ length: 40 }, (_, n) => `sku-${n}`);
-    const sameKey = [lanes.submit('sku-0', 1), lanes.submit('sku-0', 2)];
-    assert.deepEqual(runner.batches, [[1]], 'the second item of the key waits behind the first');
+    const first = lanes.submit('sku-0', 1);
+    await turn();
+    const second = lanes.submit('sku-0', 2);
     for (const key of keys.slice(1)) void lanes.submit(key, 100);
+    await turn();
+    assert.deepEqual(runner.batches[0], [1]);
+    assert.ok(!runner.batches.slice(1).some((b) => b.includes(2)), 'the second item of the key waits behind the first');
     assert.ok(runner.batches.length > 1, 'keys of other lanes do not wait');
     while (runner.release.length > 0) {
       runner.release.shift()?.();
-      await new Promise(setImmediate);
+      await turn();
     }
-    assert.deepEqual(await Promise.all(sameKey), [10, 20]);
+    assert.deepEqual(await Promise.all([first, second]), [10, 20]);
   });
 
-  it('tells how many items wait behind a running batch, down to none when the last is taken up', async () => {
+  it('tells how many items wait for a batch, down to none when the last is taken up', async () => {
     const runner = heldRunner();
     let backlog = 0;
     const seen: number[] = [];
     const lanes = new BatchLanes(1, 2, runner.run, (delta) => seen.push((backlog += delta)));
-    const items = [1, 2, 3, 4].map((n) => lanes.submit('k', n));
-    assert.deepEqual(seen, [1, 0, 1, 2, 3], 'the first is taken up at once; three wait');
+    const items = [1, 2, 3, 4, 5].map((n) => lanes.submit('k', n));
+    assert.deepEqual(seen, [1, 2, 0, 1, 2, 3], 'the first two fill a batch and are taken up at once; three wait');
     while (runner.release.length > 0) {
       runner.release.shift()?.();
-      await new Promise(setImmediate);
+      await turn();
     }
     await Promise.all(items);
-    assert.deepEqual(seen.slice(5), [1, 0], 'two taken up, then the last');
+    assert.deepEqual(seen.slice(6), [1, 0], 'two taken up, then the last');
   });
 });
-

@@ -174,7 +174,7 @@ export async function principalWithToken(database: Database, id: string, role: R
 
 /** The service layer over a suite's database and task queue, with the default rules unless overridden. */
 export function servicesFor(database: Database, taskQueue: string, overrides: Partial<Services> = {}): Services {
-  return { db: database.db, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), counting: countingRulesOf(DEFAULT_CONFIG), ...overrides };
+  return { db: database.db, checkoutDb: database.checkout, client: infra().client, taskQueue, orderWindows: orderWindowsOf(DEFAULT_CONFIG), feedRules: feedRulesOf(DEFAULT_CONFIG), importChunkSize: DEFAULT_CONFIG.STOCKFLOW_IMPORT_CHUNK_SIZE, allocation: allocationRulesOf(DEFAULT_CONFIG), cartTtlSeconds: DEFAULT_CONFIG.STOCKFLOW_CART_TTL, purchasing: purchasingRulesOf(DEFAULT_CONFIG), counting: countingRulesOf(DEFAULT_CONFIG), ...overrides };
 }
 
 export { withDatabase };
