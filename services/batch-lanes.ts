@@ -51,16 +51,20 @@ export class BatchLanes<I, O> {
   }
 
   private async drain(lane: Lane<I, O>): Promise<void> {
+    let settle: (() => void) | undefined;
     while (lane.queue.length > 0) {
       const batch = lane.queue.splice(0, this.maxBatch);
       this.queued?.(-batch.length);
-      try {
-        const outputs = await this.runBatch(batch.map((w) => w.item));
-        batch.forEach((w, i) => w.resolve(outputs[i]));
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
+      const running = this.runBatch(batch.map((w) => w.item)).then(
+        (outputs) => () => batch.forEach((w, i) => w.resolve(outputs[i])),
+        (error: unknown) => () => batch.forEach((w) => w.reject(error)),
+      );
+      // The last batch's callers go on after this batch has sent its first work: what they do next
+      // (a whole burst of answers) would otherwise hold the event loop while that work waits to go out.
+      if (settle) setImmediate(settle);
+      settle = await running;
     }
+    settle?.();
     lane.running = false;
   }
 }

@@ -50,6 +50,27 @@ describe('batch lanes', () => {
     assert.deepEqual(await Promise.all(items), [10, 20, 30, 40]);
   });
 
+  it("lets a batch's callers go on only after the next batch has sent its first work", async () => {
+    // Like a database driver, the runner sends what a batch starts with at the end of the turn.
+    const sent: number[][] = [];
+    const release: (() => void)[] = [];
+    const lanes = new BatchLanes(1, 2, async (items: number[]) => {
+      await turn();
+      sent.push(items);
+      await new Promise<void>((resolve) => release.push(resolve));
+      return items;
+    });
+    const first = lanes.submit('k', 1);
+    await turn();
+    await turn();
+    const second = lanes.submit('k', 2);
+    release.shift()?.();
+    await first;
+    assert.deepEqual(sent, [[1], [2]], 'the second batch went out before the first batch was answered');
+    release.shift()?.();
+    assert.equal(await second, 2);
+  });
+
   it('fails every item of a failed batch, and only those', async () => {
     const runner = heldRunner();
     const lanes = new BatchLanes(1, 2, runner.run);
