@@ -2,6 +2,7 @@ import { composeApp, type App } from '../runtime/composition';
 import { findOrBuildTemporalCli } from '../runtime/temporal-cli';
 import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal-server';
 import { freePort } from '../runtime/wait';
+import { readFileSync } from 'node:fs';
 import type postgres from 'postgres';
 import { DEFAULT_CONFIG } from '../schemas/config';
 
@@ -11,6 +12,37 @@ export async function startBenchTemporal(namespace?: string): Promise<TemporalSe
   const cli = await findOrBuildTemporalCli(log);
   if (!cli) throw new Error('no Temporal CLI and no Go to build one: set TEMPORAL_CLI_PATH');
   return startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true, namespace, log });
+}
+
+/** The machine's CPU time so far (every core), busy and in all, from /proc/stat; undefined where there is none. */
+function cpuTimes(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - fields[3] - fields[4], total };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the machine is quiet: under `busyShare` of its CPU used over a second (what a run
+ * left behind, workflows and the Temporal server catching up, would otherwise land on the next
+ * measured run). Gives up after `timeoutMs` and says so; true when quiet.
+ */
+export async function quietMachine(busyShare = 0.15, timeoutMs = 120_000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  let last = cpuTimes();
+  while (last && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = cpuTimes();
+    if (!now) return true;
+    const share = (now.busy - last.busy) / Math.max(1, now.total - last.total);
+    if (share < busyShare) return true;
+    last = now;
+  }
+  if (last) console.log(`  (the machine was still busy after ${Math.round(timeoutMs / 1000)} s; measuring anyway)`);
+  return last === undefined;
 }
 
 /**
