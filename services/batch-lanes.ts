@@ -55,7 +55,7 @@ export class BatchLanes<I, O> {
     while (lane.queue.length > 0) {
       const batch = lane.queue.splice(0, this.maxBatch);
       this.queued?.(-batch.length);
-      const running = this.runBatch(batch.map((w) => w.item)).then(
+      const running = this.attempt(batch.map((w) => w.item)).then(
         (outputs) => () => batch.forEach((w, i) => w.resolve(outputs[i])),
         (error: unknown) => () => batch.forEach((w) => w.reject(error)),
       );
@@ -66,6 +66,15 @@ export class BatchLanes<I, O> {
     }
     settle?.();
     lane.running = false;
+  }
+
+  /** The batch's outputs, a runner that throws before it returns a promise included. */
+  private attempt(items: I[]): Promise<O[]> {
+    try {
+      return this.runBatch(items);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }
 

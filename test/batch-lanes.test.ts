@@ -88,6 +88,17 @@ describe('batch lanes', () => {
     assert.equal(await after, 30);
   });
 
+  it('fails the items of a runner that throws before returning, and goes on with the next batch', async () => {
+    const lanes = new BatchLanes(1, 1, (items: number[]) => {
+      if (items[0] < 0) throw new Error('thrown at once');
+      return Promise.resolve(items);
+    });
+    const thrown = lanes.submit('k', -1);
+    const next = lanes.submit('k', 2);
+    await assert.rejects(thrown, /thrown at once/);
+    assert.equal(await next, 2);
+  });
+
   it('keeps one key in one lane and lets other lanes run alongside', async () => {
     const runner = heldRunner();
     const lanes = new BatchLanes(16, 10, runner.run);

@@ -178,7 +178,15 @@ describe('channel availability sync', function () {
   });
 
   it('while the channel is down: retries with backoff, tells its owner once, then sends only the latest figures', async () => {
-    await waitFor('the earlier changes to be acknowledged', async () => ((await status('web')).pendingSkus === 0 ? true : undefined));
+    // Collected and acknowledged: a change whose transaction was not yet behind every running one when
+    // the relay last collected is still in the outbox, not pending, and would fail once the channel is down.
+    await waitFor('the earlier changes to be collected and acknowledged', async () => {
+      const [outbox] = await database.sql<{ collected: boolean }[]>`
+        SELECT NOT EXISTS (
+          SELECT FROM availability_changes c, channels ch WHERE ch.id = 'web' AND (c.txid, c.seq) > (ch.cursor_txid, ch.cursor_seq)
+        ) AS collected`;
+      return outbox.collected && (await status('web')).pendingSkus === 0 ? true : undefined;
+    });
     receiver.down = true;
     const sentBefore = receiver.received.length;
     for (let i = 0; i < 5; i++) {
