@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import { connect, type Database } from '../db/connection';
+import type { App } from '../runtime/composition';
 import { reserveStatement } from '../db/ledger';
 import { keyed } from '../db/ledger-requests';
 import { replaceOwnership } from '../db/ownership';
@@ -133,7 +134,7 @@ export async function benchFlashSale(databaseUrl: string): Promise<boolean> {
  * twice as slowly). The sales go through an API over the same database, and so the same checkout
  * lanes and connections, whose order workflows start on a queue no worker polls.
  */
-async function warmUp(app: Awaited<ReturnType<typeof startBenchApp>>['app'], database: Database): Promise<RunFigures[]> {
+async function warmUp(app: App, database: Database): Promise<RunFigures[]> {
   const api = await buildApi({ ...app.apiDeps(), taskQueue: WARM_UP_QUEUE });
   try {
     const figures: RunFigures[] = [];

@@ -12,7 +12,7 @@ import { waitFor } from '../runtime/wait';
 import type { OrderEvent, PlacementAnswer } from '../schemas/orders';
 import { StockOperation } from '../schemas/stock';
 import { relayUndeliveredOrderEvents } from '../services/orders';
-import { createTestDatabase, defaultApiSettings, infra, servicesFor, startTestWorker, type RunningWorker } from './harness';
+import { createTestDatabase, defaultApiSettings, infra, receiveStock, servicesFor, startTestWorker, type RunningWorker } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
 
 const OWNERSHIP = {
@@ -50,9 +50,7 @@ describe('checkout: order.placed answered synchronously', () => {
       ['RELAY-1', 'EAST', 5],
       ['BACK-1', 'EAST', 2],
     ];
-    for (const [sku, location, quantity] of receipts) {
-      await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: `seed/${sku}/${location}`, sku, location, quantity }));
-    }
+    await receiveStock(database, receipts);
     worker = await startTestWorker(database, 'checkout');
     api = await buildApi({
       ...defaultApiSettings,

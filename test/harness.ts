@@ -13,6 +13,7 @@ import type { FulfilmentConfig } from '../activities/orders';
 import { connect, type Database } from '../db/connection';
 import { runMigrations } from '../db/migrate';
 import { addPrincipal, issueToken } from '../db/principals';
+import { applyStockOperation } from '../db/stock';
 import { apiSettingsOf } from '../runtime/composition';
 import { ensureDatabase, startEmbeddedPostgres, withDatabase, type PostgresServer } from '../runtime/postgres';
 import { removeDataDir } from '../runtime/postgres-as-root';
@@ -22,6 +23,7 @@ import { startTemporalDevServer, type TemporalServer } from '../runtime/temporal
 import { freePort } from '../runtime/wait';
 import { allocationRulesOf, countingRulesOf, DEFAULT_CONFIG, feedRulesOf, orderWindowsOf, purchasingRulesOf } from '../schemas/config';
 import type { Role, SourceSecrets, UiDecisions } from '../schemas/identity';
+import { StockOperation } from '../schemas/stock';
 import type { Services } from '../services/context';
 import { bundleWorkflows, createWorker } from '../workers/worker';
 import { RecordingLogger } from './log-recorder';
@@ -119,6 +121,13 @@ export async function createTestDatabase(): Promise<Database & { url: string }> 
   const name = `stockflow_test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const url = await ensureDatabase(adminUrl, name, templateDb);
   return { ...connect(url, { max: 20 }), url };
+}
+
+/** Opening stock for a suite: one receipt per SKU and location, each under its own key (`seed/<sku>/<location>`). */
+export async function receiveStock(database: Database, receipts: readonly (readonly [sku: string, location: string, quantity: number])[]): Promise<void> {
+  for (const [sku, location, quantity] of receipts) {
+    await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: `seed/${sku}/${location}`, sku, location, quantity }));
+  }
 }
 
 export function uniqueTaskQueue(prefix: string): string {

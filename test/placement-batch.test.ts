@@ -7,12 +7,10 @@ import { placeOrders } from '../db/placement-batch';
 import { placeOrder, type PlacementReceipt, type PlacementRequest } from '../db/placements';
 import { createPurchaseOrder } from '../db/purchase-orders';
 import { registerSupplier } from '../db/suppliers';
-import { applyStockOperation } from '../db/stock';
 import { idempotencyKeys, workflowIds } from '../domain/keys';
 import type { AllocationRules, OrderEvent } from '../schemas/orders';
-import { StockOperation } from '../schemas/stock';
 import { placeBatch } from '../services/checkout-lanes';
-import { createTestDatabase } from './harness';
+import { createTestDatabase, receiveStock } from './harness';
 import { assertLedgerMatchesBalances } from './ledger-assertions';
 
 const ALLOCATION: AllocationRules = { strategy: 'priority', locationPriority: ['WEST', 'EAST'], splitChannels: ['wholesale-a', 'wholesale-b'], backorderLeadSeconds: 86400 };
@@ -63,9 +61,7 @@ describe('checkout batches: many orders in one transaction', () => {
       ['EXP-1', 'EAST', 1],
       ['BO-1', 'EAST', 1],
     ];
-    for (const [sku, location, quantity] of receipts) {
-      await applyStockOperation(database.db, StockOperation.parse({ kind: 'receive', idempotencyKey: `seed/${sku}/${location}`, sku, location, quantity }));
-    }
+    await receiveStock(database, receipts);
   });
 
   after(async () => {
