@@ -27,10 +27,20 @@ const placeKey = (p: { sku: string; location: string }) => `${p.location}/${p.sk
  *
  * However many operations, it costs two round trips: the keys and the balance rows are read
  * (the rows locked, in one order; see lockBalances), the changes worked out here, and everything
- * written in one statement (recordBatch).
+ * written in one statement (recordBatch). A caller that records what the outcomes mean gives
+ * `alongside`: it is handed the outcomes before they are written, and its statements go out behind
+ * the ledger's write, in the same round trip (the checkout's answers, written while its batch holds
+ * the hot row's lock).
  */
-export async function applyStockOperations(tx: Sql, ops: readonly BatchOperation[]): Promise<BatchOutcome[]> {
-  if (ops.length === 0) return [];
+export async function applyStockOperations(
+  tx: Sql,
+  ops: readonly BatchOperation[],
+  alongside?: (outcomes: readonly BatchOutcome[]) => Promise<void>,
+): Promise<BatchOutcome[]> {
+  if (ops.length === 0) {
+    await alongside?.([]);
+    return [];
+  }
   const places = [...new Map(ops.map((op) => [placeKey(op), { sku: op.sku, location: op.location }])).values()];
   const [claimed, locked, nowMs] = await Promise.all([
     firstUses(tx, ops.map((op) => op.idempotencyKey)),
@@ -47,7 +57,9 @@ export async function applyStockOperations(tx: Sql, ops: readonly BatchOperation
       outcomes.push({ op, refusal: error });
     }
   }
-  if (batch.records.length > 0) await recordBatch(tx, batch.records, batch.finals());
+  const writes = batch.records.length > 0 ? [recordBatch(tx, batch.records, batch.finals())] : [];
+  if (alongside) writes.push(alongside(outcomes));
+  await Promise.all(writes);
   return outcomes;
 }
 

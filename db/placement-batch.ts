@@ -19,11 +19,12 @@ export type BatchedPlacement = { receipt: PlacementReceipt } | { failed: unknown
  * Every candidate balance of the batch is locked first, in lock order, so two batches cannot
  * deadlock however their orders overlap, and the figures read under those locks stay exact for the
  * whole transaction: each order is planned on them (allocation, all lines or none), the figures
- * move by what it takes, and the reservations of every order that fits go to the ledger's reserve
- * statement in one pipeline. The ledger keeps the last word: a reservation it refuses that the plan
- * expected fails the batch, which then rolls back whole and is placed again order by order. Orders
- * converting a cart, and a second copy of an event or an order within the batch, are placed after
- * the rest, each in a savepoint of its own (placeAllOrNothing, as placeOrder places one alone).
+ * move by what it takes, and the reservations of every order that fits go to the ledger in one
+ * batch, with the answers written behind the ledger's write in its round trip. The ledger keeps
+ * the last word: a reservation it refuses that the plan expected fails the batch, which then rolls
+ * back whole and is placed again order by order. Orders converting a cart, and a second copy of
+ * an event or an order within the batch, are placed after the rest, each in a savepoint of its own
+ * (placeAllOrNothing, as placeOrder places one alone).
  */
 export async function placeOrders(db: Db, requests: readonly PlacementRequest[]): Promise<BatchedPlacement[]> {
   return clientOf(db).begin(async (tx) => {
@@ -80,22 +81,24 @@ async function placeTogether(tx: Sql, requests: readonly PlacementRequest[]): Pr
 
   const accepted = planned.filter((p) => p !== undefined && 'locked' in p.plan);
   const ops = accepted.flatMap((p) => (p.plan as { locked: PlannedPart[] }).locked.map(({ part }) => reserveOp(holdOf(p.request), part)));
-  const outcomes = await applyStockOperations(tx, ops);
-  let next = 0;
-  for (const p of accepted) {
-    const { parts, locked } = p.plan as { parts: PlannedPart[]; locked: PlannedPart[] };
-    const results = outcomes.slice(next, (next += locked.length)).map((o) => ('result' in o && !o.result.replayed ? o.result : undefined));
-    if (results.includes(undefined)) throw new Error(`checkout batch: the ledger refused a reservation of order ${p.request.workflowId} that its plan expected to fit`);
-    const held = await heldParts(tx, parts, locked, results, p.request.allocation.backorderLeadSeconds);
-    p.plan = { answer: { status: 'reserved', parts: held.parts, expiresAt: held.expiresAt } };
-  }
-  const answers = planned.filter((p) => p !== undefined).map((p) => ({ id: p.placementId, answer: (p.plan as { answer: PlacementAnswer }).answer }));
-  if (answers.length > 0) {
-    await tx`
-      UPDATE order_placements p SET answer = d.answer
-      FROM jsonb_to_recordset(${JSON.stringify(answers)}::jsonb) AS d(id bigint, answer jsonb)
-      WHERE p.id = d.id`;
-  }
+  // The answers are written behind the ledger's write, in its round trip: the batch holds the hot row's lock until it commits.
+  await applyStockOperations(tx, ops, async (outcomes) => {
+    let next = 0;
+    for (const p of accepted) {
+      const { parts, locked } = p.plan as { parts: PlannedPart[]; locked: PlannedPart[] };
+      const results = outcomes.slice(next, (next += locked.length)).map((o) => ('result' in o && !o.result.replayed ? o.result : undefined));
+      if (results.includes(undefined)) throw new Error(`checkout batch: the ledger refused a reservation of order ${p.request.workflowId} that its plan expected to fit`);
+      const held = await heldParts(tx, parts, locked, results, p.request.allocation.backorderLeadSeconds);
+      p.plan = { answer: { status: 'reserved', parts: held.parts, expiresAt: held.expiresAt } };
+    }
+    const answers = planned.filter((p) => p !== undefined).map((p) => ({ id: p.placementId, answer: (p.plan as { answer: PlacementAnswer }).answer }));
+    if (answers.length > 0) {
+      await tx`
+        UPDATE order_placements p SET answer = d.answer
+        FROM jsonb_to_recordset(${JSON.stringify(answers)}::jsonb) AS d(id bigint, answer jsonb)
+        WHERE p.id = d.id`;
+    }
+  });
   planned.forEach((p, i) => (receipts[i] = Promise.resolve({ isNew: true, delivered: false, answer: (p.plan as { answer: PlacementAnswer }).answer })));
   return Promise.all(receipts);
 }

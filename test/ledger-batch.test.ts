@@ -41,7 +41,7 @@ describe('ledger batch (db)', () => {
         { code: 'WH2', name: 'Warehouse 2' },
       ],
       items: [
-        { name: 'Batched', skus: ['B-1', 'B-2', 'B-3', 'B-4', 'B-BIG', 'B-RES'] },
+        { name: 'Batched', skus: ['B-1', 'B-2', 'B-3', 'B-4', 'B-BIG', 'B-RES', 'B-WITH'] },
         { name: 'Backorderable', allowNegative: true, skus: ['B-NEG'] },
       ],
     });
@@ -203,5 +203,31 @@ describe('ledger batch (db)', () => {
     const batched = outcomes[0];
     assert.equal('result' in batched && batched.result.reservation?.expiresAt, reservations[1].expiresAt, 'the result carries the expiry the reservation row holds');
   });
-});
 
+  it('writes what the caller records from the outcomes with the batch, and rolls the batch back when that fails', async () => {
+    const receipt = (key: string): BatchOperation => ({ kind: 'receive', idempotencyKey: key, actor: 'importer', sku: 'B-WITH', location: 'WH1', quantity: 4 });
+    const noted = (subject: string) => database.sql`SELECT subject_id, details FROM audit_log WHERE action = 'test.alongside' AND subject_id = ${subject}`;
+    const seen: BatchOutcome[][] = [];
+    await database.sql.begin((tx) =>
+      applyStockOperations(tx, [receipt('alongside/1')], async (outcomes) => {
+        seen.push([...outcomes]);
+        const onHand = 'result' in outcomes[0] ? outcomes[0].result.balances[0].onHand : undefined;
+        await tx`INSERT INTO audit_log (actor, action, subject_type, subject_id, details) VALUES ('test', 'test.alongside', 'test', 'kept', ${JSON.stringify({ onHand })}::jsonb)`;
+      }),
+    );
+    assert.equal(seen.length, 1);
+    assert.deepEqual([...(await noted('kept'))].map((r) => r.details), [{ onHand: 4 }], 'written with the outcome it was handed');
+    assert.equal((await getStockLevels(database.db, 'B-WITH'))?.total.onHand, 4);
+
+    const failed = database.sql.begin((tx) =>
+      applyStockOperations(tx, [receipt('alongside/2')], async () => {
+        await tx`INSERT INTO audit_log (actor, action, subject_type, subject_id, details) VALUES ('test', 'test.alongside', 'test', 'lost', '{}'::jsonb)`;
+        throw new Error('the caller refused the outcomes');
+      }),
+    );
+    await assert.rejects(failed, /the caller refused the outcomes/);
+    assert.equal((await noted('lost')).length, 0);
+    assert.equal((await getStockLevels(database.db, 'B-WITH'))?.total.onHand, 4, 'the second receipt rolled back with it');
+    assert.equal((await ledgerRows('alongside')).operations.length, 1);
+  });
+});
