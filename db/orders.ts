@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { FINAL_STATES, type OrderEvent, type OrderLine, type OrderState } from '../schemas/orders';
 import { canonicalJson } from './canonical';
+import { clientOf } from './client';
 import type { Db } from './connection';
 import { locations, orderEvents, orders, orderTransitions, reservations, variants } from './schema';
 
@@ -43,11 +44,22 @@ export async function undeliveredOrderEvents(db: Db, olderThanSeconds: number, l
   return rows.map((r) => r.payload as OrderEvent);
 }
 
-export async function markOrderEventDelivered(db: Db, event: Pick<OrderEvent, 'channel' | 'eventId'>): Promise<void> {
-  await db
-    .update(orderEvents)
-    .set({ deliveredAt: sql`now()` })
-    .where(and(eq(orderEvents.channel, event.channel), eq(orderEvents.eventId, event.eventId), isNull(orderEvents.deliveredAt)));
+/**
+ * Marks events as having reached their workflows, many in one statement and one commit: after a
+ * flash sale hundreds of workflow starts finish within a second or two. Rows are locked in id order,
+ * so two processes marking overlapping events cannot deadlock.
+ */
+export async function markOrderEventsDelivered(db: Db, events: readonly Pick<OrderEvent, 'channel' | 'eventId'>[]): Promise<void> {
+  const keys = events.map((e) => ({ channel: e.channel, event_id: e.eventId }));
+  await clientOf(db)`
+    WITH delivered AS (
+      SELECT e.id FROM order_events e
+      JOIN jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS d(channel text, event_id text) ON e.channel = d.channel AND e.event_id = d.event_id
+      WHERE e.delivered_at IS NULL
+      ORDER BY e.id
+      FOR UPDATE OF e
+    )
+    UPDATE order_events SET delivered_at = now() WHERE id IN (SELECT id FROM delivered)`;
 }
 
 export interface TransitionInput {

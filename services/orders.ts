@@ -1,5 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { findOrders, markOrderEventDelivered, recordOrderEvent, undeliveredOrderEvents } from '../db/orders';
+import type { Db } from '../db/connection';
+import { findOrders, markOrderEventsDelivered, recordOrderEvent, undeliveredOrderEvents } from '../db/orders';
+import { BatchLanes } from './batch-lanes';
 import { tellCart } from './carts';
 import { checkoutsSettled, placeAtCheckout } from './checkout-lanes';
 import { Limiter } from './limiter';
@@ -28,7 +30,7 @@ export async function receiveOrderEvent(s: Services, event: OrderEvent): Promise
   if (!recorded.isNew && recorded.delivered) return { new: false, workflowId, delivered: true };
   // Delivered again when an earlier copy was stored but never reached Temporal; the workflow drops repeats by event id.
   const delivery = await deliverOrderEvent(s, event);
-  await markOrderEventDelivered(s.db, event);
+  await markDelivered(s.db, event);
   return { new: recorded.isNew, ...delivery };
 }
 
@@ -89,7 +91,26 @@ const DELIVERY_AFTER_ANSWER = "the order's workflow is started right after the a
 
 async function deliverAndMark(s: Services, event: OrderEvent): Promise<void> {
   await deliverOrderEvent(s, event);
-  await markOrderEventDelivered(s.db, event);
+  await markDelivered(s.db, event);
+}
+
+/**
+ * Deliveries are marked together, per process and database: the starts after a flash sale's answers
+ * finish by the hundred, and one statement and one commit for those that finished in the same turn
+ * keeps the pool's connections free for the checkouts that come next.
+ */
+const deliveryMarks = new WeakMap<Db, BatchLanes<OrderEvent, undefined>>();
+
+function markDelivered(db: Db, event: OrderEvent): Promise<undefined> {
+  let marks = deliveryMarks.get(db);
+  if (!marks) {
+    marks = new BatchLanes(1, 500, async (events) => {
+      await markOrderEventsDelivered(db, events);
+      return events.map(() => undefined);
+    });
+    deliveryMarks.set(db, marks);
+  }
+  return marks.submit('', event);
 }
 
 function eventConflict(event: OrderEvent, first: OrderEvent): Refusal {

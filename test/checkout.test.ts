@@ -4,6 +4,7 @@ import { buildApi } from '../api/server';
 import { addToCatalogue } from '../db/catalogue';
 import type { Database } from '../db/connection';
 import { getStockLevels } from '../db/levels';
+import { markOrderEventsDelivered, recordOrderEvent } from '../db/orders';
 import { replaceOwnership } from '../db/ownership';
 import { placeOrder } from '../db/placements';
 import { applyStockOperation } from '../db/stock';
@@ -181,6 +182,22 @@ describe('checkout: order.placed answered synchronously', () => {
     assert.deepEqual({ ...held }, { n: 1, units: 2 });
     assert.deepEqual((await getStockLevels(database.db, 'RELAY-1'))?.total, { onHand: 5, reserved: 2, committed: 0, incoming: 0, available: 3 });
   });
+  it('marks many deliveries in one statement: those named and not yet marked, an earlier mark kept', async () => {
+    const events = ['mark-1', 'mark-2', 'mark-3', 'mark-4'].map((orderId) => ({ type: 'order.cancelled', eventId: `${orderId}-cancelled`, channel: 'marks', orderId }) as OrderEvent);
+    for (const event of events) assert.equal((await recordOrderEvent(database.db, event)).isNew, true);
+    const deliveredAt = async () =>
+      new Map((await database.sql<{ event_id: string; at: string | null }[]>`SELECT event_id, delivered_at::text AS at FROM order_events WHERE channel = 'marks'`).map((r) => [r.event_id, r.at ?? undefined]));
+    await markOrderEventsDelivered(database.db, [events[0]]);
+    const first = (await deliveredAt()).get('mark-1-cancelled');
+    assert.ok(first !== undefined);
+    await markOrderEventsDelivered(database.db, [events[0], events[1], events[2], { channel: 'marks', eventId: 'never-received' }]);
+    const after = await deliveredAt();
+    assert.equal(after.get('mark-1-cancelled'), first, 'an event marked before keeps its first mark');
+    assert.ok(after.get('mark-2-cancelled') !== undefined && after.get('mark-3-cancelled') !== undefined);
+    assert.equal(after.get('mark-4-cancelled'), undefined, 'an event not named stays undelivered, for the relay');
+    assert.equal(after.size, 4);
+  });
+
   it('answers 500 concurrent buyers of 100 units: exactly 100 reserved, each answer the stored outcome, repeats the same', async function () {
     // 500 order workflows then run on a worker sharing two cores with the database and Temporal.
     this.timeout(600_000);
