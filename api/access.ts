@@ -36,6 +36,8 @@ export interface AccessSettings {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** Set when the write's audit row was committed with the write itself (writeAudit): onSend records none. */
+    writeAudited?: boolean;
   }
   interface FastifyContextConfig {
     role?: Role;
@@ -78,7 +80,7 @@ export class AccessControl {
   ) {
     this.throttle = new FailureThrottle(settings.authFailureLimit);
     this.audits = new BatchLanes(1, 500, async (entries) => {
-      await recordAudits(database.db, entries);
+      await recordAudits(database.sql, entries);
       return entries.map(() => undefined);
     });
     if (settings.oidc) this.jwks = createRemoteJWKSet(new URL(settings.oidc.jwksUrl));
@@ -196,17 +198,10 @@ export class AccessControl {
     return { principal: { id: `source:${name}`, kind: 'source' } };
   }
 
-  /** Every accepted change names who made it. */
+  /** Every accepted change names who made it: in the write's own transaction where its route did so, else before the answer goes out. */
   async recordWrite(request: FastifyRequest, statusCode: number): Promise<void> {
-    const principal = request.principal;
-    if (!principal || request.method === 'GET' || request.method === 'HEAD' || statusCode >= 300) return;
-    await this.audits.submit('', {
-      actor: principal.id,
-      action: 'api.write',
-      subjectType: 'http_request',
-      subjectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
-      details: { path: request.url.split('?')[0], status: statusCode, via: principal.kind },
-    });
+    const entry = request.writeAudited ? undefined : writeAudit(request, statusCode);
+    if (entry) await this.audits.submit('', entry);
   }
 
   private async audit(request: FastifyRequest, actor: string, action: string, reason: string): Promise<void> {
@@ -218,6 +213,23 @@ export class AccessControl {
       details: { reason, ip: request.ip },
     });
   }
+}
+
+/**
+ * The audit row of an accepted write (none for a read, a refusal or a request nobody was
+ * authenticated for). A route whose service commits it with the write passes it down and sets
+ * `request.writeAudited`.
+ */
+export function writeAudit(request: FastifyRequest, statusCode: number): AuditEntry | undefined {
+  const principal = request.principal;
+  if (!principal || request.method === 'GET' || request.method === 'HEAD' || statusCode >= 300) return undefined;
+  return {
+    actor: principal.id,
+    action: 'api.write',
+    subjectType: 'http_request',
+    subjectId: `${request.method} ${request.routeOptions.url ?? request.url}`,
+    details: { path: request.url.split('?')[0], status: statusCode, via: principal.kind },
+  };
 }
 
 function sameText(given: string, expected: string): boolean {

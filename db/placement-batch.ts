@@ -132,19 +132,24 @@ function lockCandidates(tx: Sql, skus: readonly string[], named: readonly string
 }
 
 /**
- * Stores each event and claims its order in one statement: `stored` is false for an event stored
- * before (a repeat), and `placementId` null for an order already claimed by another event.
+ * Stores each event, with its request's audit row, and claims its order in one statement: `stored`
+ * is false for an event stored before (a repeat), and `placementId` null for an order already
+ * claimed by another event.
  */
 function storeEvents(tx: Sql, requests: readonly PlacementRequest[]) {
-  const rows = requests.map((r, n) => ({ n, channel: r.event.channel, event_id: r.event.eventId, order_id: r.event.orderId, payload: r.event, workflow_id: r.workflowId }));
+  const rows = requests.map((r, n) => ({ n, channel: r.event.channel, event_id: r.event.eventId, order_id: r.event.orderId, payload: r.event, workflow_id: r.workflowId, audit: r.audit ?? null }));
   return tx<{ stored: boolean; placementId: number | null }[]>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(n int, channel text, event_id text, order_id text, payload jsonb, workflow_id text)
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(n int, channel text, event_id text, order_id text, payload jsonb, workflow_id text, audit jsonb)
     ), event AS (
       INSERT INTO order_events (channel, event_id, order_id, type, payload)
       SELECT channel, event_id, order_id, 'order.placed', payload FROM input ORDER BY n
       ON CONFLICT (channel, event_id) DO NOTHING
       RETURNING channel, event_id
+    ), audit AS (
+      INSERT INTO audit_log (actor, action, subject_type, subject_id, details)
+      SELECT i.audit->>'actor', i.audit->>'action', i.audit->>'subjectType', i.audit->>'subjectId', coalesce(i.audit->'details', '{}')
+      FROM input i JOIN event e USING (channel, event_id) WHERE i.audit IS NOT NULL ORDER BY i.n
     ), placement AS (
       INSERT INTO order_placements (workflow_id, channel, order_id, event_id)
       SELECT i.workflow_id, i.channel, i.order_id, i.event_id FROM input i JOIN event e USING (channel, event_id) ORDER BY i.n

@@ -1,5 +1,6 @@
 import { mergeLines } from '../domain/allocation';
 import type { AllocationRules, OrderEvent, PlacedPart, PlacementAnswer } from '../schemas/orders';
+import { recordAudits, type AuditEntry } from './audit';
 import { canonicalJson } from './canonical';
 import { clientOf, type Sql } from './client';
 import type { Db } from './connection';
@@ -16,6 +17,12 @@ export interface PlacementRequest {
   ttlSeconds: number;
   actor: string;
   allocation: AllocationRules;
+  /**
+   * The audit row of the request that placed the order, committed with the event when it is stored
+   * (a new placement): the write and who made it stand or fall together, and the answer does not
+   * wait for a commit of its own.
+   */
+  audit?: AuditEntry;
 }
 
 /**
@@ -66,11 +73,14 @@ async function place(tx: Sql, request: PlacementRequest, rejected?: PlacementAns
     ON CONFLICT (channel, event_id) DO NOTHING
     RETURNING id`;
   if (!stored) return repeated(tx, event, workflowId);
-  const [claimed] = await tx<{ id: number }[]>`
-    INSERT INTO order_placements (workflow_id, channel, order_id, event_id)
-    VALUES (${workflowId}, ${event.channel}, ${event.orderId}, ${event.eventId})
-    ON CONFLICT (workflow_id) DO NOTHING
-    RETURNING id`;
+  const [[claimed]] = await Promise.all([
+    tx<{ id: number }[]>`
+      INSERT INTO order_placements (workflow_id, channel, order_id, event_id)
+      VALUES (${workflowId}, ${event.channel}, ${event.orderId}, ${event.eventId})
+      ON CONFLICT (workflow_id) DO NOTHING
+      RETURNING id`,
+    request.audit ? recordAudits(tx, [request.audit]) : undefined,
+  ]);
   if (!claimed) return { isNew: true, delivered: false, answer: await answerOf(tx, workflowId) };
   let answer: PlacementAnswer;
   if (rejected) answer = rejected;

@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { AuditEntry } from '../db/audit';
 import type { Db } from '../db/connection';
 import { findOrders, markOrderEventsDelivered, recordOrderEvent, undeliveredOrderEvents } from '../db/orders';
 import { BatchLanes } from './batch-lanes';
@@ -20,10 +21,18 @@ export type EventReceipt = Delivery & { new: boolean; placement?: PlacementAnswe
 /**
  * An upstream order event: stored once per channel and event id, then delivered to its order's
  * workflow. A repeat answers as the first time did; a repeat of the id with another event is
- * refused, since an event id names one event.
+ * refused, since an event id names one event. `audit`, the audit row of a new event's request, is
+ * committed with a placed event; `audited` says it was.
  */
-export async function receiveOrderEvent(s: Services, event: OrderEvent): Promise<EventReceipt> {
-  if (event.type === 'order.placed') return receivePlacedEvent(s, event);
+export async function receiveOrderEvent(s: Services, event: OrderEvent, audit?: AuditEntry): Promise<{ receipt: EventReceipt; audited: boolean }> {
+  if (event.type === 'order.placed') {
+    const receipt = await receivePlacedEvent(s, event, audit);
+    return { receipt, audited: audit !== undefined && receipt.new };
+  }
+  return { receipt: await receiveOtherEvent(s, event), audited: false };
+}
+
+async function receiveOtherEvent(s: Services, event: OrderEvent): Promise<EventReceipt> {
   const recorded = await recordOrderEvent(s.db, event);
   if (!recorded.isNew && recorded.conflictsWith) throw eventConflict(event, recorded.conflictsWith);
   const workflowId = workflowIds.order(event.channel, event.orderId);
@@ -39,7 +48,7 @@ export async function receiveOrderEvent(s: Services, event: OrderEvent): Promise
  * names no location) and answered in one transaction (db/placements.ts), then delivered to the
  * order's workflow, which takes the answer over. A repeat answers as the first time.
  */
-async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type: 'order.placed' }>): Promise<EventReceipt> {
+async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type: 'order.placed' }>, audit: AuditEntry | undefined): Promise<EventReceipt> {
   const workflowId = workflowIds.order(event.channel, event.orderId);
   const receipt = await placeAtCheckout(s.checkoutDb, {
     event,
@@ -48,6 +57,7 @@ async function receivePlacedEvent(s: Services, event: Extract<OrderEvent, { type
     ttlSeconds: reservationTtlSeconds(s.orderWindows),
     actor: 'stockflow',
     allocation: s.allocation,
+    audit,
   });
   if ('conflictsWith' in receipt) throw eventConflict(event, receipt.conflictsWith);
   const placement = receipt.answer ? { placement: receipt.answer } : {};

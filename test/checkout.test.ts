@@ -38,7 +38,7 @@ describe('checkout: order.placed answered synchronously', () => {
         { code: 'NORTH', name: 'North' },
       ],
       items: [
-        { name: 'Checkout items', skus: ['HOT-1', 'PAIR-1', 'SPLIT-1', 'RELAY-1'] },
+        { name: 'Checkout items', skus: ['HOT-1', 'PAIR-1', 'SPLIT-1', 'RELAY-1', 'AUDIT-1'] },
         { name: 'Made to order', allowNegative: true, skus: ['BACK-1'] },
       ],
     });
@@ -49,6 +49,7 @@ describe('checkout: order.placed answered synchronously', () => {
       ['SPLIT-1', 'WEST', 6],
       ['SPLIT-1', 'NORTH', 2],
       ['RELAY-1', 'EAST', 5],
+      ['AUDIT-1', 'EAST', 5],
       ['BACK-1', 'EAST', 2],
     ];
     await receiveStock(database, receipts);
@@ -72,6 +73,20 @@ describe('checkout: order.placed answered synchronously', () => {
   async function post(event: Record<string, unknown>): Promise<{ status: number; body: Answer }> {
     const response = await api.inject({ method: 'POST', url: '/v1/orders/events', payload: event });
     return { status: response.statusCode, body: response.json() as Answer };
+  }
+
+  const auditMark = async () => Number((await database.sql`SELECT coalesce(max(id), 0)::bigint AS id FROM audit_log`)[0].id);
+
+  /** The API's audit rows of order events since `mark`: committed in the transaction that placed an order (the same xmin), or apart from any. */
+  async function writesAuditedSince(mark: number): Promise<{ withTheirOrder: number; apart: number }> {
+    const [row] = await database.sql<{ withTheirOrder: number; apart: number }[]>`
+      SELECT count(*) FILTER (WHERE placed)::int AS "withTheirOrder", count(*) FILTER (WHERE NOT placed)::int AS apart
+      FROM (
+        SELECT EXISTS (SELECT 1 FROM order_placements p WHERE p.xmin = a.xmin) AS placed
+        FROM audit_log a
+        WHERE a.id > ${mark} AND a.action = 'api.write' AND a.subject_id = 'POST /v1/orders/events' AND a.actor = 'anonymous'
+      ) audited`;
+    return { ...row };
   }
 
   const placed = (channel: string, orderId: string, lines: { sku: string; quantity: number }[], location?: string) => ({
@@ -152,6 +167,37 @@ describe('checkout: order.placed answered synchronously', () => {
     await stateOf('shop', 'back-1', ['reserved']);
   });
 
+  it('commits the audit row of a placed order with the order, audits a repeat apart, and none for a refused event', async () => {
+    const mark = await auditMark();
+    const first = await post(placed('shop', 'audited-1', [{ sku: 'AUDIT-1', quantity: 1 }], 'EAST'));
+    assert.equal(first.status, 202);
+    assert.deepEqual(await writesAuditedSince(mark), { withTheirOrder: 1, apart: 0 });
+    const [row] = await database.sql`SELECT actor, details FROM audit_log WHERE id > ${mark} AND action = 'api.write'`;
+    assert.deepEqual({ ...row }, { actor: 'anonymous', details: { path: '/v1/orders/events', status: 202, via: 'open' } });
+
+    assert.equal((await post(placed('shop', 'audited-1', [{ sku: 'AUDIT-1', quantity: 1 }], 'EAST'))).status, 200);
+    assert.deepEqual(await writesAuditedSince(mark), { withTheirOrder: 1, apart: 1 }, 'a repeat stores nothing: audited before its answer, as any write');
+    assert.equal((await post(placed('shop', 'audited-1', [{ sku: 'AUDIT-1', quantity: 2 }], 'EAST'))).status, 409);
+    assert.deepEqual(await writesAuditedSince(mark), { withTheirOrder: 1, apart: 1 }, 'a refused event is not a write');
+
+    // An order placed alone (a cart's conversion, a batch placed again order by order) commits its row the same way.
+    const workflowId = workflowIds.order('shop', 'audited-2');
+    const audit = { actor: 'anonymous', action: 'api.write', subjectType: 'http_request', subjectId: 'POST /v1/orders/events', details: { path: '/v1/orders/events', status: 202, via: 'open' } };
+    const alone = await placeOrder(database.db, {
+      event: placed('shop', 'audited-2', [{ sku: 'AUDIT-1', quantity: 1 }], 'EAST') as Extract<OrderEvent, { type: 'order.placed' }>,
+      workflowId,
+      reservationKey: (n) => idempotencyKeys.orderLine(workflowId, 'reserve', n),
+      ttlSeconds: 3600,
+      actor: 'stockflow',
+      allocation: servicesFor(database, worker.taskQueue).allocation,
+      audit,
+    });
+    assert.equal('answer' in alone && alone.answer?.status, 'reserved');
+    assert.deepEqual(await writesAuditedSince(mark), { withTheirOrder: 2, apart: 1 });
+    // Its workflow is started as the API would after the answer, so the relay test finds only its own event waiting.
+    await relayUndeliveredOrderEvents(servicesFor(database, worker.taskQueue), 0);
+  });
+
   it('relays a placed order whose workflow start was lost, and the workflow reserves nothing twice', async () => {
     const event = placed('shop', 'lost-1', [{ sku: 'RELAY-1', quantity: 2 }], 'EAST') as Extract<OrderEvent, { type: 'order.placed' }>;
     const workflowId = workflowIds.order('shop', 'lost-1');
@@ -202,6 +248,7 @@ describe('checkout: order.placed answered synchronously', () => {
     // 500 order workflows then run on a worker sharing two cores with the database and Temporal.
     this.timeout(600_000);
     const events = Array.from({ length: 500 }, (_, i) => placed('shop', `rush-${i}`, [{ sku: 'HOT-1', quantity: 1 }], 'EAST'));
+    const mark = await auditMark();
     const answers = await Promise.all(events.map(post));
     assert.deepEqual([...new Set(answers.map((a) => a.status))], [202]);
     const reserved = answers.filter((a) => a.body.placement?.status === 'reserved');
@@ -231,6 +278,8 @@ describe('checkout: order.placed answered synchronously', () => {
     });
     const [count] = await database.sql`SELECT count(*)::int AS n FROM reservations WHERE order_ref LIKE 'order/shop/rush-%'`;
     assert.equal(count.n, 100);
+    // Every accepted request is attributed once: the 500 placements in their own transactions, the 150 repeats after.
+    assert.deepEqual(await writesAuditedSince(mark), { withTheirOrder: 500, apart: 150 });
 
     // The workflows take the answers over: the canonical record agrees with the caller, for the
     // first five buyers of each answer. The suite's last test: the other 490 workflows would keep

@@ -5,6 +5,7 @@ import { receiveOrderEvent, retryFulfilment } from '../../services/orders';
 import { sourceOf } from '../../schemas/identity';
 import { OwnerId } from '../../schemas/ownership';
 import { ChannelId, OrderEvent, OrderId, OrderLookup, PlacementAnswer } from '../../schemas/orders';
+import { writeAudit } from '../access';
 import { ErrorBody, fieldError } from '../errors';
 import { route } from '../route';
 import { services, type ApiDeps } from '../server';
@@ -75,8 +76,10 @@ export function registerOrderRoutes(app: FastifyInstance, deps: ApiDeps): void {
         409: { description: 'the event id was already used for a different event', schema: ErrorBody },
       },
     },
-    async ({ body: event, reply }) => {
-      const receipt = await receiveOrderEvent(services(deps), event);
+    async ({ body: event, request, reply }) => {
+      // A new event answers 202: its audit row is written with the event where the service can (a placement).
+      const { receipt, audited } = await receiveOrderEvent(services(deps), event, writeAudit(request, 202));
+      request.writeAudited = audited;
       return reply.status(receipt.new ? 202 : 200).send(receipt);
     },
   );

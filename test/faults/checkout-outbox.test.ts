@@ -29,7 +29,7 @@ describe('fault: Temporal cannot be reached when orders are answered at checkout
       const down = servicesFor(database, worker.taskQueue, { client: new Client({ connection: unreachable }) });
       const receipts = await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
-          receiveOrderEvent(down, OrderEvent.parse({ type: 'order.placed', eventId: `outbox-${i}`, orderId: `outbox-${i}`, channel: 'shop', location: 'WH1', lines: [{ sku: 'OUT-1', quantity: 1 }] })),
+          receiveOrderEvent(down, OrderEvent.parse({ type: 'order.placed', eventId: `outbox-${i}`, orderId: `outbox-${i}`, channel: 'shop', location: 'WH1', lines: [{ sku: 'OUT-1', quantity: 1 }] })).then((r) => r.receipt),
         ),
       );
       assert.deepEqual(receipts.map((r) => r.placement?.status).sort(), ['rejected', 'rejected', 'reserved', 'reserved', 'reserved']);

@@ -68,7 +68,7 @@ async function record(): Promise<void> {
       rules: [{ owner: 'alice', backup: 'bob', escalation: 'carol', ackSla: 1, resolutionSla: '1h' }],
     });
     const client = infra().client;
-    const orderEvent = (event: OrderEvent, windows = orderWindowsOf(DEFAULT_CONFIG)) => receiveOrderEvent(servicesFor(database, worker.taskQueue, { orderWindows: windows }), event);
+    const orderEvent = (event: OrderEvent, windows = orderWindowsOf(DEFAULT_CONFIG)) => receiveOrderEvent(servicesFor(database, worker.taskQueue, { orderWindows: windows }), event).then((r) => r.receipt);
     const orderState = (workflowId: string, state: string) =>
       waitFor(`${workflowId} to be ${state}`, async () => ((await client.workflow.getHandle(workflowId).query(orderQuery).catch(() => undefined))?.state === state ? true : undefined));
     const scenarios: Record<string, () => Promise<{ workflowId: string }>> = {
