@@ -1,5 +1,6 @@
 import { mergeLines } from '../domain/allocation';
 import type { PlacementAnswer } from '../schemas/orders';
+import { recordAudits } from './audit';
 import { clientOf, type Sql, type TransactionSql } from './client';
 import type { Db } from './connection';
 import { heldParts, inLockOrder, locationStates, planHold, readStock, reserveOp, shortAnswer, type PlannedPart, type Stocked } from './holds';
@@ -81,7 +82,9 @@ async function placeTogether(tx: Sql, requests: readonly PlacementRequest[]): Pr
 
   const accepted = planned.filter((p) => p !== undefined && 'locked' in p.plan);
   const ops = accepted.flatMap((p) => (p.plan as { locked: PlannedPart[] }).locked.map(({ part }) => reserveOp(holdOf(p.request), part)));
-  // The answers are written behind the ledger's write, in its round trip: the batch holds the hot row's lock until it commits.
+  const audits = requests.flatMap((r, i) => (stored[i].stored && r.audit ? [r.audit] : []));
+  // Written behind the ledger's write, in its round trip (the batch holds the hot row's lock until
+  // it commits): the answers, and the audit rows of the requests whose events were stored.
   await applyStockOperations(tx, ops, async (outcomes) => {
     let next = 0;
     for (const p of accepted) {
@@ -92,12 +95,15 @@ async function placeTogether(tx: Sql, requests: readonly PlacementRequest[]): Pr
       p.plan = { answer: { status: 'reserved', parts: held.parts, expiresAt: held.expiresAt } };
     }
     const answers = planned.filter((p) => p !== undefined).map((p) => ({ id: p.placementId, answer: (p.plan as { answer: PlacementAnswer }).answer }));
-    if (answers.length > 0) {
-      await tx`
-        UPDATE order_placements p SET answer = d.answer
-        FROM jsonb_to_recordset(${JSON.stringify(answers)}::jsonb) AS d(id bigint, answer jsonb)
-        WHERE p.id = d.id`;
-    }
+    await Promise.all([
+      answers.length > 0
+        ? tx`
+          UPDATE order_placements p SET answer = d.answer
+          FROM jsonb_to_recordset(${JSON.stringify(answers)}::jsonb) AS d(id bigint, answer jsonb)
+          WHERE p.id = d.id`
+        : undefined,
+      audits.length > 0 ? recordAudits(tx, audits) : undefined,
+    ]);
   });
   planned.forEach((p, i) => (receipts[i] = Promise.resolve({ isNew: true, delivered: false, answer: (p.plan as { answer: PlacementAnswer }).answer })));
   return Promise.all(receipts);
@@ -132,24 +138,19 @@ function lockCandidates(tx: Sql, skus: readonly string[], named: readonly string
 }
 
 /**
- * Stores each event, with its request's audit row, and claims its order in one statement: `stored`
- * is false for an event stored before (a repeat), and `placementId` null for an order already
- * claimed by another event.
+ * Stores each event and claims its order in one statement: `stored` is false for an event stored
+ * before (a repeat), and `placementId` null for an order already claimed by another event.
  */
 function storeEvents(tx: Sql, requests: readonly PlacementRequest[]) {
-  const rows = requests.map((r, n) => ({ n, channel: r.event.channel, event_id: r.event.eventId, order_id: r.event.orderId, payload: r.event, workflow_id: r.workflowId, audit: r.audit ?? null }));
+  const rows = requests.map((r, n) => ({ n, channel: r.event.channel, event_id: r.event.eventId, order_id: r.event.orderId, payload: r.event, workflow_id: r.workflowId }));
   return tx<{ stored: boolean; placementId: number | null }[]>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(n int, channel text, event_id text, order_id text, payload jsonb, workflow_id text, audit jsonb)
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(n int, channel text, event_id text, order_id text, payload jsonb, workflow_id text)
     ), event AS (
       INSERT INTO order_events (channel, event_id, order_id, type, payload)
       SELECT channel, event_id, order_id, 'order.placed', payload FROM input ORDER BY n
       ON CONFLICT (channel, event_id) DO NOTHING
       RETURNING channel, event_id
-    ), audit AS (
-      INSERT INTO audit_log (actor, action, subject_type, subject_id, details)
-      SELECT i.audit->>'actor', i.audit->>'action', i.audit->>'subjectType', i.audit->>'subjectId', coalesce(i.audit->'details', '{}')
-      FROM input i JOIN event e USING (channel, event_id) WHERE i.audit IS NOT NULL ORDER BY i.n
     ), placement AS (
       INSERT INTO order_placements (workflow_id, channel, order_id, event_id)
       SELECT i.workflow_id, i.channel, i.order_id, i.event_id FROM input i JOIN event e USING (channel, event_id) ORDER BY i.n
