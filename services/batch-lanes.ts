@@ -78,6 +78,19 @@ export class BatchLanes<I, O> {
   }
 }
 
+/** Lanes of a process for each database (any object key), made by `create` the first time that key asks. */
+export function lanesPer<K extends object, I, O>(create: (key: K) => BatchLanes<I, O>): (key: K) => BatchLanes<I, O> {
+  const made = new WeakMap<K, BatchLanes<I, O>>();
+  return (key) => {
+    let lanes = made.get(key);
+    if (!lanes) {
+      lanes = create(key);
+      made.set(key, lanes);
+    }
+    return lanes;
+  };
+}
+
 /** A stable lane for a key (FNV-1a). */
 function laneOf(key: string, lanes: number): number {
   let hash = 0x811c9dc5;

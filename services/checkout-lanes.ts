@@ -1,7 +1,7 @@
 import { CHECKOUT_CONNECTIONS, type Db } from '../db/connection';
 import { placeOrders, type BatchedPlacement } from '../db/placement-batch';
 import { placeOrder, type PlacementReceipt, type PlacementRequest } from '../db/placements';
-import { BatchLanes } from './batch-lanes';
+import { BatchLanes, lanesPer } from './batch-lanes';
 
 /**
  * Lanes per process, one per checkout connection: enough that checkouts of different SKUs do not
@@ -10,8 +10,6 @@ import { BatchLanes } from './batch-lanes';
 const LANES = CHECKOUT_CONNECTIONS;
 const ORDERS_PER_BATCH = 64;
 
-const lanesByDatabase = new WeakMap<Db, BatchLanes<PlacementRequest, BatchedPlacement>>();
-
 /** Placements of this process waiting behind a batch, and who waits for there to be none. */
 let backlog = 0;
 const settledWaiters: (() => void)[] = [];
@@ -19,6 +17,8 @@ const countBacklog = (delta: number) => {
   backlog += delta;
   if (backlog === 0) for (const settled of settledWaiters.splice(0)) settled();
 };
+
+const lanesOf = lanesPer((db: Db) => new BatchLanes(LANES, ORDERS_PER_BATCH, (requests: PlacementRequest[]) => placeBatch(db, requests), countBacklog));
 
 /** Resolves once no placement of this process waits behind a batch (a rush has been taken up), or after `maxWaitMs` at the latest. */
 export function checkoutsSettled(maxWaitMs: number): Promise<void> {
@@ -38,12 +38,7 @@ export function checkoutsSettled(maxWaitMs: number): Promise<void> {
  * lane, and so a commit, instead of queueing one by one on the balance row.
  */
 export async function placeAtCheckout(db: Db, request: PlacementRequest): Promise<PlacementReceipt> {
-  let lanes = lanesByDatabase.get(db);
-  if (!lanes) {
-    lanes = new BatchLanes(LANES, ORDERS_PER_BATCH, (requests) => placeBatch(db, requests), countBacklog);
-    lanesByDatabase.set(db, lanes);
-  }
-  const placed = await lanes.submit(request.event.lines.map((l) => l.sku).sort()[0] ?? '', request);
+  const placed = await lanesOf(db).submit(request.event.lines.map((l) => l.sku).sort()[0] ?? '', request);
   if ('failed' in placed) throw placed.failed;
   return placed.receipt;
 }

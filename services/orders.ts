@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { AuditEntry } from '../db/audit';
 import type { Db } from '../db/connection';
 import { findOrders, markOrderEventsDelivered, recordOrderEvent, undeliveredOrderEvents } from '../db/orders';
-import { BatchLanes } from './batch-lanes';
+import { BatchLanes, lanesPer } from './batch-lanes';
 import { tellCart } from './carts';
 import { checkoutsSettled, placeAtCheckout } from './checkout-lanes';
 import { Limiter } from './limiter';
@@ -109,18 +109,16 @@ async function deliverAndMark(s: Services, event: OrderEvent): Promise<void> {
  * finish by the hundred, and one statement and one commit for those that finished in the same turn
  * keeps the pool's connections free for the checkouts that come next.
  */
-const deliveryMarks = new WeakMap<Db, BatchLanes<OrderEvent, undefined>>();
-
-function markDelivered(db: Db, event: OrderEvent): Promise<undefined> {
-  let marks = deliveryMarks.get(db);
-  if (!marks) {
-    marks = new BatchLanes(1, 500, async (events) => {
+const deliveryMarks = lanesPer(
+  (db: Db) =>
+    new BatchLanes(1, 500, async (events: OrderEvent[]) => {
       await markOrderEventsDelivered(db, events);
       return events.map(() => undefined);
-    });
-    deliveryMarks.set(db, marks);
-  }
-  return marks.submit('', event);
+    }),
+);
+
+function markDelivered(db: Db, event: OrderEvent): Promise<undefined> {
+  return deliveryMarks(db).submit('', event);
 }
 
 function eventConflict(event: OrderEvent, first: OrderEvent): Refusal {

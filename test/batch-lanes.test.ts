@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { BatchLanes } from '../services/batch-lanes';
+import { BatchLanes, lanesPer } from '../services/batch-lanes';
 
 /** A batch runner whose batches end only when the test says so, recording what each batch held. */
 function heldRunner() {
@@ -131,5 +131,16 @@ describe('batch lanes', () => {
     }
     await Promise.all(items);
     assert.deepEqual(seen.slice(6), [1, 0], 'two taken up, then the last');
+  });
+
+  it("keeps one set of lanes per key object, so batches of one database never mix with another's", async () => {
+    const ran: string[][] = [];
+    const lanesOf = lanesPer((db: { name: string }) => new BatchLanes(1, 10, async (items: string[]) => (ran.push(items.map((i) => `${db.name}:${i}`)), items)));
+    const east = { name: 'east' };
+    const west = { name: 'west' };
+    assert.equal(lanesOf(east), lanesOf(east));
+    assert.notEqual(lanesOf(east), lanesOf(west));
+    await Promise.all([lanesOf(east).submit('', 'a'), lanesOf(west).submit('', 'b'), lanesOf(east).submit('', 'c')]);
+    assert.deepEqual(ran.sort(), [['east:a', 'east:c'], ['west:b']]);
   });
 });
