@@ -14,12 +14,22 @@ export async function startBenchTemporal(namespace?: string): Promise<TemporalSe
   return startTemporalDevServer({ cli, port: await freePort(), uiPort: await freePort(), headless: true, namespace, log });
 }
 
-/** The machine's CPU time so far (every core), busy and in all, from /proc/stat; undefined where there is none. */
-function cpuTimes(): { busy: number; total: number } | undefined {
+/**
+ * Busy and total jiffies of the whole machine so far (/proc/stat), all cores together. The first
+ * eight fields only: guest time is already counted in user time.
+ */
+export function machineCpu(): { busy: number; total: number } {
+  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const n = values.map(Number);
+  const idle = n[3] + (n[4] ?? 0);
+  const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** machineCpu, or undefined where the machine has no /proc/stat to read. */
+function machineCpuIfReadable(): { busy: number; total: number } | undefined {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    return { busy: total - fields[3] - fields[4], total };
+    return machineCpu();
   } catch {
     return undefined;
   }
@@ -32,10 +42,10 @@ function cpuTimes(): { busy: number; total: number } | undefined {
  */
 export async function quietMachine(busyShare = 0.15, timeoutMs = 120_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  let last = cpuTimes();
+  let last = machineCpuIfReadable();
   while (last && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const now = cpuTimes();
+    const now = machineCpuIfReadable();
     if (!now || (now.busy - last.busy) / Math.max(1, now.total - last.total) < busyShare) return;
     last = now;
   }

@@ -21,7 +21,7 @@ import { workflowIds } from '../domain/keys';
 import type { OrderOutcome } from '../workflows/order-reconciliation';
 import type { MovementOutcome } from '../workflows/stock-movement';
 import type { FeedSummary } from '../workflows/supplier-feed-ingest';
-import { fmt, percentile, startBenchApp } from './common';
+import { fmt, machineCpu, percentile, startBenchApp } from './common';
 
 /** Seconds of measured load per configuration (LOAD_SECONDS), after a short warm-up that is not counted. */
 const LOAD_SECONDS = positiveNumber(process.env.LOAD_SECONDS, 45);
@@ -634,15 +634,6 @@ function cpuSecondsOf(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-/** Busy and total jiffies of the whole machine (/proc/stat), all cores together. */
-function machineCpu(): { busy: number; total: number } {
-  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  const n = values.map(Number);
-  const idle = n[3] + (n[4] ?? 0);
-  const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
 }
 
 interface CpuReading {
